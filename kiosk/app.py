@@ -1,0 +1,101 @@
+"""The kiosk's Flask app factory."""
+
+from flask import Flask, jsonify, render_template
+from flask_babel import Babel, gettext
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from . import config as kiosk_config
+from . import store
+from .clock import now_utc
+from .flags import FlagPolicy
+from .paths import PACKAGE_DIR, asset_dir
+from .questionnaire import load as load_questionnaire
+from .web import close_db, get_db, language
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> Flask:
+    """Build the kiosk app; settings come from the environment unless given.
+
+    Raises ``SettingError``, ``QuestionnaireError`` or ``StoreError`` with a
+    one-sentence message when something is missing or wrong.
+    """
+    config = config or kiosk_config.load()
+    questionnaire = load_questionnaire(config.questionnaire_path)
+    db = store.open_existing(config.db_path, config.kiosk_id)
+    try:
+        secret_key = store.get_setting(db, "secret_key")
+        # Surveys left open when the kiosk stopped are kept, as incomplete.
+        store.finish_stale_drafts(db, idle_before=now_utc(), now=now_utc(),
+                                  policy=flag_policy(config))
+    finally:
+        db.close()
+
+    app = Flask(__name__, template_folder=str(asset_dir("templates")),
+                static_folder=str(asset_dir("static")))
+    app.config.update(
+        SECRET_KEY=secret_key,
+        KIOSK=config,
+        QUESTIONNAIRE=questionnaire,
+        FLAG_POLICY=flag_policy(config),
+        # The welcome page may stay open all day: a CSRF token lasts as long
+        # as the browser session instead of Flask-WTF's default hour.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+    )
+    app.config.update(overrides)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=language)
+    app.teardown_appcontext(close_db)
+    app.context_processor(lambda: {"lang": language()})
+
+    from . import staff, survey
+
+    app.register_blueprint(survey.bp)
+    app.register_blueprint(staff.bp)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+    @app.get("/healthz")
+    def healthz():
+        db = get_db()
+        return jsonify(
+            ok=True,
+            kiosk_id=config.kiosk_id,
+            questionnaire_version=questionnaire.version,
+            responses=db["responses"].count,
+            open_surveys=db["drafts"].count,
+        )
+
+    return app
+
+
+def flag_policy(config) -> FlagPolicy:
+    return FlagPolicy(config.min_seconds, config.burst_limit, config.burst_window)
+
+
+GENERIC_MESSAGES = {
+    400: lambda: gettext("The request was not valid. Nothing was saved."),
+    404: lambda: gettext("This page does not exist."),
+    405: lambda: gettext("This action is not allowed here."),
+    413: lambda: gettext("What was sent is too large. Nothing was saved."),
+}
+
+
+def _http_error(error: HTTPException):
+    # Our own aborts carry a translated description; werkzeug's defaults do not.
+    custom = error.description != type(error).description
+    fallback = GENERIC_MESSAGES.get(error.code, lambda: gettext("Something went wrong."))
+    message = error.description if custom else fallback()
+    return render_template("kiosk/error.html", code=error.code, message=message), error.code
+
+
+def _csrf_error(_error):
+    message = gettext("This form has expired. Please start again: nothing was saved.")
+    return render_template("kiosk/error.html", code=400, message=message), 400

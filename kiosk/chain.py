@@ -1,0 +1,41 @@
+"""The hash chain that makes a kiosk's responses tamper-evident.
+
+Each response's hash is SHA-256 over a canonical JSON encoding of its chained
+fields, which include the previous response's hash. Free text and contact
+details are not chained themselves: only a salted hash of each is, so erasing
+the text and its salt leaves the chain intact and nothing to brute-force.
+Central (sync issue) recomputes the same hashes with this module.
+"""
+
+import hashlib
+import json
+import secrets
+
+GENESIS_HASH = "0" * 64
+
+#: The fields a response's hash commits to, in the order they are documented.
+CHAINED_FIELDS = (
+    "seq", "uuid", "kiosk_id", "started_utc", "created_utc", "utc_offset_minutes",
+    "questionnaire_version", "counter", "officer", "dossier_code", "answers",
+    "complete", "flags", "comment_hash", "contact_hash", "prev_hash",
+)
+
+
+def canonical(record: dict) -> bytes:
+    """The exact bytes hashed: sorted keys, no spaces, UTF-8 (texts are NFC already)."""
+    chained = {name: record[name] for name in CHAINED_FIELDS}
+    return json.dumps(chained, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def record_hash(record: dict) -> str:
+    return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def private_hash(salt: str, text: str) -> str:
+    """Commitment to an erasable text: SHA-256 over the salt bytes then the UTF-8 text."""
+    return hashlib.sha256(bytes.fromhex(salt) + text.encode("utf-8")).hexdigest()

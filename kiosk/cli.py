@@ -1,0 +1,96 @@
+"""`kiosk`: set up, run and check the counter kiosk."""
+
+import os
+import sys
+
+import click
+
+from . import config as kiosk_config
+from . import store
+from .questionnaire import QuestionnaireError
+
+ERRORS = (kiosk_config.SettingError, QuestionnaireError, store.StoreError)
+
+
+def _fail(error: Exception):
+    raise click.ClickException(str(error)) from None
+
+
+@click.group(help="The satisfaction kiosk for a one-stop-shop counter.\n\n" + kiosk_config.SETTINGS_HELP)
+@click.version_option(package_name="sipas-kiosk")
+def cli():
+    pass
+
+
+@cli.command()
+def init():
+    """Create the local database (KIOSK_DB) for this kiosk (KIOSK_ID).
+
+    Safe to run again: it upgrades the schema and never drops anything.
+    """
+    try:
+        path, kiosk_id = kiosk_config.db_path_from(), kiosk_config.kiosk_id_from()
+        created = store.init(path, kiosk_id)
+    except ERRORS as error:
+        _fail(error)
+    verb = "Created" if created else "Checked"
+    click.echo(f"{verb} the database {path} for kiosk {kiosk_id}.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+def run(host, port):
+    """Serve the survey to the counter tablet's browser."""
+    from waitress import serve
+
+    from .app import create_app
+
+    try:
+        app = create_app()
+    except ERRORS as error:
+        _fail(error)
+    cfg = app.config["KIOSK"]
+    click.echo(f"Kiosk {cfg.kiosk_id} serving on http://{host}:{port}/ (database {cfg.db_path}).")
+    serve(app, host=host, port=port, threads=8, ident="kiosk")
+
+
+@cli.command()
+def verify():
+    """Check the sequence and hash chain of every stored response.
+
+    Exits 1 naming the first broken link.
+    """
+    try:
+        db = store.open_existing(kiosk_config.db_path_from(), kiosk_config.kiosk_id_from())
+    except ERRORS as error:
+        _fail(error)
+    with db:
+        checked, problem = store.verify(db)
+    if problem:
+        raise click.ClickException(f"{problem} ({checked} responses before it are intact.)")
+    click.echo(f"OK: {checked} responses, sequence and hash chain intact.")
+
+
+@cli.command("set-pin")
+def set_pin():
+    """Set the staff-mode PIN (4 to 8 digits).
+
+    Asks twice on a terminal; otherwise reads one line from standard input.
+    """
+    from .staff import set_pin as store_pin
+
+    try:
+        db = store.open_existing(kiosk_config.db_path_from(), kiosk_config.kiosk_id_from())
+    except ERRORS as error:
+        _fail(error)
+    if sys.stdin.isatty():
+        pin = click.prompt("New PIN", hide_input=True, confirmation_prompt=True)
+    else:
+        pin = sys.stdin.readline().strip()
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+        raise click.ClickException("The PIN must be 4 to 8 digits; nothing was changed.")
+    with db:
+        store_pin(db, pin)
+    click.echo("The staff PIN is set.")

@@ -1,0 +1,35 @@
+"""Time as the product keeps it: stored in UTC, days counted in Asia/Ho_Chi_Minh."""
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def utc_iso(moment: datetime) -> str:
+    """UTC with milliseconds and a Z, so text order is time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def local_offset_minutes() -> int:
+    """The kiosk machine's own UTC offset, recorded beside each response."""
+    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(LOCAL_TZ).date()
+
+
+def day_bounds_utc(day: date):
+    """The UTC interval [start, end) of a calendar day in Asia/Ho_Chi_Minh, as stored text."""
+    start = datetime.combine(day, time(0), LOCAL_TZ)
+    return utc_iso(start), utc_iso(start + timedelta(days=1))

@@ -1,0 +1,88 @@
+"""Every form the kiosk shows. Text is normalised to NFC; control characters are refused."""
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+COMMENT_MAX = 1000
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
+
+
+def nfc(text):
+    """Canonical Unicode (composed Vietnamese) with plain newlines."""
+    if not isinstance(text, str):
+        return text
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
+
+
+def no_control_characters(_form, field):
+    if field.data and CONTROL.search(field.data):
+        raise ValidationError(_l("Please remove the invisible control characters from this text."))
+
+
+def phone_digits(text):
+    """'091 234-5678' and '091.234.5678' are both stored as 0912345678."""
+    return re.sub(r"[\s.\-()]", "", text) if isinstance(text, str) else text
+
+
+class AnswerForm(FlaskForm):
+    """One tap on a question screen: an answer, or back / skip."""
+
+    answer = StringField(validators=[Optional(), Length(max=16)])
+    nav = StringField(validators=[Optional(), AnyOf(["back", "skip"], message=_l("Unknown action."))])
+
+    def __init__(self, question, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
+
+    def validate_answer(self, field):
+        if field.data and self.question.parse(field.data) is None:
+            raise ValidationError(_l("“%(value)s” is not an answer to this question.", value=field.data))
+        if not field.data and not self.nav.data:
+            raise ValidationError(_l("Please choose an answer."))
+
+
+class FeedbackForm(FlaskForm):
+    """The last screen: reasons (when a rating was low), comment, optional phone."""
+
+    reasons = SelectMultipleField(choices=[], option_widget=CheckboxInput(), widget=ListWidget())
+    comment = TextAreaField(
+        filters=[nfc],
+        validators=[Optional(), Length(max=COMMENT_MAX, message=_l(
+            "Please shorten your comment to at most %(max)d characters.")), no_control_characters])
+    phone = StringField(
+        filters=[nfc, phone_digits],
+        validators=[Optional(), Regexp(PHONE, message=_l(
+            "Please enter a Vietnamese phone number such as 0912 345 678, or leave it empty."))])
+    consent = BooleanField()
+    nav = StringField(validators=[AnyOf(["back", "submit"], message=_l("Unknown action."))])
+
+    def validate_phone(self, field):
+        if field.data and not self.consent.data and self.nav.data == "submit":
+            raise ValidationError(_l(
+                "To leave your number, tick the consent box; or clear the number."))
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField(validators=[DataRequired(_l("Enter the PIN.")),
+                                    Regexp(r"^\d{4,8}$", message=_l("The PIN is 4 to 8 digits."))])
+
+
+class DutyForm(FlaskForm):
+    counter = StringField(filters=[nfc], validators=[
+        DataRequired(_l("Enter the counter.")), Length(max=20, message=_l("At most %(max)d characters.")), no_control_characters])
+    officer = StringField(filters=[nfc], validators=[
+        DataRequired(_l("Enter the officer's name.")), Length(max=80, message=_l("At most %(max)d characters.")), no_control_characters])
+
+
+class DossierForm(FlaskForm):
+    dossier_code = StringField(filters=[nfc], validators=[
+        DataRequired(_l("Enter or scan the dossier code.")),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$",
+               message=_l("A dossier code has letters, digits, '.', '/', '_' or '-'."))])

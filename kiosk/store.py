@@ -1,0 +1,303 @@
+"""The kiosk's local store: one SQLite file where responses are only appended.
+
+Every write goes through ``write(db)``, one ``BEGIN IMMEDIATE`` transaction,
+so two requests can never take the same sequence number. ``synchronous=FULL``
+with WAL makes a committed response survive power loss.
+"""
+
+import json
+import secrets
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from . import chain
+from .clock import day_bounds_utc, local_offset_minutes, parse_utc, utc_iso
+from .flags import flags_for
+
+JSON_COLUMNS = ("answers", "reasons", "flags")
+
+
+class StoreError(Exception):
+    """The database is missing, belongs to another kiosk, or cannot be written."""
+
+
+migrations = Migrations("kiosk")
+
+
+@migrations()
+def m001_initial(db):
+    db.execute("""
+        CREATE TABLE responses (
+            seq INTEGER PRIMARY KEY,          -- 1, 2, 3 ... without gaps
+            uuid TEXT NOT NULL UNIQUE,
+            kiosk_id TEXT NOT NULL,
+            started_utc TEXT NOT NULL,        -- first tap, kiosk clock
+            created_utc TEXT NOT NULL,        -- committed, kiosk clock
+            utc_offset_minutes INTEGER NOT NULL,
+            questionnaire_version TEXT NOT NULL,
+            counter TEXT, officer TEXT, dossier_code TEXT,
+            answers TEXT NOT NULL, reasons TEXT NOT NULL,
+            complete INTEGER NOT NULL, flags TEXT NOT NULL,
+            comment_hash TEXT, contact_hash TEXT,
+            prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX responses_created ON responses(created_utc)")
+    db.execute("CREATE INDEX responses_dossier ON responses(dossier_code)")
+    for action in ("UPDATE", "DELETE"):
+        db.execute(f"""
+            CREATE TRIGGER responses_no_{action.lower()} BEFORE {action} ON responses
+            BEGIN SELECT RAISE(ABORT, 'responses are append-only'); END""")
+    # Erasable free text, apart from the chained record (which holds only hashes).
+    db.execute("""
+        CREATE TABLE response_private (
+            seq INTEGER PRIMARY KEY REFERENCES responses(seq),
+            comment TEXT, comment_salt TEXT,
+            phone TEXT, phone_salt TEXT, consent_utc TEXT,
+            erased_utc TEXT
+        )""")
+    db.execute("""
+        CREATE TRIGGER response_private_no_delete BEFORE DELETE ON response_private
+        BEGIN SELECT RAISE(ABORT, 'erase the text, do not delete the row'); END""")
+    # Answers given so far in a survey not yet finished; moved into
+    # responses (complete or not) when it ends, never dropped.
+    db.execute("""
+        CREATE TABLE drafts (
+            id TEXT PRIMARY KEY, started_utc TEXT NOT NULL, updated_utc TEXT NOT NULL,
+            questionnaire_version TEXT NOT NULL,
+            counter TEXT, officer TEXT, dossier_code TEXT, answers TEXT NOT NULL
+        )""")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+
+
+
+
+
+
+def dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def connect(path: Path) -> Database:
+    conn = sqlite3.connect(str(path), timeout=15)
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return Database(conn)
+
+
+@contextmanager
+def write(db: Database):
+    """One write transaction, taken at once so concurrent writers queue."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
+def init(path: Path, kiosk_id: str) -> bool:
+    """Create or upgrade the database; never drops anything. True if created."""
+    path = Path(path)
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    try:
+        db.enable_wal()
+        migrations.apply(db)
+        owner = get_setting(db, "kiosk_id")
+        if owner is not None and owner != kiosk_id:
+            raise StoreError(
+                f"KIOSK_ID is {kiosk_id!r} but the database {path} belongs to kiosk {owner!r}.")
+        if owner is None:
+            with write(db):
+                set_setting(db, "kiosk_id", kiosk_id)
+                set_setting(db, "secret_key", secrets.token_hex(32))
+    finally:
+        db.close()
+    return created
+
+
+def open_existing(path: Path, kiosk_id: str) -> Database:
+    """Open a database made by ``kiosk init``, applying any pending migrations."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"KIOSK_DB names {path}, which does not exist: run `kiosk init` first.")
+    init(path, kiosk_id)
+    return connect(path)
+
+
+def get_setting(db: Database, key: str, default=None):
+    if not db["settings"].exists():
+        return default
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(db: Database, key: str, value) -> None:
+    db.execute(
+        "INSERT INTO settings(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, str(value)])
+
+
+# --- drafts -----------------------------------------------------------------
+
+def get_draft(db: Database, draft_id):
+    draft = next(db["drafts"].rows_where("id = ?", [draft_id]), None) if draft_id else None
+    if draft is not None:
+        draft["answers"] = json.loads(draft["answers"])
+    return draft
+
+
+def start_draft(db: Database, questionnaire_version: str, now: datetime) -> str:
+    """Begin a survey, binding it to the counter, officer and any dossier staff set."""
+    draft_id = str(uuid.uuid4())
+    with write(db):
+        dossier = get_setting(db, "pending_dossier")
+        db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
+        db["drafts"].insert({
+            "id": draft_id, "started_utc": utc_iso(now), "updated_utc": utc_iso(now),
+            "questionnaire_version": questionnaire_version,
+            "counter": get_setting(db, "counter"), "officer": get_setting(db, "officer"),
+            "dossier_code": dossier, "answers": "{}",
+        })
+    return draft_id
+
+
+def save_answer(db: Database, draft_id: str, key: str, value, now: datetime) -> None:
+    with write(db):
+        row = db.execute("SELECT answers FROM drafts WHERE id = ?", [draft_id]).fetchone()
+        if row is None:
+            raise StoreError("This survey has already ended.")
+        answers = json.loads(row[0])
+        answers[key] = value
+        db.execute("UPDATE drafts SET answers = ?, updated_utc = ? WHERE id = ?",
+                   [dumps(answers), utc_iso(now), draft_id])
+
+
+def touch_draft(db: Database, draft_id: str, now: datetime) -> None:
+    with write(db):
+        db.execute("UPDATE drafts SET updated_utc = ? WHERE id = ?", [utc_iso(now), draft_id])
+
+
+# --- responses --------------------------------------------------------------
+
+def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, policy,
+                 reasons=(), comment=None, phone=None):
+    """Append the draft as a response and remove the draft, in one transaction.
+
+    Returns the new sequence number, or None if the draft had already ended.
+    ``policy`` decides the anti-abuse flags (see ``kiosk.flags``).
+    """
+    with write(db):
+        draft = get_draft(db, draft_id)
+        if draft is None:
+            return None
+        head = db.execute("SELECT seq, hash FROM responses ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS_HASH)
+        private = {}
+        if comment:
+            private["comment_salt"] = chain.new_salt()
+            private["comment"] = comment
+        if phone:
+            private["phone_salt"] = chain.new_salt()
+            private["phone"] = phone
+            private["consent_utc"] = utc_iso(now)
+        record = {
+            "seq": seq, "uuid": str(uuid.uuid4()), "kiosk_id": get_setting(db, "kiosk_id"),
+            "started_utc": draft["started_utc"], "created_utc": utc_iso(now),
+            "utc_offset_minutes": local_offset_minutes(),
+            "questionnaire_version": draft["questionnaire_version"],
+            "counter": draft["counter"], "officer": draft["officer"],
+            "dossier_code": draft["dossier_code"],
+            "answers": draft["answers"], "reasons": sorted(reasons),
+            "complete": int(complete),
+            "flags": flags_for(db, policy, complete=complete, now=now,
+                               started=parse_utc(draft["started_utc"]),
+                               dossier_code=draft["dossier_code"]),
+            "comment_hash": chain.private_hash(private["comment_salt"], comment) if comment else None,
+            "contact_hash": chain.private_hash(private["phone_salt"], phone) if phone else None,
+            "prev_hash": prev_hash,
+        }
+        record["hash"] = chain.record_hash(record)
+        db["responses"].insert({k: dumps(v) if k in JSON_COLUMNS else v for k, v in record.items()})
+        if private:
+            db["response_private"].insert({"seq": seq, **private})
+        db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+        set_setting(db, "chain_head", f"{seq} {record['hash']}")
+    return seq
+
+
+def finish_stale_drafts(db: Database, *, idle_before: datetime, now: datetime, policy) -> int:
+    """Keep abandoned surveys as incomplete responses; returns how many."""
+    stale = [row[0] for row in db.execute(
+        "SELECT id FROM drafts WHERE updated_utc < ? ORDER BY started_utc", [utc_iso(idle_before)])]
+    return sum(1 for draft_id in stale
+               if finish_draft(db, draft_id, complete=False, now=now, policy=policy))
+
+
+def record_from_row(row: dict) -> dict:
+    return {k: json.loads(v) if k in JSON_COLUMNS else v for k, v in row.items()}
+
+
+def responses(db: Database):
+    """Every response as a record (JSON columns decoded), in sequence order."""
+    for row in db["responses"].rows_where(order_by="seq"):
+        yield record_from_row(row)
+
+
+def erase_private(db: Database, seq: int, now: datetime) -> bool:
+    """Erase a response's comment and phone (a citizen's right); figures and chain stay."""
+    with write(db):
+        cursor = db.execute(
+            "UPDATE response_private SET comment = NULL, comment_salt = NULL, phone = NULL, "
+            "phone_salt = NULL, erased_utc = ? WHERE seq = ? AND erased_utc IS NULL",
+            [utc_iso(now), seq])
+        return cursor.rowcount == 1
+
+
+
+
+
+
+def count_for_day(db: Database, day: date) -> int:
+    start, end = day_bounds_utc(day)
+    return db.execute("SELECT count(*) FROM responses WHERE created_utc >= ? AND created_utc < ?",
+                      [start, end]).fetchone()[0]
+
+
+def verify(db: Database):
+    """Check sequence, chain and erasable-text hashes.
+
+    Returns (number of responses checked, the first problem or None).
+    """
+    expected_seq, prev_hash, checked = 1, chain.GENESIS_HASH, 0
+    private = {row["seq"]: row for row in db["response_private"].rows}
+    for record in responses(db):
+        seq, label = record["seq"], f"Response #{record['seq']} ({record['uuid']})"
+        if seq != expected_seq:
+            missing = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
+            return checked, f"Sequence gap: {missing} missing before response #{seq}."
+        if record["prev_hash"] != prev_hash:
+            return checked, f"{label}: its previous hash does not match response #{seq - 1}."
+        if chain.record_hash(record) != record["hash"]:
+            return checked, f"{label}: its content does not match its hash (altered)."
+        extra = private.get(seq)
+        for field, hash_field in (("comment", "comment_hash"), ("phone", "contact_hash")):
+            text = extra and extra[field]
+            if text is not None and chain.private_hash(extra[f"{field}_salt"], text) != record[hash_field]:
+                return checked, f"{label}: its {field} does not match the hash in the chain (altered)."
+        expected_seq, prev_hash, checked = seq + 1, record["hash"], checked + 1
+    head = get_setting(db, "chain_head")
+    if head and head != (f"{expected_seq - 1} {prev_hash}"):
+        head_seq = head.split()[0]
+        return checked, (f"The chain ends at #{expected_seq - 1} but response #{head_seq} "
+                         f"was written: responses at the end were deleted or altered.")
+    return checked, None

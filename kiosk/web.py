@@ -1,0 +1,39 @@
+"""Helpers every kiosk view uses: the request's database, config and language."""
+
+from flask import current_app, g, session
+
+from . import store
+from .questionnaire import LANGUAGES
+
+
+def get_db():
+    """The request's connection, opened once and closed at teardown."""
+    if "db" not in g:
+        g.db = store.connect(current_app.config["KIOSK"].db_path)
+    return g.db
+
+
+def close_db(_error=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def config():
+    return current_app.config["KIOSK"]
+
+
+def questionnaire():
+    return current_app.config["QUESTIONNAIRE"]
+
+
+def language() -> str:
+    """The visitor's language: Vietnamese unless they tapped English."""
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else LANGUAGES[0]
+
+
+def is_safe_next(target: str) -> bool:
+    """Only a path on this kiosk, never another host."""
+    return bool(target) and target.startswith("/") and not target.startswith("//") \
+        and "\\" not in target

@@ -1,0 +1,1 @@
+"""Both ends of the wire: batch format, uploader and central server (sync issue)."""

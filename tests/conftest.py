@@ -1,0 +1,165 @@
+"""Shared fixtures: a fresh kiosk database per test, the app, a real server, a real browser."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk import config as kiosk_config
+from kiosk import create_app, store
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Tests never see the developer's own kiosk settings."""
+    for name in list(os.environ):
+        if name.startswith(("KIOSK_", "CENTRAL_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def kiosk_env(tmp_path):
+    return {"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk"}
+
+
+@pytest.fixture
+def make_app(kiosk_env):
+    """Build a kiosk app on a fresh database; keyword arguments override settings."""
+
+    def factory(env=None, **overrides):
+        environ = {**kiosk_env, **(env or {})}
+        store.init(Path(environ["KIOSK_DB"]), environ["KIOSK_ID"])
+        app = create_app(kiosk_config.load(environ), TESTING=True, **overrides)
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    database = store.connect(app.config["KIOSK"].db_path)
+    yield database
+    database.close()
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveKiosk:
+    """A real `kiosk run` process on loopback."""
+
+    def __init__(self, env: dict, port: int):
+        self.env = {**os.environ, **env}
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.db_path = Path(env["KIOSK_DB"])
+        self.process = None
+
+    def cli(self, *args, input=None):
+        return subprocess.run([sys.executable, "-m", "kiosk", *args], env=self.env, input=input,
+                              capture_output=True, text=True, timeout=60)
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--port", str(self.port)], env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kiosk run exited: {self.process.stdout.read()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("kiosk run did not answer /healthz within 20 s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def live_kiosk(kiosk_env):
+    """Start a kiosk server; pass extra settings as keyword arguments."""
+    started = []
+
+    def start(**env):
+        kiosk = LiveKiosk({**kiosk_env, **env}, free_port())
+        result = kiosk.cli("init")
+        assert result.returncode == 0, result.stderr
+        assert kiosk.cli("set-pin", input="2468\n").returncode == 0
+        started.append(kiosk)
+        return kiosk.start()
+
+    yield start
+    for kiosk in started:
+        kiosk.stop()
+
+
+def chromium_missing_reason():
+    if shutil.which(CHROMIUM) is None:
+        return f"Debian Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = chromium_missing_reason()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    folder = OUTPUT / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
