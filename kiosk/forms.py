@@ -44,14 +44,20 @@ class AnswerForm(FlaskForm):
     def validate_answer(self, field):
         if field.data and self.question.parse(field.data) is None:
             raise ValidationError(_l("“%(value)s” is not an answer to this question.", value=field.data))
-        if not field.data and not self.nav.data:
-            raise ValidationError(_l("Please choose an answer."))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not self.answer.data and not self.nav.data:
+            self.answer.errors = [_l("Please choose an answer.")]
+            return False
+        return valid
 
 
 class FeedbackForm(FlaskForm):
     """The last screen: reasons (when a rating was low), comment, optional phone."""
 
-    reasons = SelectMultipleField(choices=[], option_widget=CheckboxInput(), widget=ListWidget())
+    reasons = SelectMultipleField(choices=[], option_widget=CheckboxInput(), widget=ListWidget(),
+                                  validate_choice=False)
     comment = TextAreaField(
         filters=[nfc],
         validators=[Optional(), Length(max=COMMENT_MAX, message=_l(
@@ -62,6 +68,12 @@ class FeedbackForm(FlaskForm):
             "Please enter a Vietnamese phone number such as 0912 345 678, or leave it empty."))])
     consent = BooleanField()
     nav = StringField(validators=[AnyOf(["back", "submit"], message=_l("Unknown action."))])
+
+    def validate_reasons(self, field):
+        offered = {value for value, _label in field.choices}
+        unknown = [value for value in field.data if value not in offered]
+        if unknown:
+            raise ValidationError(_l("“%(value)s” is not one of the reasons offered.", value=unknown[0]))
 
     def validate_phone(self, field):
         if field.data and not self.consent.data and self.nav.data == "submit":

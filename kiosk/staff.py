@@ -132,4 +132,5 @@ def dossier():
     db = get_db()
     with store.write(db):
         store.set_setting(db, "pending_dossier", form.dossier_code.data)
+    session.pop("staff", None)
     return redirect(url_for("survey.reset"))
