@@ -67,7 +67,7 @@ class FeedbackForm(FlaskForm):
         validators=[Optional(), Regexp(PHONE, message=_l(
             "Please enter a Vietnamese phone number such as 0912 345 678, or leave it empty."))])
     consent = BooleanField()
-    nav = StringField(validators=[AnyOf(["back", "submit"], message=_l("Unknown action."))])
+    nav = StringField(validators=[AnyOf(["submit"], message=_l("Unknown action."))])
 
     def validate_reasons(self, field):
         offered = {value for value, _label in field.choices}
@@ -76,7 +76,7 @@ class FeedbackForm(FlaskForm):
             raise ValidationError(_l("“%(value)s” is not one of the reasons offered.", value=unknown[0]))
 
     def validate_phone(self, field):
-        if field.data and not self.consent.data and self.nav.data == "submit":
+        if field.data and not self.consent.data:
             raise ValidationError(_l(
                 "To leave your number, tick the consent box; or clear the number."))
 

@@ -42,7 +42,7 @@ def duty_on_screen():
     if request.endpoint in (None, "static"):
         return {}
     db = get_db()
-    return {"duty": {"counter": store.get_setting(db, "counter"),
+    return {"on_duty": {"counter": store.get_setting(db, "counter"),
                      "officer": store.get_setting(db, "officer")}}
 
 
@@ -128,11 +128,17 @@ def feedback():
 @bp.post("/feedback")
 def send():
     draft = current_draft()
+    nav = request.form.get("nav")
+    if nav == "back":
+        return redirect(screen_url(questionnaire().questions[-1].key))
+    if nav == "skip":  # finish without adding anything (CSRF was checked before the view)
+        if draft:
+            store.finish_draft(get_db(), session.pop("draft"), complete=True, now=now_utc(),
+                               policy=policy())
+        return redirect(url_for("survey.thanks"))
     form = feedback_form(draft)
     if not form.validate_on_submit():
         return render_feedback(form, status=400)
-    if form.nav.data == "back":
-        return redirect(screen_url(questionnaire().questions[-1].key))
     phone = form.phone.data if form.consent.data else None
     has_text = bool(form.reasons.data or form.comment.data or phone)
     if draft is None and not has_text:

@@ -153,21 +153,32 @@ def test_full_response_with_javascript_disabled(browser, live_kiosk, screenshots
 
 
 def survey_screens(tablet):
-    """Walk every screen (low ratings, so the reasons show); yield each screen's name."""
+    """Walk every screen in the current language (low ratings, so reasons show); yield its name."""
+    page = tablet.page
+
+    def press(selector):
+        with page.expect_navigation():
+            page.locator(selector).tap()
+
     yield "welcome"
-    for answer in ["Rất không hài lòng", "Không hài lòng", "Không hài lòng", "Bình thường",
-                   "Hài lòng", "Có", "3 lần trở lên"]:
-        tablet.tap(answer)
-        yield urlsplit(tablet.page.url).path
-    tablet.tap("Gửi đánh giá")
+    for value in ["1", "2", "2", "3", "4", "yes", "3+"]:
+        press(f'button[name=answer][value="{value}"]')
+        yield urlsplit(page.url).path.rsplit("/", 1)[-1]  # the screen reached
+    press("button[value=submit]")
     yield "thanks"
     tablet.open("/q/no-such-question")
     yield "error"
     tablet.open("/staff/")
     yield "staff-login"
-    tablet.page.get_by_label("Mã PIN").fill("2468")
-    tablet.tap("Mở")
+    page.locator("#pin").fill("2468")
+    press("button[type=submit]")
     yield "staff-home"
+    page.locator("#counter").fill("12")
+    page.locator("#officer").fill("Nguyễn Thị Minh Khai")
+    press("form[action$=duty] button")
+    yield "staff-home-duty-set"
+    tablet.open("/reset")
+    yield "welcome-with-duty"
 
 
 def test_no_serious_accessibility_violation_on_any_screen(browser, live_kiosk):
@@ -177,7 +188,9 @@ def test_no_serious_accessibility_violation_on_any_screen(browser, live_kiosk):
     axe = Axe()
     for lang in ("vi", "en"):
         tablet = Tablet(browser, kiosk).open(f"/lang/{lang}?next=/")
-        for screen in survey_screens(tablet) if lang == "vi" else ["welcome"]:
+        for screen in survey_screens(tablet):
+            expected = "vi" if screen == "welcome-with-duty" else lang  # /reset restores Vietnamese
+            assert tablet.page.locator("html").get_attribute("lang") == expected, screen
             violations = [
                 (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
                 for v in axe.run(tablet.page).response["violations"]
@@ -188,11 +201,14 @@ def test_no_serious_accessibility_violation_on_any_screen(browser, live_kiosk):
 
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
-def test_every_screen_fits_without_scrolling_with_big_targets(browser, live_kiosk, viewport):
+def test_every_screen_fits_without_scrolling_with_big_targets(browser, live_kiosk, viewport,
+                                                              screenshots):
     kiosk = live_kiosk()
     tablet = Tablet(browser, kiosk, viewport=viewport).open()
-    for screen in survey_screens(tablet):
+    for number, screen in enumerate(survey_screens(tablet), 1):
         page = tablet.page
+        page.wait_for_timeout(100)
+        tablet.shot(screenshots, f"{'portrait' if viewport == PORTRAIT else 'landscape'}-{number:02d}-{screen}")
         assert page.evaluate("document.documentElement.scrollHeight") <= viewport["height"], screen
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], screen
         font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
@@ -206,4 +222,5 @@ def test_every_screen_fits_without_scrolling_with_big_targets(browser, live_kios
             .filter(([_, r]) => r.height < 64 || r.width < 64)
             .map(([name, r]) => name + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))""")
         assert small == [], screen
+    assert tablet.foreign_requests() == []
     tablet.close()

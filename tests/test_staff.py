@@ -70,6 +70,8 @@ def test_malformed_pin_is_a_400_and_counts_nothing(client, db, with_pin):
 def test_duty_is_shown_to_the_citizen_and_stored_with_each_response(client, db, with_pin):
     citizen, _ = log_in(client)
     citizen.post("/staff/duty", {"counter": "3", "officer": "Nguyễn Văn An"})
+    header = client.get("/staff/home").get_data(as_text=True).split("</header>")[0]
+    assert "Quầy 3 · Nguyễn Văn An" in header and "<input" not in header
     client.get("/reset")
     welcome = client.get("/").get_data(as_text=True)
     assert "Quầy 3" in welcome and "Nguyễn Văn An" in welcome
