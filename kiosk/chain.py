@@ -16,7 +16,7 @@ GENESIS_HASH = "0" * 64
 #: The fields a response's hash commits to, in the order they are documented.
 CHAINED_FIELDS = (
     "seq", "uuid", "kiosk_id", "started_utc", "created_utc", "utc_offset_minutes",
-    "questionnaire_version", "counter", "officer", "dossier_code", "answers",
+    "questionnaire_version", "counter", "officer", "dossier_code", "answers", "reasons",
     "complete", "flags", "comment_hash", "contact_hash", "prev_hash",
 )
 

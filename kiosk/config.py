@@ -70,7 +70,7 @@ def _required(environ, name, example):
     return value
 
 
-def _int_setting(environ, setting: IntSetting) -> int:
+def int_setting(environ, setting: IntSetting) -> int:
     raw = environ.get(setting.name, "").strip()
     if not raw:
         return setting.default
@@ -106,7 +106,7 @@ def kiosk_id_from(environ=os.environ) -> str:
 def load(environ=os.environ) -> KioskConfig:
     """Read and check every kiosk setting."""
     questionnaire = environ.get("KIOSK_QUESTIONNAIRE", "").strip()
-    values = {s.name: _int_setting(environ, s) for s in TUNABLES}
+    values = {s.name: int_setting(environ, s) for s in TUNABLES}
     return KioskConfig(
         db_path=db_path_from(environ),
         kiosk_id=kiosk_id_from(environ),

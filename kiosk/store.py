@@ -74,6 +74,18 @@ def m001_initial(db):
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+@migrations()
+def m002_sync_acks(db):
+    # Central's verdict on each response it has answered for; a response without
+    # a row here is pending. Rejected ones stay here with the reason, never resent.
+    db.execute("""
+        CREATE TABLE sync_acks (
+            seq INTEGER PRIMARY KEY REFERENCES responses(seq),
+            status TEXT NOT NULL CHECK (status IN ('accepted', 'duplicate', 'rejected')),
+            reason TEXT, batch_id TEXT, acked_utc TEXT NOT NULL
+        )""")
+
+
 
 
 

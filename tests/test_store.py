@@ -93,6 +93,11 @@ def test_sequence_has_no_gaps_under_concurrent_writers(path):
     database.close()
 
 
+def test_the_hash_covers_every_stored_field(db):
+    columns = set(db["responses"].columns_dict)
+    assert columns - {"hash"} == set(chain.CHAINED_FIELDS)
+
+
 def test_each_hash_commits_to_the_previous_one(db):
     for _ in range(3):
         add(db)

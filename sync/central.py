@@ -1,0 +1,168 @@
+"""The central server: ingest API, reading API and health, as one Flask app."""
+
+import json
+import zlib
+from datetime import date, datetime, timezone
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from kiosk import indices
+from kiosk.clock import now_utc
+
+from . import central_store as cs
+from . import wire
+from .central_config import CentralConfig
+from .ingest import ingest
+from .openapi import OPENAPI
+
+
+class ApiError(Exception):
+    """An error answered as JSON: ``{ok: false, error, errors, status}``."""
+
+    def __init__(self, status: int, *errors: str):
+        super().__init__(errors[0])
+        self.status, self.errors = status, list(errors)
+
+
+def error_body(status: int, errors: list):
+    return jsonify(ok=False, error="; ".join(errors), errors=errors, status=status), status
+
+
+def create_app(config: CentralConfig, engine=None) -> Flask:
+    engine = engine or cs.engine_for(config.database_url)
+    pending = cs.pending_migrations(engine)
+    if pending:
+        raise cs.CentralStoreError(
+            f"The central database is not initialised or not up to date ({', '.join(pending)} "
+            "pending): run `central init` first.")
+    app = Flask(__name__)
+    app.config.update(CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes)
+    app.extensions["central_engine"] = engine
+
+    @app.errorhandler(ApiError)
+    def api_error(error):
+        return error_body(error.status, error.errors)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        messages = {413: f"The body is larger than {config.max_body_bytes} bytes."}
+        return error_body(error.code, [messages.get(error.code, error.description)])
+
+    @app.get("/healthz")
+    def healthz():
+        from sqlalchemy import func, select
+        with engine.connect() as conn:
+            kiosks = conn.execute(select(func.count()).select_from(cs.kiosks)).scalar()
+            stored = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
+        return jsonify(ok=True, database=engine.dialect.name, kiosks=kiosks, responses=stored)
+
+    @app.get("/api/v1/openapi.json")
+    def openapi():
+        return jsonify(OPENAPI)
+
+    @app.post("/api/v1/batches")
+    def post_batch():
+        body = request.get_data(cache=False)
+        kiosk, signed_at = _authenticate(engine, config, body)
+        payload = _parse(body, config)
+        problems = wire.batch_problems(payload, config.max_batch)
+        if problems and any(p.startswith("responses has ") for p in problems):
+            raise ApiError(413, *problems)
+        if problems:
+            raise ApiError(400, *problems)
+        others = {r["kiosk_id"] for r in payload["responses"]} | {payload["kiosk_id"]}
+        if others != {kiosk["kiosk_id"]}:
+            raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
+        verdicts = ingest(engine, kiosk, payload, now_utc(), signed_at)
+        counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
+        return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts)
+
+    @app.get("/api/v1/summary")
+    def summary():
+        _require_token(engine)
+        day = _day(request.args.get("date"))
+        unknown = set(request.args) - {"date", "unit", "kiosk"}
+        if unknown:
+            raise ApiError(400, f"Unknown parameter: {sorted(unknown)[0]}.")
+        unit, kiosk = request.args.get("unit") or None, request.args.get("kiosk") or None
+        if kiosk and not wire.KIOSK_ID.match(kiosk):
+            raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk!r}.")
+        if unit and not _plain_text(unit, 64):
+            raise ApiError(400, "unit must be printable text of at most 64 characters.")
+        figures = indices.summarize(cs.day_answers(engine, day, unit=unit, kiosk=kiosk))
+        return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
+
+    @app.get("/api/v1/integrity")
+    def integrity():
+        _require_token(engine)
+        kiosk_id = request.args.get("kiosk", "")
+        if not wire.KIOSK_ID.match(kiosk_id):
+            raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk_id!r}.")
+        with engine.connect() as conn:
+            if cs.get_kiosk(conn, kiosk_id) is None:
+                raise ApiError(404, f"No kiosk {kiosk_id!r} is registered.")
+        return jsonify(ok=True, **cs.integrity_report(engine, kiosk_id))
+
+    return app
+
+
+def _authenticate(engine, config, body):
+    """The signing kiosk and its clock time, or a 401 naming what is wrong."""
+    kiosk_id = request.headers.get(wire.KIOSK_HEADER, "")
+    timestamp = request.headers.get(wire.TIMESTAMP_HEADER, "")
+    with engine.connect() as conn:
+        kiosk = cs.get_kiosk(conn, kiosk_id) if wire.KIOSK_ID.match(kiosk_id) else None
+    if kiosk is None:
+        raise ApiError(401, f"Unknown kiosk {kiosk_id!r}: register it with `central add-kiosk`.")
+    if not wire.signature_matches(kiosk["secret"], timestamp, body,
+                                  request.headers.get(wire.SIGNATURE_HEADER, "")):
+        raise ApiError(401, "The signature does not match: check KIOSK_SECRET.")
+    try:
+        signed_at = datetime.fromtimestamp(int(timestamp), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise ApiError(401, f"{wire.TIMESTAMP_HEADER} must be Unix seconds.") from None
+    off_by = abs((now_utc() - signed_at).total_seconds())
+    if off_by > config.replay_seconds:
+        raise ApiError(401, f"The timestamp is {off_by:.0f} s away from central's clock (more than "
+                            f"{config.replay_seconds} s): refused as a possible replay; check the kiosk's clock.")
+    return kiosk, signed_at
+
+
+def _parse(body, config):
+    encoding = request.headers.get("Content-Encoding", "identity").lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(body, 4 * config.max_body_bytes)
+        except zlib.error:
+            raise ApiError(400, "The body is not valid gzip.") from None
+        if inflater.unconsumed_tail:
+            raise ApiError(413, f"The body inflates to more than {4 * config.max_body_bytes} bytes.")
+    elif encoding != "identity":
+        raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "The body is not UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise ApiError(400, f"The body is not valid JSON ({error.msg} at line {error.lineno}).") from None
+
+
+def _require_token(engine):
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not token or not cs.token_known(engine, token):
+        raise ApiError(401, "A valid API token is needed: Authorization: Bearer TOKEN "
+                            "(create one with `central add-token NAME`).")
+
+
+def _plain_text(value, longest):
+    return len(value) <= longest and value.isprintable()
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value or "").isoformat()
+    except ValueError:
+        raise ApiError(400, f"date must be a day like 2026-01-31, not {value!r}.") from None

@@ -1,0 +1,55 @@
+"""Central's settings, read from the environment and checked in one place."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import IntSetting, SettingError, int_setting
+
+TUNABLES = (
+    IntSetting("CENTRAL_MAX_BODY_BYTES", 5_000_000, 1_000, 100_000_000,
+               "largest request body accepted, in bytes (413 beyond)"),
+    IntSetting("CENTRAL_MAX_BATCH", 1000, 1, 100_000, "most responses accepted in one batch"),
+    IntSetting("CENTRAL_REPLAY_SECONDS", 300, 10, 86_400,
+               "a signed request whose timestamp is further off than this is refused as a replay"),
+)
+
+SETTINGS_HELP = """\
+Settings (environment variables):
+
+\b
+  CENTRAL_DB           path of central's SQLite file (the default store)
+  DATABASE_URL         postgresql://user@host:port/db to use PostgreSQL instead
+""" + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
+
+
+@dataclass(frozen=True)
+class CentralConfig:
+    database_url: str
+    max_body_bytes: int
+    max_batch: int
+    replay_seconds: int
+
+
+def database_url_from(environ=os.environ) -> str:
+    url = environ.get("DATABASE_URL", "").strip()
+    if url:
+        if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise SettingError("DATABASE_URL must start with postgresql://, e.g. "
+                               "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/sipas.")
+        return url
+    path = environ.get("CENTRAL_DB", "").strip()
+    if not path:
+        raise SettingError("CENTRAL_DB is not set: give the path of central's SQLite file, e.g. "
+                           "CENTRAL_DB=/var/lib/sipas/central.db, or set DATABASE_URL for PostgreSQL.")
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def load(environ=os.environ) -> CentralConfig:
+    values = {s.name: int_setting(environ, s) for s in TUNABLES}
+    return CentralConfig(
+        database_url=database_url_from(environ),
+        max_body_bytes=values["CENTRAL_MAX_BODY_BYTES"],
+        max_batch=values["CENTRAL_MAX_BATCH"],
+        replay_seconds=values["CENTRAL_REPLAY_SECONDS"],
+    )

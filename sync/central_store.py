@@ -1,0 +1,253 @@
+"""Central's store: SQLite by default, PostgreSQL with DATABASE_URL, through SQLAlchemy Core.
+
+SQLAlchemy Core is the one query layer: the same table definitions and
+statements run on both, and its SQLite and psycopg dialects are well kept.
+Every write is one transaction (``write``): on SQLite ``BEGIN IMMEDIATE``; on
+PostgreSQL the batch also locks its kiosk's row, so a kiosk's batches are
+stored one after another.
+"""
+
+import json
+import secrets
+from contextlib import contextmanager
+
+from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
+                        Text, UniqueConstraint, create_engine, event, func, select, text)
+
+from kiosk.clock import now_utc, utc_iso
+
+metadata = MetaData()
+
+kiosks = Table(
+    "kiosks", metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("unit", String(64), nullable=False),
+    Column("secret", String(64), nullable=False),  # needed in clear to check HMAC signatures
+    Column("created_utc", String(24), nullable=False),
+    Column("last_batch_utc", String(24)),
+)
+
+responses = Table(
+    "responses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("kiosk_id", String(64), ForeignKey("kiosks.kiosk_id"), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("local_day", String(10), nullable=False),  # YYYY-MM-DD in Asia/Ho_Chi_Minh
+    Column("started_utc", String(24), nullable=False),
+    Column("created_utc", String(24), nullable=False),
+    Column("utc_offset_minutes", Integer, nullable=False),
+    Column("received_utc", String(24), nullable=False),
+    Column("questionnaire_version", String(64), nullable=False),
+    Column("counter", String(20)),
+    Column("officer", String(80)),
+    Column("dossier_code", String(64)),
+    Column("answers", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("complete", SmallInteger, nullable=False),
+    Column("flags", Text, nullable=False),
+    Column("comment_hash", String(64)),
+    Column("contact_hash", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    UniqueConstraint("kiosk_id", "seq", name="responses_kiosk_seq"),
+    Index("responses_day_unit", "local_day", "unit"),
+)
+
+response_private = Table(
+    "response_private", metadata,
+    Column("response_id", Integer, ForeignKey("responses.id"), primary_key=True),
+    Column("comment", Text), Column("comment_salt", String(32)),
+    Column("phone", String(16)), Column("phone_salt", String(32)),
+    Column("consent_utc", String(24)), Column("erased_utc", String(24)),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("seq", Integer), Column("uuid", String(36)),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # the response exactly as received
+    Column("received_utc", String(24), nullable=False),
+)
+
+integrity_events = Table(
+    "integrity_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # altered, conflict, clock_skew
+    Column("seq", Integer),
+    Column("detail", Text, nullable=False),
+    Column("recorded_utc", String(24), nullable=False),
+    Index("integrity_kiosk", "kiosk_id"),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_utc", String(24), nullable=False),
+)
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("applied_utc", String(24), nullable=False),
+)
+
+
+class CentralStoreError(Exception):
+    """A store problem worth one sentence to the operator."""
+
+
+def _create_v1(conn):
+    metadata.create_all(conn, tables=[kiosks, responses, response_private, quarantine,
+                                      integrity_events, api_tokens])
+
+
+#: Applied in order, each in its own transaction with its record in
+#: schema_migrations. Add new steps at the end; never edit an applied one.
+MIGRATIONS = [("0001_initial", _create_v1)]
+
+
+def engine_for(url: str):
+    """An engine for ``sqlite:///path`` or ``postgresql://…`` (psycopg 3)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def _sqlite_setup(engine):
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        immediate = conn.get_execution_options().get("immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write(engine):
+    """One write transaction, committed on success and rolled back on any error."""
+    with engine.connect().execution_options(immediate=True) as conn:
+        with conn.begin():
+            yield conn
+
+
+def migrate(engine) -> list:
+    """Apply pending migrations; returns their names."""
+    with write(engine) as conn:
+        schema_migrations.create(conn, checkfirst=True)
+        done = set(conn.execute(select(schema_migrations.c.name)).scalars())
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with write(engine) as conn:
+            step(conn)
+            conn.execute(schema_migrations.insert().values(name=name, applied_utc=utc_iso(now_utc())))
+        applied.append(name)
+    return applied
+
+
+def pending_migrations(engine) -> list:
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "schema_migrations"):
+            return [name for name, _ in MIGRATIONS]
+        done = set(conn.execute(select(schema_migrations.c.name)).scalars())
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+# --- kiosks and tokens ---------------------------------------------------------
+
+def add_kiosk(engine, kiosk_id: str, unit: str) -> str:
+    """Register a kiosk; returns its new secret (shown once)."""
+    secret = secrets.token_hex(32)
+    with write(engine) as conn:
+        if conn.execute(select(kiosks.c.kiosk_id).where(kiosks.c.kiosk_id == kiosk_id)).first():
+            raise CentralStoreError(f"Kiosk {kiosk_id!r} is already registered.")
+        conn.execute(kiosks.insert().values(kiosk_id=kiosk_id, unit=unit, secret=secret,
+                                            created_utc=utc_iso(now_utc())))
+    return secret
+
+
+def get_kiosk(conn, kiosk_id: str):
+    return conn.execute(select(kiosks).where(kiosks.c.kiosk_id == kiosk_id)).mappings().first()
+
+
+def token_digest(token: str) -> str:
+    import hashlib
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_token(engine, name: str) -> str:
+    token = secrets.token_urlsafe(32)
+    with write(engine) as conn:
+        if conn.execute(select(api_tokens.c.id).where(api_tokens.c.name == name)).first():
+            raise CentralStoreError(f"A token named {name!r} already exists.")
+        conn.execute(api_tokens.insert().values(name=name, token_hash=token_digest(token),
+                                                created_utc=utc_iso(now_utc())))
+    return token
+
+
+def token_known(engine, token: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(api_tokens.c.id).where(
+            api_tokens.c.token_hash == token_digest(token))).first() is not None
+
+
+# --- reading ---------------------------------------------------------------------
+
+def day_answers(engine, day: str, unit=None, kiosk=None):
+    """The answers of every response created on ``day`` (Asia/Ho_Chi_Minh)."""
+    query = select(responses.c.answers).where(responses.c.local_day == day)
+    if unit:
+        query = query.where(responses.c.unit == unit)
+    if kiosk:
+        query = query.where(responses.c.kiosk_id == kiosk)
+    with engine.connect() as conn:
+        return [json.loads(a) for a in conn.execute(query).scalars()]
+
+
+def integrity_report(engine, kiosk_id: str) -> dict:
+    """Gaps and broken links, derived from what is stored, plus the recorded events."""
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count(), func.max(responses.c.seq)).where(
+            responses.c.kiosk_id == kiosk_id)).one()
+        gaps = conn.execute(text(
+            "SELECT prev + 1, seq - 1 FROM (SELECT seq, LAG(seq, 1, 0) OVER (ORDER BY seq) AS prev "
+            "FROM responses WHERE kiosk_id = :k) s WHERE seq - prev > 1 ORDER BY seq"), {"k": kiosk_id}).all()
+        links = conn.execute(text(
+            "SELECT r.seq FROM responses r LEFT JOIN responses p ON p.kiosk_id = r.kiosk_id AND p.seq = r.seq - 1 "
+            "WHERE r.kiosk_id = :k AND ((r.seq = 1 AND r.prev_hash != :genesis) "
+            "OR (p.seq IS NOT NULL AND r.prev_hash != p.hash)) ORDER BY r.seq"),
+            {"k": kiosk_id, "genesis": "0" * 64}).scalars().all()
+        events = conn.execute(select(integrity_events).where(
+            integrity_events.c.kiosk_id == kiosk_id).order_by(integrity_events.c.id)).mappings().all()
+        quarantined = conn.execute(select(func.count()).select_from(quarantine).where(
+            quarantine.c.kiosk_id == kiosk_id)).scalar()
+    derived = [{"kind": "gap", "seq_from": a, "seq_to": b,
+                "detail": f"Responses #{a}–#{b} have not been received." if a != b
+                else f"Response #{a} has not been received."} for a, b in gaps]
+    derived += [{"kind": "broken_link", "seq_from": seq - 1, "seq_to": seq,
+                 "detail": f"Response #{seq} does not chain to response #{seq - 1}."} for seq in links]
+    recorded = [{"kind": e["kind"], "seq_from": e["seq"], "seq_to": e["seq"], "detail": e["detail"],
+                 "recorded_utc": e["recorded_utc"]} for e in events]
+    return {"kiosk": kiosk_id, "responses": stored[0], "highest_seq": stored[1],
+            "quarantined": quarantined, "events": derived + recorded}

@@ -1,0 +1,153 @@
+"""`central` (the department's server) and `kiosk-sync` (the kiosk's uploader)."""
+
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk import config as kiosk_config
+from kiosk import store
+from kiosk.config import IntSetting, SettingError, int_setting
+from kiosk.store import StoreError
+
+from . import central_config
+from . import central_store as cs
+
+UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+
+
+def _fail(error):
+    raise click.ClickException(str(error)) from None
+
+
+def _engine():
+    try:
+        config = central_config.load()
+    except SettingError as error:
+        _fail(error)
+    return config, cs.engine_for(config.database_url)
+
+
+def _ready_engine():
+    config, engine = _engine()
+    pending = cs.pending_migrations(engine)
+    if pending:
+        _fail("The central database is not initialised or not up to date: run `central init` first.")
+    return config, engine
+
+
+@click.group(help="The department's central server for the satisfaction kiosks.\n\n"
+                  + central_config.SETTINGS_HELP)
+def central():
+    pass
+
+
+@central.command()
+def init():
+    """Create or upgrade central's database (never drops anything)."""
+    path = os.environ.get("CENTRAL_DB", "").strip()
+    if path and not os.environ.get("DATABASE_URL"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _config, engine = _engine()
+    applied = cs.migrate(engine)
+    click.echo(f"Central database ready ({engine.dialect.name}); "
+               f"{'applied ' + ', '.join(applied) if applied else 'already up to date'}.")
+
+
+@central.command("add-kiosk")
+@click.argument("kiosk_id")
+@click.option("--unit", required=True, help="The unit (department or one-stop shop) the kiosk serves.")
+def add_kiosk(kiosk_id, unit):
+    """Register a kiosk and print its secret (shown only once)."""
+    if not kiosk_config.KIOSK_ID_PATTERN.match(kiosk_id):
+        _fail(f"KIOSK_ID must be 1 to 64 letters, digits, '.', '_' or '-', not {kiosk_id!r}.")
+    if not UNIT.match(unit):
+        _fail("--unit must be 1 to 64 printable characters.")
+    _config, engine = _ready_engine()
+    try:
+        secret = cs.add_kiosk(engine, kiosk_id, unit)
+    except cs.CentralStoreError as error:
+        _fail(error)
+    click.echo(secret)
+    click.echo(f"Kiosk {kiosk_id} registered for unit {unit}. Set KIOSK_SECRET to the line above on "
+               "that kiosk; it is not shown again.", err=True)
+
+
+@central.command("add-token")
+@click.argument("name")
+def add_token(name):
+    """Create a read-only API token and print it (shown only once)."""
+    if not UNIT.match(name):
+        _fail("NAME must be 1 to 64 printable characters.")
+    _config, engine = _ready_engine()
+    try:
+        click.echo(cs.add_token(engine, name))
+    except cs.CentralStoreError as error:
+        _fail(error)
+
+
+@central.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+def run(host, port):
+    """Serve the ingest API, the reading API and /healthz."""
+    from waitress import serve
+
+    from .central import create_app
+
+    config, engine = _ready_engine()
+    app = create_app(config, engine)
+    click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
+    serve(app, host=host, port=port, threads=8, ident="central")
+
+
+SYNC_TUNABLES = (
+    IntSetting("KIOSK_SYNC_BATCH", 500, 1, 100_000, "responses per batch"),
+)
+
+
+@click.command("kiosk-sync", help="Upload this kiosk's responses to central.\n\n"
+               "Settings (environment variables):\n\n\b\n"
+               "  KIOSK_DB             the kiosk's SQLite file (required)\n"
+               "  KIOSK_ID             this kiosk's id (required)\n"
+               "  KIOSK_SECRET         the secret `central add-kiosk` printed (required)\n"
+               "  CENTRAL_URL          central's address, e.g. http://10.0.0.5:8000 (required)\n"
+               "  KIOSK_SYNC_BATCH     responses per batch (default 500)")
+@click.option("--once", is_flag=True, help="Upload everything pending, then exit (non-zero on failure).")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between looks for new responses.")
+def kiosk_sync(once, interval):
+    from .uploader import SyncError, Uploader, run_forever, run_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s kiosk-sync %(message)s")
+    try:
+        uploader = Uploader(*sync_settings(), batch_size=int_setting(os.environ, SYNC_TUNABLES[0]))
+        store.open_existing(uploader.db_path, uploader.kiosk_id).close()  # made by `kiosk init`, schema current
+        if once:
+            sent = run_once(uploader)
+            click.echo(f"Delivered: {sent} response(s) answered for by central; nothing pending.")
+        else:
+            run_forever(uploader, interval=interval)
+    except (SettingError, StoreError) as error:
+        _fail(error)
+    except SyncError as error:
+        _fail(f"Upload failed: {error}. Nothing was lost; the responses stay pending.")
+
+
+def sync_settings(environ=os.environ):
+    db_path = kiosk_config.db_path_from(environ)
+    kiosk_id = kiosk_config.kiosk_id_from(environ)
+    secret = environ.get("KIOSK_SECRET", "").strip()
+    if not re.fullmatch(r"[0-9a-f]{64}", secret):
+        raise SettingError("KIOSK_SECRET must be the 64-hex-digit secret that `central add-kiosk` printed.")
+    url = environ.get("CENTRAL_URL", "").strip()
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise SettingError("CENTRAL_URL must be central's address, e.g. CENTRAL_URL=http://10.0.0.5:8000.")
+    return db_path, kiosk_id, secret, url
+
+
+if __name__ == "__main__":  # pragma: no cover
+    central(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,113 @@
+"""Central ingest: one batch, one transaction, a verdict for every response.
+
+A response is accepted (new), a duplicate (same UUID, same content), or
+rejected with a reason and kept in quarantine (altered, or in conflict with a
+stored one). A rejected response never holds back the ones after it.
+"""
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from kiosk import chain
+from kiosk.clock import LOCAL_TZ, parse_utc, utc_iso
+
+from . import central_store as cs
+
+#: A kiosk clock further off than this is recorded as an integrity event.
+SKEW_TOLERANCE = timedelta(minutes=2)
+
+
+def _private_problem(response):
+    private = response.get("private") or {}
+    for field, hash_field in (("comment", "comment_hash"), ("phone", "contact_hash")):
+        text = private.get(field)
+        if text is None:
+            continue
+        if chain.private_hash(private[f"{field}_salt"], text) != response[hash_field]:
+            return f"its {field} does not match the hash in the chain (altered)"
+    return None
+
+
+def _row(response, kiosk, batch_id, received):
+    record = {name: response[name] for name in chain.CHAINED_FIELDS}
+    for name in ("answers", "reasons", "flags"):
+        record[name] = json.dumps(record[name], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    local_day = parse_utc(response["created_utc"]).astimezone(LOCAL_TZ).date().isoformat()
+    return {**record, "hash": response["hash"], "unit": kiosk["unit"], "local_day": local_day,
+            "received_utc": received, "batch_id": batch_id}
+
+
+def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
+    """Store a validated batch; returns the list of verdicts in the batch's order."""
+    received = utc_iso(received_at)
+    batch_id, items = payload["batch_id"], payload["responses"]
+    with cs.write(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(select(cs.kiosks.c.kiosk_id).where(
+                cs.kiosks.c.kiosk_id == kiosk["kiosk_id"]).with_for_update())
+        by_uuid = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.hash).where(
+            cs.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
+        taken_seqs = dict(conn.execute(select(cs.responses.c.seq, cs.responses.c.uuid).where(
+            cs.responses.c.kiosk_id == kiosk["kiosk_id"],
+            cs.responses.c.seq.in_([r["seq"] for r in items]))).all())
+
+        verdicts, rows, privates, held, events = [], [], {}, [], []
+
+        def event(kind, seq, detail):
+            events.append({"kiosk_id": kiosk["kiosk_id"], "kind": kind, "seq": seq,
+                           "detail": detail, "recorded_utc": received})
+
+        skew = kiosk_clock_at - received_at
+        if abs(skew) > SKEW_TOLERANCE:
+            event("clock_skew", None, f"The kiosk's clock is {abs(skew.total_seconds()):.0f} s "
+                                      f"{'ahead of' if skew > timedelta(0) else 'behind'} central's.")
+        for response in items:
+            seq, uuid = response["seq"], response["uuid"]
+            verdict = {"uuid": uuid, "seq": seq}
+            reason = None
+            if chain.record_hash(response) != response["hash"]:
+                reason = "its content does not match its hash (altered)"
+                event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
+            elif (problem := _private_problem(response)):
+                reason = problem
+                event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
+            elif uuid in by_uuid:
+                if by_uuid[uuid] == response["hash"]:
+                    verdicts.append({**verdict, "status": "duplicate"})
+                    continue
+                reason = "conflict: another response with this UUID is already stored"
+                event("conflict", seq, f"Response #{seq} ({uuid}): {reason}.")
+            elif seq in taken_seqs:
+                reason = f"conflict: sequence number #{seq} is already taken by response {taken_seqs[seq]}"
+                event("conflict", seq, f"Response #{seq} ({uuid}): {reason}.")
+            if reason:
+                held.append({"kiosk_id": kiosk["kiosk_id"], "batch_id": batch_id, "seq": seq, "uuid": uuid,
+                             "reason": reason, "payload": json.dumps(response, ensure_ascii=False),
+                             "received_utc": received})
+                verdicts.append({**verdict, "status": "rejected", "reason": reason})
+                continue
+            if parse_utc(response["created_utc"]) - received_at > SKEW_TOLERANCE:
+                event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
+                                         f"after central received it ({received}).")
+            rows.append(_row(response, kiosk, batch_id, received))
+            if response.get("private"):
+                privates[uuid] = response["private"]
+            by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
+            verdicts.append({**verdict, "status": "accepted"})
+
+        if rows:
+            conn.execute(cs.responses.insert(), rows)
+        if privates:
+            ids = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.id).where(
+                cs.responses.c.uuid.in_(list(privates)))).all())
+            conn.execute(cs.response_private.insert(),
+                         [{"response_id": ids[u], **p} for u, p in privates.items()])
+        if held:
+            conn.execute(cs.quarantine.insert(), held)
+        if events:
+            conn.execute(cs.integrity_events.insert(), events)
+        conn.execute(cs.kiosks.update().where(cs.kiosks.c.kiosk_id == kiosk["kiosk_id"])
+                     .values(last_batch_utc=received))
+    return verdicts

@@ -1,0 +1,135 @@
+"""The OpenAPI 3 description of central's HTTP API, served at /api/v1/openapi.json."""
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes):
+    text = {400: "Bad input; nothing was written", 401: "Not authenticated",
+            403: "Not allowed", 404: "Not found", 413: "Too large", 415: "Unsupported encoding"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}}
+            for c in codes}
+
+
+NULLABLE_TEXT = {"type": ["string", "null"]}
+HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+TIME = {"type": "string", "description": "UTC, e.g. 2026-01-31T08:15:00.000Z"}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {"title": "SIPAS kiosk central API", "version": "1"},
+    "paths": {
+        "/healthz": {"get": {
+            "summary": "Liveness and counts",
+            "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["ok", "database", "kiosks", "responses"],
+                "properties": {"ok": {"const": True}, "database": {"type": "string"},
+                               "kiosks": {"type": "integer"}, "responses": {"type": "integer"}}}}}}}}},
+        "/api/v1/openapi.json": {"get": {
+            "summary": "This document",
+            "responses": {"200": {"description": "OpenAPI 3 document",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        "/api/v1/batches": {"post": {
+            "summary": "Upload a kiosk's batch of responses",
+            "description": "Signed with HMAC-SHA256 over `timestamp + '.' + body` (the body exactly as "
+                           "sent, gzip or not) with the kiosk's secret. Each response gets a verdict: "
+                           "accepted, duplicate, or rejected with a reason (kept in quarantine).",
+            "parameters": [
+                {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": {"type": "string"}},
+                {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
+                 "schema": {"type": "string"}, "description": "Unix seconds"},
+                {"name": "X-Kiosk-Signature", "in": "header", "required": True,
+                 "schema": {"type": "string"}, "description": "hex HMAC-SHA256"},
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Batch"}}}},
+            "responses": {"200": {"description": "A verdict for every response", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}},
+                **_errors(400, 401, 403, 413, 415)}}},
+        "/api/v1/summary": {"get": {
+            "summary": "A day's figures (Asia/Ho_Chi_Minh)",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"}},
+                {"name": "kiosk", "in": "query", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {"200": {"description": "Counts, distributions and satisfaction per question",
+                                  "content": {"application/json": {"schema": {
+                                      "$ref": "#/components/schemas/Summary"}}}},
+                          **_errors(400, 401)}}},
+        "/api/v1/integrity": {"get": {
+            "summary": "A kiosk's integrity events: gaps, broken links, altered or conflicting responses, clock skew",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "kiosk", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The kiosk's events", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Integrity"}}}}, **_errors(400, 401, 404)}}},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["ok", "error", "errors", "status"], "properties": {
+                "ok": {"const": False}, "error": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"}}},
+            "Private": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+                "comment": NULLABLE_TEXT, "comment_salt": NULLABLE_TEXT, "phone": NULLABLE_TEXT,
+                "phone_salt": NULLABLE_TEXT, "consent_utc": NULLABLE_TEXT}},
+            "Response": {"type": "object", "additionalProperties": False, "required": [
+                "seq", "uuid", "kiosk_id", "started_utc", "created_utc", "utc_offset_minutes",
+                "questionnaire_version", "counter", "officer", "dossier_code", "answers", "reasons",
+                "complete", "flags", "comment_hash", "contact_hash", "prev_hash", "hash"], "properties": {
+                "seq": {"type": "integer", "minimum": 1}, "uuid": {"type": "string", "format": "uuid"},
+                "kiosk_id": {"type": "string"}, "started_utc": TIME, "created_utc": TIME,
+                "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840},
+                "questionnaire_version": {"type": "string"}, "counter": NULLABLE_TEXT,
+                "officer": NULLABLE_TEXT, "dossier_code": NULLABLE_TEXT,
+                "answers": {"type": "object", "additionalProperties": {
+                    "oneOf": [{"type": "integer", "minimum": 1, "maximum": 5}, {"type": "string"}]}},
+                "reasons": {"type": "array", "items": {"type": "string"}},
+                "complete": {"enum": [0, 1]}, "flags": {"type": "array", "items": {"type": "string"}},
+                "comment_hash": {"oneOf": [HASH, {"type": "null"}]},
+                "contact_hash": {"oneOf": [HASH, {"type": "null"}]},
+                "prev_hash": HASH, "hash": HASH,
+                "private": {"$ref": "#/components/schemas/Private"}}},
+            "Batch": {"type": "object", "additionalProperties": False,
+                      "required": ["kiosk_id", "batch_id", "responses"], "properties": {
+                          "kiosk_id": {"type": "string"}, "batch_id": {"type": "string", "format": "uuid"},
+                          "responses": {"type": "array", "minItems": 1,
+                                        "items": {"$ref": "#/components/schemas/Response"}}}},
+            "Verdict": {"type": "object", "required": ["uuid", "seq", "status"], "properties": {
+                "uuid": {"type": "string"}, "seq": {"type": "integer"},
+                "status": {"enum": ["accepted", "duplicate", "rejected"]}, "reason": {"type": "string"}}},
+            "BatchResult": {"type": "object",
+                            "required": ["ok", "batch_id", "accepted", "duplicate", "rejected", "results"],
+                            "properties": {
+                                "ok": {"const": True}, "batch_id": {"type": "string"},
+                                "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
+                                "rejected": {"type": "integer"},
+                                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}}}},
+            "QuestionFigures": {"type": "object", "required": ["answered", "distribution", "mean", "satisfied_pct"],
+                                "properties": {
+                                    "answered": {"type": "integer"},
+                                    "distribution": {"type": "object", "required": ["1", "2", "3", "4", "5"],
+                                                     "additionalProperties": {"type": "integer"}},
+                                    "mean": {"type": ["number", "null"]},
+                                    "satisfied_pct": {"type": ["number", "null"]}}},
+            "Summary": {"type": "object", "required": ["ok", "date", "responses", "questions", "choices"],
+                        "properties": {
+                            "ok": {"const": True}, "date": {"type": "string", "format": "date"},
+                            "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT,
+                            "responses": {"type": "integer"},
+                            "questions": {"type": "object", "additionalProperties": {
+                                "$ref": "#/components/schemas/QuestionFigures"}},
+                            "choices": {"type": "object", "additionalProperties": {
+                                "type": "object", "additionalProperties": {"type": "integer"}}}}},
+            "Integrity": {"type": "object", "required": ["ok", "kiosk", "responses", "highest_seq",
+                                                         "quarantined", "events"], "properties": {
+                "ok": {"const": True}, "kiosk": {"type": "string"}, "responses": {"type": "integer"},
+                "highest_seq": {"type": ["integer", "null"]}, "quarantined": {"type": "integer"},
+                "events": {"type": "array", "items": {"type": "object", "required": ["kind", "detail"],
+                                                      "properties": {
+                    "kind": {"enum": ["gap", "broken_link", "altered", "conflict", "clock_skew"]},
+                    "seq_from": {"type": ["integer", "null"]}, "seq_to": {"type": ["integer", "null"]},
+                    "detail": {"type": "string"}, "recorded_utc": {"type": "string"}}}}}},
+        },
+    },
+}

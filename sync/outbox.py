@@ -1,0 +1,60 @@
+"""The kiosk's side of the wire: what is pending, central's verdicts, sync status.
+
+It reads and writes the kiosk's own SQLite file, beside the kiosk process.
+"""
+
+from kiosk import store
+from kiosk.clock import now_utc, utc_iso
+from sync.wire import PRIVATE_FIELDS
+
+STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
+
+
+def pending(db, limit: int) -> list:
+    """The next responses central has not answered for, in sequence order, wire-ready."""
+    rows = db.execute(
+        "SELECT r.* FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
+        "WHERE a.seq IS NULL ORDER BY r.seq LIMIT ?", [limit])
+    columns = [c[0] for c in rows.description]
+    records = [store.record_from_row(dict(zip(columns, row))) for row in rows.fetchall()]
+    if not records:
+        return []
+    seqs = [r["seq"] for r in records]
+    marks = ",".join("?" * len(seqs))
+    private = {row[0]: dict(zip(PRIVATE_FIELDS, row[1:])) for row in db.execute(
+        f"SELECT seq, {', '.join(PRIVATE_FIELDS)} FROM response_private WHERE seq IN ({marks})", seqs)}
+    return [{**record, "private": private.get(record["seq"])} for record in records]
+
+
+def pending_count(db) -> int:
+    return db.execute("SELECT count(*) FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
+                      "WHERE a.seq IS NULL").fetchone()[0]
+
+
+def record_verdicts(db, batch_id: str, verdicts: dict) -> None:
+    """Store central's answer: ``{seq: (status, reason)}``, all in one transaction."""
+    now = utc_iso(now_utc())
+    with store.write(db):
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO sync_acks (seq, status, reason, batch_id, acked_utc) VALUES (?, ?, ?, ?, ?)",
+            [(seq, status, reason, batch_id, now) for seq, (status, reason) in verdicts.items()])
+
+
+def record_success(db) -> None:
+    with store.write(db):
+        store.set_setting(db, "sync_last_success_utc", utc_iso(now_utc()))
+
+
+def record_error(db, message: str) -> None:
+    with store.write(db):
+        store.set_setting(db, "sync_last_error", message)
+        store.set_setting(db, "sync_last_error_utc", utc_iso(now_utc()))
+
+
+def status(db) -> dict:
+    """Pending count, last success, last error: for staff mode and /healthz."""
+    result = {"pending": pending_count(db),
+              "rejected": db.execute("SELECT count(*) FROM sync_acks WHERE status = 'rejected'").fetchone()[0]}
+    for key in STATUS_KEYS:
+        result[key.removeprefix("sync_")] = store.get_setting(db, key)
+    return result

@@ -1,0 +1,186 @@
+"""The uploader: sends the kiosk's pending responses to central, exactly once in effect.
+
+At-least-once on the wire: a batch may be sent again after a timeout or a cut
+connection, which is safe because central answers a response it already has
+as a duplicate. A response is marked done only when central's answer names it.
+"""
+
+import gzip
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import requests
+
+from kiosk import store
+from kiosk.clock import now_utc
+
+from . import outbox, wire
+
+log = logging.getLogger("kiosk-sync")
+
+#: Statuses after which retrying cannot help: the operator must act.
+FATAL_STATUSES = {401: "central refused the kiosk's credentials",
+                  403: "central refused this kiosk's batch",
+                  413: "central refused the batch as too large"}
+RETRY_STATUSES = {429} | set(range(500, 600))
+
+
+class SyncError(Exception):
+    """One sentence for the operator; ``fatal`` means stop instead of retrying."""
+
+    def __init__(self, message: str, *, fatal=False, retry_after=None):
+        super().__init__(message)
+        self.fatal, self.retry_after = fatal, retry_after
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter, capped; Retry-After wins when larger."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    retry_after_cap: float = 3600.0
+
+    def delay(self, attempt: int, retry_after=None, rng=random.random) -> float:
+        ceiling = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        wait = ceiling / 2 + rng() * ceiling / 2
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.retry_after_cap))
+        return wait
+
+
+def parse_retry_after(value):
+    """Seconds from a Retry-After header (seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now_utc()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class Uploader:
+    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=500,
+                 timeout=(3.05, 60), session=None):
+        self.db_path, self.kiosk_id, self.secret = db_path, kiosk_id, secret
+        self.url = central_url.rstrip("/") + "/api/v1/batches"
+        self.batch_size, self.timeout = batch_size, timeout
+        self.session = session or requests.Session()
+
+    def send_pending(self) -> int:
+        """Send every pending response, batch by batch; returns how many were answered for."""
+        answered = 0
+        with store.connect(self.db_path) as db:
+            try:
+                while responses := outbox.pending(db, self.batch_size):
+                    answered += self._send(db, responses)
+            except SyncError as error:
+                outbox.record_error(db, str(error))
+                raise
+            if answered:
+                outbox.record_success(db)
+        return answered
+
+    def _send(self, db, responses) -> int:
+        payload = wire.batch(self.kiosk_id, responses)
+        body = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+                   wire.KIOSK_HEADER: self.kiosk_id, wire.TIMESTAMP_HEADER: timestamp,
+                   wire.SIGNATURE_HEADER: wire.sign(self.secret, timestamp, body)}
+        try:
+            reply = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            raise SyncError(f"central at {self.url} did not answer in time") from None
+        except requests.ConnectionError as error:
+            raise SyncError(f"cannot reach central at {self.url} ({_root_cause(error)})") from None
+        message = _message(reply)
+        if reply.status_code in FATAL_STATUSES:
+            raise SyncError(f"{FATAL_STATUSES[reply.status_code]} (HTTP {reply.status_code}): {message}",
+                            fatal=True)
+        if reply.status_code in RETRY_STATUSES:
+            raise SyncError(f"central is busy or failing (HTTP {reply.status_code}): {message}",
+                            retry_after=parse_retry_after(reply.headers.get("Retry-After")))
+        if reply.status_code == 400:
+            return self._set_aside_malformed(db, payload, reply, message)
+        if reply.status_code != 200:
+            raise SyncError(f"unexpected answer from central (HTTP {reply.status_code}): {message}",
+                            fatal=True)
+        by_uuid = {r["uuid"]: r["seq"] for r in responses}
+        verdicts = {}
+        for result in reply.json().get("results", []):
+            seq = by_uuid.get(result.get("uuid"))
+            if seq is not None and result.get("status") in ("accepted", "duplicate", "rejected"):
+                verdicts[seq] = (result["status"], result.get("reason"))
+        if not verdicts:
+            raise SyncError("central's answer named none of the responses sent", fatal=True)
+        outbox.record_verdicts(db, payload["batch_id"], verdicts)
+        return len(verdicts)
+
+    def _set_aside_malformed(self, db, payload, reply, message) -> int:
+        """Central named responses it cannot even read: keep them here as rejected, send the rest."""
+        errors = reply.json().get("errors", []) if reply.headers.get("Content-Type", "").startswith(
+            "application/json") else []
+        bad = {}
+        for error in errors:
+            if error.startswith("responses["):
+                index = int(error[len("responses["):error.index("]")])
+                bad.setdefault(payload["responses"][index]["seq"], ("rejected", error))
+        if not bad:
+            raise SyncError(f"central refused the batch (HTTP 400): {message}", fatal=True)
+        outbox.record_verdicts(db, payload["batch_id"], bad)
+        log.warning("kept %d malformed response(s) back: %s", len(bad), message)
+        return len(bad)
+
+
+def _message(reply) -> str:
+    try:
+        return reply.json().get("error") or reply.reason
+    except ValueError:
+        return (reply.text or reply.reason or "").strip()[:200]
+
+
+def _root_cause(error) -> str:
+    text = str(error)
+    for marker in ("Connection refused", "Name or service not known", "timed out",
+                   "Connection reset", "Remote end closed connection", "Connection aborted"):
+        if marker in text:
+            return marker.lower()
+    return text[:120]
+
+
+def run_once(uploader: Uploader, attempts=3, backoff=Backoff(base=0.5, cap=5), sleep=time.sleep) -> int:
+    """Deliver everything pending, retrying transient failures a few times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return uploader.send_pending()
+        except SyncError as error:
+            if error.fatal or attempt == attempts:
+                raise
+            sleep(backoff.delay(attempt, error.retry_after))
+    raise AssertionError("unreachable")
+
+
+def run_forever(uploader: Uploader, interval=2.0, backoff=Backoff(), sleep=time.sleep):
+    """Send soon after each new response; back off while central is unreachable."""
+    failures = 0
+    while True:
+        try:
+            sent = uploader.send_pending()
+            if sent:
+                log.info("delivered %d response(s)", sent)
+            failures = 0
+            sleep(interval)
+        except SyncError as error:
+            if error.fatal:
+                raise
+            failures += 1
+            wait = backoff.delay(failures, error.retry_after)
+            log.warning("%s; retrying in %.0f s", error, wait)
+            sleep(wait)

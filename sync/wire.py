@@ -1,0 +1,154 @@
+"""The batch format and its signature, shared by the uploader and central.
+
+A batch is ``{"kiosk_id", "batch_id", "responses": [...]}``; each response is
+the kiosk's chained record (``kiosk.chain.CHAINED_FIELDS`` plus ``hash``) and
+``private``: its erasable comment and phone with their salts, or null.
+
+The request is signed with HMAC-SHA256 over ``timestamp + "." + body``, the
+body exactly as sent (gzip-compressed or not), with the kiosk's secret.
+"""
+
+import hashlib
+import hmac
+import re
+import uuid
+
+from kiosk.clock import parse_utc
+
+KIOSK_HEADER = "X-Kiosk-Id"
+TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
+SIGNATURE_HEADER = "X-Kiosk-Signature"
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PRIVATE_FIELDS = ("comment", "comment_salt", "phone", "phone_salt", "consent_utc")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
+
+
+def batch(kiosk_id: str, responses: list) -> dict:
+    return {"kiosk_id": kiosk_id, "batch_id": str(uuid.uuid4()), "responses": responses}
+
+
+# --- validation: every problem of a batch, each naming its place ---------------
+
+def _is_int(value, low=None, high=None):
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        (low is None or value >= low) and (high is None or value <= high)
+
+
+def _is_text(value, longest, nullable=False):
+    return (nullable and value is None) or (isinstance(value, str) and 0 < len(value) <= longest)
+
+
+def _is_time(value):
+    try:
+        parse_utc(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_uuid(value):
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _is_answers(value):
+    return isinstance(value, dict) and len(value) <= 50 and all(
+        isinstance(k, str) and len(k) <= 32 and (_is_int(v, 1, 5) or _is_text(v, 16))
+        for k, v in value.items())
+
+
+def _is_codes(value):
+    return isinstance(value, list) and len(value) <= 50 and all(_is_text(v, 32) for v in value)
+
+
+def _is_hash(value, nullable=False):
+    return (nullable and value is None) or (isinstance(value, str) and bool(HEX64.match(value)))
+
+
+#: field -> (check, what it must be)
+FIELD_RULES = {
+    "seq": (lambda v: _is_int(v, 1), "a whole number from 1"),
+    "uuid": (_is_uuid, "a UUID in lower-case canonical form"),
+    "kiosk_id": (lambda v: isinstance(v, str) and bool(KIOSK_ID.match(v)), "a kiosk id"),
+    "started_utc": (_is_time, "a UTC time like 2026-01-31T08:15:00.000Z"),
+    "created_utc": (_is_time, "a UTC time like 2026-01-31T08:15:00.000Z"),
+    "utc_offset_minutes": (lambda v: _is_int(v, -840, 840), "minutes from -840 to 840"),
+    "questionnaire_version": (lambda v: _is_text(v, 64), "text of 1 to 64 characters"),
+    "counter": (lambda v: _is_text(v, 20, nullable=True), "null or text of 1 to 20 characters"),
+    "officer": (lambda v: _is_text(v, 80, nullable=True), "null or text of 1 to 80 characters"),
+    "dossier_code": (lambda v: _is_text(v, 64, nullable=True), "null or text of 1 to 64 characters"),
+    "answers": (_is_answers, "an object of answers: 1 to 5, or a short code"),
+    "reasons": (_is_codes, "a list of reason codes"),
+    "complete": (lambda v: v in (0, 1) and not isinstance(v, bool), "0 or 1"),
+    "flags": (_is_codes, "a list of flag codes"),
+    "comment_hash": (lambda v: _is_hash(v, nullable=True), "null or 64 hex digits"),
+    "contact_hash": (lambda v: _is_hash(v, nullable=True), "null or 64 hex digits"),
+    "prev_hash": (_is_hash, "64 hex digits"),
+    "hash": (_is_hash, "64 hex digits"),
+}
+
+
+def _private_problems(private, where):
+    if private is None:
+        return []
+    if not isinstance(private, dict):
+        return [f"{where}.private must be null or an object"]
+    problems = [f"{where}.private.{k} is not a known field" for k in private if k not in PRIVATE_FIELDS]
+    for text, salt, longest in (("comment", "comment_salt", 1000), ("phone", "phone_salt", 16)):
+        value, salt_value = private.get(text), private.get(salt)
+        if value is None and salt_value is None:
+            continue
+        if not _is_text(value, longest) or not (isinstance(salt_value, str) and HEX32.match(salt_value)):
+            problems.append(f"{where}.private.{text} must be text of at most {longest} characters "
+                            f"with a 32-hex-digit {salt}")
+    if private.get("consent_utc") is not None and not _is_time(private["consent_utc"]):
+        problems.append(f"{where}.private.consent_utc must be a UTC time")
+    return problems
+
+
+def batch_problems(payload, max_responses: int):
+    """Every structural problem of a batch, as sentences naming the place."""
+    if not isinstance(payload, dict):
+        return ["The body must be a JSON object."]
+    problems = [f"{k} is not a known field" for k in payload if k not in ("kiosk_id", "batch_id", "responses")]
+    if not (isinstance(payload.get("kiosk_id"), str) and KIOSK_ID.match(payload["kiosk_id"])):
+        problems.append("kiosk_id must be a kiosk id")
+    if not _is_uuid(payload.get("batch_id")):
+        problems.append("batch_id must be a UUID in lower-case canonical form")
+    responses = payload.get("responses")
+    if not isinstance(responses, list) or not responses:
+        return problems + ["responses must be a non-empty list"]
+    if len(responses) > max_responses:
+        return problems + [f"responses has {len(responses)} items; at most {max_responses} per batch"]
+    previous_seq = 0
+    for i, response in enumerate(responses):
+        where = f"responses[{i}]"
+        if not isinstance(response, dict):
+            problems.append(f"{where} must be an object")
+            continue
+        for field, (check, must_be) in FIELD_RULES.items():
+            if field not in response:
+                problems.append(f"{where}.{field} is missing")
+            elif not check(response[field]):
+                problems.append(f"{where}.{field} must be {must_be}")
+        problems += [f"{where}.{k} is not a known field" for k in response
+                     if k not in FIELD_RULES and k != "private"]
+        problems += _private_problems(response.get("private"), where)
+        seq = response.get("seq")
+        if _is_int(seq, 1):
+            if seq <= previous_seq:
+                problems.append(f"{where}.seq must be greater than the one before it (sequence order)")
+            previous_seq = seq
+    return problems
