@@ -5,9 +5,11 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from sync import outbox
+
 from . import config as kiosk_config
 from . import store
-from .clock import now_utc
+from .clock import LOCAL_TZ, now_utc, parse_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
 from .questionnaire import load as load_questionnaire
@@ -54,6 +56,7 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     babel.init_app(app, locale_selector=language)
     app.teardown_appcontext(close_db)
     app.context_processor(lambda: {"lang": language()})
+    app.add_template_filter(local_time)
 
     from . import staff, survey
 
@@ -71,9 +74,17 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
             questionnaire_version=questionnaire.version,
             responses=db["responses"].count,
             open_surveys=db["drafts"].count,
+            sync=outbox.status(db),
         )
 
     return app
+
+
+def local_time(utc_text):
+    """'2026-01-31T01:15:00.000Z' shown as '08:15 31/01/2026' (Asia/Ho_Chi_Minh)."""
+    if not utc_text:
+        return ""
+    return parse_utc(utc_text).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
 
 
 def flag_policy(config) -> FlagPolicy:

@@ -9,6 +9,8 @@ from functools import wraps
 from flask import Blueprint, redirect, render_template, session, url_for
 from flask_babel import gettext
 
+from sync import outbox
+
 from . import store
 from .clock import local_today, now_utc, parse_utc, utc_iso
 from .forms import DossierForm, DutyForm, PinForm
@@ -100,6 +102,7 @@ def render_home(duty=None, dossier=None, status=200):
         pending_dossier=store.get_setting(db, "pending_dossier"),
         today=local_today(now_utc()),
         today_count=store.count_for_day(db, local_today(now_utc())),
+        sync=outbox.status(db),
     ), status
 
 

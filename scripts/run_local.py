@@ -1,42 +1,96 @@
-"""Run the system on this machine for trying it out: one kiosk on SQLite under ./var.
+"""Run the whole system on this machine for trying it out, on SQLite under ./var:
+central on :8000, one kiosk on :5000 and its uploader. Ctrl-C stops all three.
 
-Settings already in the environment win; a development staff PIN (2468) is set
-if none is. Ctrl-C stops everything.
+Settings already in the environment win. A development staff PIN (2468), the
+kiosk's secret and a read-only API token are made on the first run and kept in ./var.
 """
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
 DEV_PIN = "2468"
+KIOSK_ID = "dev-kiosk-1"
+UNIT = "Sở Xây dựng"
+
+
+def run(*args, env, **kwargs):
+    return subprocess.run([str(BIN / args[0]), *args[1:]], env=env, check=True, text=True, **kwargs)
+
+
+def once(path: Path, make) -> str:
+    """A value made on the first run and kept in ./var."""
+    if not path.exists():
+        path.write_text(make().strip() + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def stop_on_signal(_signum, _frame):
+    raise KeyboardInterrupt
 
 
 def main():
+    signal.signal(signal.SIGINT, stop_on_signal)  # also when started from a shell that ignores it
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    VAR.mkdir(exist_ok=True)
     env = dict(os.environ)
-    env.setdefault("KIOSK_DB", str(ROOT / "var" / "kiosk.db"))
-    env.setdefault("KIOSK_ID", "dev-kiosk-1")
-    kiosk = [sys.executable, "-m", "kiosk"]
-    subprocess.run([*kiosk, "init"], env=env, check=True)
+    env.setdefault("CENTRAL_DB", str(VAR / "central.db"))
+    env.setdefault("KIOSK_DB", str(VAR / "kiosk.db"))
+    env.setdefault("KIOSK_ID", KIOSK_ID)
+    env.setdefault("CENTRAL_URL", "http://127.0.0.1:8000")
 
-    from kiosk import store
+    run("central", "init", env=env)
+    env.setdefault("KIOSK_SECRET", once(VAR / f"{env['KIOSK_ID']}.secret", lambda: run(
+        "central", "add-kiosk", env["KIOSK_ID"], "--unit", UNIT, env=env, capture_output=True).stdout))
+    token = once(VAR / "api-token", lambda: run("central", "add-token", "local", env=env,
+                                                capture_output=True).stdout)
+    run("kiosk", "init", env=env)
+    if not (VAR / "pin-set").exists():
+        run("kiosk", "set-pin", env=env, input=DEV_PIN + "\n")
+        (VAR / "pin-set").touch()
 
-    with store.connect(Path(env["KIOSK_DB"])) as db:
-        has_pin = store.get_setting(db, "pin_hash") is not None
-    if not has_pin:
-        subprocess.run([*kiosk, "set-pin"], env=env, input=DEV_PIN + "\n", text=True, check=True)
-        print(f"Staff mode PIN for this development kiosk: {DEV_PIN}")
-
-    print("Kiosk survey: http://127.0.0.1:5000/   (staff mode: http://127.0.0.1:5000/staff/)")
-    print("Press Ctrl-C to stop.")
-    server = subprocess.Popen([*kiosk, "run"], env=env)
+    processes = [subprocess.Popen([str(BIN / "central"), "run"], env=env),
+                 subprocess.Popen([str(BIN / "kiosk"), "run"], env=env)]
+    for url in ("http://127.0.0.1:8000/healthz", "http://127.0.0.1:5000/healthz"):
+        for _ in range(100):
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+    processes.append(subprocess.Popen([str(BIN / "kiosk-sync")], env=env))
+    print(f"""
+  Kiosk survey:   http://127.0.0.1:5000/          (staff mode: /staff/, PIN {DEV_PIN})
+  Central:        http://127.0.0.1:8000/healthz
+  Day summary:    curl -H 'Authorization: Bearer {token}' 'http://127.0.0.1:8000/api/v1/summary?date=YYYY-MM-DD'
+  Uploader:       running (kiosk-sync), sends each response within seconds
+  Press Ctrl-C to stop everything.
+""", flush=True)
     try:
-        server.wait()
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("A process stopped; stopping the others.", file=sys.stderr)
     except KeyboardInterrupt:
-        server.terminate()
-        server.wait(timeout=10)
-        print("\nStopped.")
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        print("Stopped.", flush=True)
 
 
 if __name__ == "__main__":

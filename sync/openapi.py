@@ -12,7 +12,10 @@ def _errors(*codes):
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-TIME = {"type": "string", "description": "UTC, e.g. 2026-01-31T08:15:00.000Z"}
+TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+        "description": "UTC, e.g. 2026-01-31T08:15:00.000Z"}
+KIOSK_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
+SALT = {"type": ["string", "null"], "pattern": "^[0-9a-f]{32}$"}
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -34,7 +37,7 @@ OPENAPI = {
                            "sent, gzip or not) with the kiosk's secret. Each response gets a verdict: "
                            "accepted, duplicate, or rejected with a reason (kept in quarantine).",
             "parameters": [
-                {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": {"type": "string"}},
+                {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": KIOSK_ID},
                 {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
                  "schema": {"type": "string"}, "description": "Unix seconds"},
                 {"name": "X-Kiosk-Signature", "in": "header", "required": True,
@@ -51,7 +54,7 @@ OPENAPI = {
             "parameters": [
                 {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                 {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"}},
-                {"name": "kiosk", "in": "query", "required": False, "schema": {"type": "string"}},
+                {"name": "kiosk", "in": "query", "required": False, "schema": KIOSK_ID},
             ],
             "responses": {"200": {"description": "Counts, distributions and satisfaction per question",
                                   "content": {"application/json": {"schema": {
@@ -60,7 +63,7 @@ OPENAPI = {
         "/api/v1/integrity": {"get": {
             "summary": "A kiosk's integrity events: gaps, broken links, altered or conflicting responses, clock skew",
             "security": [{"bearer": []}],
-            "parameters": [{"name": "kiosk", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "parameters": [{"name": "kiosk", "in": "query", "required": True, "schema": KIOSK_ID}],
             "responses": {"200": {"description": "The kiosk's events", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Integrity"}}}}, **_errors(400, 401, 404)}}},
     },
@@ -71,17 +74,20 @@ OPENAPI = {
                 "ok": {"const": False}, "error": {"type": "string"},
                 "errors": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"}}},
             "Private": {"type": ["object", "null"], "additionalProperties": False, "properties": {
-                "comment": NULLABLE_TEXT, "comment_salt": NULLABLE_TEXT, "phone": NULLABLE_TEXT,
-                "phone_salt": NULLABLE_TEXT, "consent_utc": NULLABLE_TEXT}},
+                "comment": {"type": ["string", "null"], "maxLength": 1000}, "comment_salt": SALT,
+                "phone": {"type": ["string", "null"], "maxLength": 16}, "phone_salt": SALT,
+                "consent_utc": {"oneOf": [TIME, {"type": "null"}]}}},
             "Response": {"type": "object", "additionalProperties": False, "required": [
                 "seq", "uuid", "kiosk_id", "started_utc", "created_utc", "utc_offset_minutes",
                 "questionnaire_version", "counter", "officer", "dossier_code", "answers", "reasons",
                 "complete", "flags", "comment_hash", "contact_hash", "prev_hash", "hash"], "properties": {
                 "seq": {"type": "integer", "minimum": 1}, "uuid": {"type": "string", "format": "uuid"},
-                "kiosk_id": {"type": "string"}, "started_utc": TIME, "created_utc": TIME,
+                "kiosk_id": KIOSK_ID, "started_utc": TIME, "created_utc": TIME,
                 "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840},
-                "questionnaire_version": {"type": "string"}, "counter": NULLABLE_TEXT,
-                "officer": NULLABLE_TEXT, "dossier_code": NULLABLE_TEXT,
+                "questionnaire_version": {"type": "string", "minLength": 1, "maxLength": 64},
+                "counter": {"type": ["string", "null"], "minLength": 1, "maxLength": 20},
+                "officer": {"type": ["string", "null"], "minLength": 1, "maxLength": 80},
+                "dossier_code": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
                 "answers": {"type": "object", "additionalProperties": {
                     "oneOf": [{"type": "integer", "minimum": 1, "maximum": 5}, {"type": "string"}]}},
                 "reasons": {"type": "array", "items": {"type": "string"}},
@@ -92,7 +98,7 @@ OPENAPI = {
                 "private": {"$ref": "#/components/schemas/Private"}}},
             "Batch": {"type": "object", "additionalProperties": False,
                       "required": ["kiosk_id", "batch_id", "responses"], "properties": {
-                          "kiosk_id": {"type": "string"}, "batch_id": {"type": "string", "format": "uuid"},
+                          "kiosk_id": KIOSK_ID, "batch_id": {"type": "string", "format": "uuid"},
                           "responses": {"type": "array", "minItems": 1,
                                         "items": {"$ref": "#/components/schemas/Response"}}}},
             "Verdict": {"type": "object", "required": ["uuid", "seq", "status"], "properties": {

@@ -163,3 +163,118 @@ def screenshots():
     folder = OUTPUT / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- central: the same tests on SQLite and on PostgreSQL --------------------------
+
+PG_CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_missing_reason():
+    try:
+        import psycopg
+        psycopg.connect(PG_CONNINFO, connect_timeout=3).close()
+    except Exception as error:  # any failure means: no usable server here
+        return f"PostgreSQL is not reachable at 127.0.0.1:5432 ({type(error).__name__})"
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_url(request, tmp_path):
+    """A fresh, empty central store: a SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'central.db'}"
+        return
+    reason = postgres_missing_reason()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    import uuid
+
+    import psycopg
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def central_env_for(url: str) -> dict:
+    if url.startswith("sqlite:///"):
+        return {"CENTRAL_DB": url.removeprefix("sqlite:///")}
+    return {"DATABASE_URL": url}
+
+
+@pytest.fixture
+def central_engine(central_url):
+    from sync import central_store
+    engine = central_store.engine_for(central_url)
+    central_store.migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def central_app(central_url, central_engine):
+    from sync import central
+    from sync.central_config import load
+    app = central.create_app(load(central_env_for(central_url)), central_engine)
+    app.config["TESTING"] = True
+    return app
+
+
+class LiveCentral:
+    """A real `central run` process on loopback, with its CLI."""
+
+    def __init__(self, url: str, port: int):
+        self.env = {**os.environ, **central_env_for(url)}
+        self.port, self.url = port, f"http://127.0.0.1:{port}"
+        self.process = None
+
+    def cli(self, *args):
+        return subprocess.run([str(Path(sys.executable).parent / "central"), *args], env=self.env,
+                              capture_output=True, text=True, timeout=60)
+
+    def start(self):
+        self.process = subprocess.Popen([str(Path(sys.executable).parent / "central"), "run",
+                                         "--port", str(self.port)], env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("central run did not answer /healthz within 20 s")
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def live_central(central_url):
+    """A central server (not yet started) with one kiosk and one API token registered."""
+    central = LiveCentral(central_url, free_port())
+    assert central.cli("init").returncode == 0
+    added = central.cli("add-kiosk", "test-kiosk", "--unit", "Sở Xây dựng")
+    assert added.returncode == 0, added.stderr
+    central.secret = added.stdout.strip()
+    central.token = central.cli("add-token", "tests").stdout.strip()
+    yield central
+    central.stop()
+
+
+def kiosk_sync(env: dict, *args, timeout=60):
+    return subprocess.run([str(Path(sys.executable).parent / "kiosk-sync"), *args],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)

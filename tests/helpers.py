@@ -44,3 +44,30 @@ def all_responses(db):
 
 def counts(db):
     return db["responses"].count, db["drafts"].count
+
+
+def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None, **private):
+    """Append `count` real chained responses to a kiosk database (made if missing)."""
+    from kiosk.clock import now_utc
+    from kiosk.flags import FlagPolicy
+
+    store.init(db_path, kiosk_id)
+    db = store.connect(db_path)
+    try:
+        for _ in range(count):
+            moment = now or now_utc()
+            draft = store.start_draft(db, "2025.1", moment)
+            for key, value in (answers or STORED_ANSWERS).items():
+                store.save_answer(db, draft, key, value, moment)
+            store.finish_draft(db, draft, complete=True, now=moment, policy=FlagPolicy(), **private)
+    finally:
+        db.close()
+
+
+def wire_responses(db_path, limit=100_000):
+    from sync import outbox
+    db = store.connect(db_path)
+    try:
+        return outbox.pending(db, limit)
+    finally:
+        db.close()

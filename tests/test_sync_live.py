@@ -1,0 +1,202 @@
+"""Uploader and central as real processes on loopback: faults, tampering, end to end."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from sqlalchemy import func, select
+
+from conftest import kiosk_sync
+from helpers import add_responses
+from kiosk import store
+from kiosk.clock import local_today, now_utc
+from loopback_proxy import Proxy
+from sync import central_store as cs
+from sync import outbox
+
+
+def sync_env(tmp_path, central, url=None):
+    return {"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk",
+            "KIOSK_SECRET": central.secret, "CENTRAL_URL": url or central.url}
+
+
+def acks(tmp_path):
+    db = store.connect(tmp_path / "kiosk.db")
+    try:
+        return dict(db.execute("SELECT status, count(*) FROM sync_acks GROUP BY status").fetchall())
+    finally:
+        db.close()
+
+
+def central_rows(central_url):
+    engine = cs.engine_for(central_url)
+    try:
+        with engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
+            distinct = conn.execute(select(func.count(func.distinct(cs.responses.c.uuid)))).scalar()
+        return total, distinct
+    finally:
+        engine.dispose()
+
+
+def summary(central, day=None):
+    day = day or local_today(now_utc()).isoformat()
+    return requests.get(f"{central.url}/api/v1/summary", params={"date": day},
+                        headers={"Authorization": f"Bearer {central.token}"}, timeout=5).json()
+
+
+def integrity(central):
+    return requests.get(f"{central.url}/api/v1/integrity", params={"kiosk": "test-kiosk"},
+                        headers={"Authorization": f"Bearer {central.token}"}, timeout=5).json()
+
+
+def test_central_down_marks_nothing_then_a_later_run_delivers_everything(live_central, tmp_path, central_url):
+    add_responses(tmp_path / "kiosk.db", 30)
+    env = sync_env(tmp_path, live_central)
+    down = kiosk_sync(env, "--once")
+    assert down.returncode == 1
+    assert down.stderr.strip() == (f"Error: Upload failed: cannot reach central at {live_central.url}/api/v1/batches "
+                                   "(connection refused). Nothing was lost; the responses stay pending.")
+    assert acks(tmp_path) == {}
+    live_central.start()
+    up = kiosk_sync({**env, "KIOSK_SYNC_BATCH": "7"}, "--once")
+    assert up.returncode == 0, up.stderr
+    assert up.stdout == "Delivered: 30 response(s) answered for by central; nothing pending.\n"
+    assert acks(tmp_path) == {"accepted": 30}
+    assert summary(live_central)["responses"] == 30
+    assert central_rows(central_url) == (30, 30)
+
+
+def test_answer_lost_after_central_processed_the_batch_is_retried_and_stored_once(
+        live_central, tmp_path, central_url):
+    add_responses(tmp_path / "kiosk.db", 25)
+    live_central.start()
+    proxy = Proxy(live_central.port, cut_answers=1)
+    result = kiosk_sync({**sync_env(tmp_path, live_central, proxy.url), "KIOSK_SYNC_BATCH": "10"}, "--once")
+    proxy.close()
+    assert result.returncode == 0, result.stderr
+    assert proxy.cut == 1 and proxy.requests == 4  # batch 1 sent twice
+    assert acks(tmp_path) == {"duplicate": 10, "accepted": 15}
+    assert central_rows(central_url) == (25, 25)
+
+
+def test_central_killed_mid_batch_keeps_all_or_nothing_and_a_resend_stores_each_once(
+        live_central, tmp_path, central_url):
+    add_responses(tmp_path / "kiosk.db", 600)
+    live_central.start()
+
+    def kill_central(_request_number):
+        time.sleep(0.05)
+        live_central.kill()
+
+    proxy = Proxy(live_central.port, on_request_forwarded=kill_central)
+    env = {**sync_env(tmp_path, live_central, proxy.url), "KIOSK_SYNC_BATCH": "600"}
+    killed = kiosk_sync(env, "--once")
+    proxy.close()
+    assert killed.returncode == 1 and "Nothing was lost" in killed.stderr
+    assert acks(tmp_path) == {}
+    assert central_rows(central_url)[0] in (0, 600)  # one batch, one transaction
+    live_central.start()
+    delivered = kiosk_sync(sync_env(tmp_path, live_central), "--once")
+    assert delivered.returncode == 0, delivered.stderr
+    assert sum(acks(tmp_path).values()) == 600
+    assert central_rows(central_url) == (600, 600)
+
+
+def test_tampered_kiosk_rows_are_named_by_verify_and_become_integrity_events(live_central, tmp_path):
+    add_responses(tmp_path / "kiosk.db", 6)
+    conn = sqlite3.connect(tmp_path / "kiosk.db")
+    conn.execute("DROP TRIGGER responses_no_update")
+    conn.execute("DROP TRIGGER responses_no_delete")
+    conn.execute("""UPDATE responses SET answers = '{"overall":1}' WHERE seq = 3""")
+    conn.execute("DELETE FROM responses WHERE seq = 5")
+    conn.commit()
+    conn.close()
+    env = sync_env(tmp_path, live_central)
+    verify = subprocess.run([sys.executable, "-m", "kiosk", "verify"], env={**env, "PATH": ""},
+                            capture_output=True, text=True)
+    assert verify.returncode == 1 and "Error: Response #3 (" in verify.stderr
+    assert "its content does not match its hash (altered)" in verify.stderr
+    live_central.start()
+    assert kiosk_sync(env, "--once").returncode == 0
+    assert acks(tmp_path) == {"accepted": 4, "rejected": 1}
+    events = {(e["kind"], e["seq_from"], e["seq_to"]) for e in integrity(live_central)["events"]}
+    assert events == {("altered", 3, 3), ("gap", 3, 3), ("gap", 5, 5)}
+    assert integrity(live_central)["kiosk"] == "test-kiosk"
+
+
+def test_wrong_secret_stops_with_a_reason_and_marks_nothing(live_central, tmp_path):
+    add_responses(tmp_path / "kiosk.db", 3)
+    live_central.start()
+    result = kiosk_sync({**sync_env(tmp_path, live_central), "KIOSK_SECRET": "ab" * 32}, "--once")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: Upload failed: central refused the kiosk's credentials (HTTP 401): The signature does not "
+        "match: check KIOSK_SECRET.. Nothing was lost; the responses stay pending.")
+    assert acks(tmp_path) == {}
+    db = store.connect(tmp_path / "kiosk.db")
+    status = outbox.status(db)
+    db.close()
+    assert status["pending"] == 3 and "HTTP 401" in status["last_error"]
+
+
+def test_the_uploader_sends_soon_after_each_new_response(live_central, tmp_path):
+    store.init(tmp_path / "kiosk.db", "test-kiosk")
+    live_central.start()
+    uploader = subprocess.Popen([str(Path(sys.executable).parent / "kiosk-sync"), "--interval", "0.5"],
+                                env={**sync_env(tmp_path, live_central), "PATH": ""},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for expected in (1, 2):
+            add_responses(tmp_path / "kiosk.db", 1)
+            deadline = time.monotonic() + 10
+            while requests.get(live_central.url + "/healthz", timeout=2).json()["responses"] < expected:
+                assert time.monotonic() < deadline, "not delivered within 10 s"
+                time.sleep(0.1)
+    finally:
+        uploader.terminate()
+        uploader.wait(timeout=10)
+
+
+def test_settings_are_checked_before_anything_is_sent(tmp_path):
+    base = {"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": "ab" * 32,
+            "CENTRAL_URL": "http://127.0.0.1:9"}
+    for name, value, message in [
+        ("KIOSK_SECRET", "short", "Error: KIOSK_SECRET must be the 64-hex-digit secret that `central add-kiosk` printed."),
+        ("CENTRAL_URL", "ftp://x", "Error: CENTRAL_URL must be central's address, e.g. CENTRAL_URL=http://10.0.0.5:8000."),
+        ("KIOSK_DB", "", "Error: KIOSK_DB is not set: give the path of the kiosk's SQLite file, "
+                         "e.g. KIOSK_DB=/var/lib/kiosk/kiosk.db."),
+    ]:
+        result = kiosk_sync({**base, name: value}, "--once")
+        assert (result.returncode, result.stderr.strip()) == (1, message)
+    missing = kiosk_sync(base, "--once")
+    assert missing.stderr.strip().endswith("which does not exist: run `kiosk init` first.")
+
+
+def test_responses_tapped_in_chromium_reach_the_central_summary(browser, live_kiosk, live_central):
+    from test_browser import VI_FLOW, Tablet
+
+    kiosk = live_kiosk()
+    live_central.start()
+    tablet = Tablet(browser, kiosk).open()
+    for _ in range(2):
+        for _screen, answer in VI_FLOW:
+            tablet.tap(answer)
+        tablet.tap("Gửi đánh giá")
+        tablet.open("/reset")
+    tablet.close()
+    env = {"KIOSK_DB": str(kiosk.db_path), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": live_central.secret,
+           "CENTRAL_URL": live_central.url}
+    assert kiosk_sync(env, "--once").returncode == 0
+    figures = summary(live_central)
+    assert figures["responses"] == 2
+    assert figures["questions"]["overall"]["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 2, "5": 0}
+    assert figures["questions"]["attitude"]["satisfied_pct"] == 0.0
+    assert figures["choices"]["extra_request"] == {"no": 2}
+    health = requests.get(kiosk.url + "/healthz", timeout=5).json()
+    assert health["sync"]["pending"] == 0 and health["sync"]["last_success_utc"]
