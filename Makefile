@@ -19,6 +19,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/kiosk_latency.py
+	$(PY) bench/sync_throughput.py
 
 clean:
 	rm -rf $(VENV) var test-output build dist

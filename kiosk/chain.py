@@ -21,11 +21,13 @@ CHAINED_FIELDS = (
 )
 
 
+#: Sorted keys, no spaces, non-ASCII kept: the one JSON encoding of stored and hashed values.
+CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(record: dict) -> bytes:
-    """The exact bytes hashed: sorted keys, no spaces, UTF-8 (texts are NFC already)."""
-    chained = {name: record[name] for name in CHAINED_FIELDS}
-    return json.dumps(chained, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    """The exact bytes hashed: canonical JSON of the chained fields, UTF-8 (texts are NFC already)."""
+    return CANONICAL_JSON.encode({name: record[name] for name in CHAINED_FIELDS}).encode("utf-8")
 
 
 def record_hash(record: dict) -> str:

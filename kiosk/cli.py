@@ -1,6 +1,5 @@
 """`kiosk`: set up, run and check the counter kiosk."""
 
-import os
 import sys
 
 import click

@@ -1,5 +1,6 @@
 """Time as the product keeps it: stored in UTC, days counted in Asia/Ho_Chi_Minh."""
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,14 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+UTC_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """The inverse of ``utc_iso``; anything else raises ValueError."""
+    if not isinstance(text, str) or not UTC_TEXT.match(text):
+        raise ValueError(f"not a UTC time like 2026-01-31T08:15:00.000Z: {text!r}")
+    return datetime.fromisoformat(text[:-1] + "+00:00")
 
 
 def local_offset_minutes() -> int:

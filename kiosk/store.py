@@ -93,7 +93,7 @@ def m002_sync_acks(db):
 
 
 def dumps(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return chain.CANONICAL_JSON.encode(value)
 
 
 def connect(path: Path) -> Database:

@@ -5,6 +5,7 @@ import zlib
 from datetime import date, datetime, timezone
 
 from flask import Flask, jsonify, request
+from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from kiosk import indices
@@ -37,6 +38,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
             f"The central database is not initialised or not up to date ({', '.join(pending)} "
             "pending): run `central init` first.")
     app = Flask(__name__)
+    app.json.sort_keys = False  # keep documents in their written order (and answers cheap to encode)
     app.config.update(CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes)
     app.extensions["central_engine"] = engine
 
@@ -51,7 +53,6 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        from sqlalchemy import func, select
         with engine.connect() as conn:
             kiosks = conn.execute(select(func.count()).select_from(cs.kiosks)).scalar()
             stored = conn.execute(select(func.count()).select_from(cs.responses)).scalar()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from kiosk import config as kiosk_config
 from kiosk import store
@@ -31,11 +32,20 @@ def _engine():
     return config, cs.engine_for(config.database_url)
 
 
+NOT_READY = "The central database is not initialised or not up to date: run `central init` first."
+
+
 def _ready_engine():
     config, engine = _engine()
-    pending = cs.pending_migrations(engine)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        _fail(NOT_READY)
+    try:
+        pending = cs.pending_migrations(engine)
+    except DBAPIError as error:
+        _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
     if pending:
-        _fail("The central database is not initialised or not up to date: run `central init` first.")
+        _fail(NOT_READY)
     return config, engine
 
 
@@ -52,7 +62,10 @@ def init():
     if path and not os.environ.get("DATABASE_URL"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     _config, engine = _engine()
-    applied = cs.migrate(engine)
+    try:
+        applied = cs.migrate(engine)
+    except DBAPIError as error:
+        _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
     click.echo(f"Central database ready ({engine.dialect.name}); "
                f"{'applied ' + ', '.join(applied) if applied else 'already up to date'}.")
 

@@ -10,11 +10,15 @@ from sync.wire import PRIVATE_FIELDS
 STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
 
 
-def pending(db, limit: int) -> list:
-    """The next responses central has not answered for, in sequence order, wire-ready."""
+def pending(db, limit: int, after: int = 0) -> list:
+    """The next responses central has not answered for, in sequence order, wire-ready.
+
+    ``after``: a sequence number below which nothing is pending any more (the
+    uploader passes the last one it sent, so it does not rescan the acknowledged).
+    """
     rows = db.execute(
         "SELECT r.* FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
-        "WHERE a.seq IS NULL ORDER BY r.seq LIMIT ?", [limit])
+        "WHERE a.seq IS NULL AND r.seq > ? ORDER BY r.seq LIMIT ?", [after, limit])
     columns = [c[0] for c in rows.description]
     records = [store.record_from_row(dict(zip(columns, row))) for row in rows.fetchall()]
     if not records:

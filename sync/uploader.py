@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -74,12 +75,25 @@ class Uploader:
         self.session = session or requests.Session()
 
     def send_pending(self) -> int:
-        """Send every pending response, batch by batch; returns how many were answered for."""
-        answered = 0
-        with store.connect(self.db_path) as db:
+        """Send every pending response, batch by batch; returns how many central answered for.
+
+        The next batch is read and encoded while central works on the current one.
+        """
+        answered, after = 0, 0
+        with store.connect(self.db_path) as db, ThreadPoolExecutor(max_workers=1) as wire_thread:
             try:
-                while responses := outbox.pending(db, self.batch_size):
-                    answered += self._send(db, responses)
+                prepared = self._prepare(db, after)
+                while prepared:
+                    responses, payload, body = prepared
+                    in_flight = wire_thread.submit(self._post, body)
+                    upcoming = self._prepare(db, responses[-1]["seq"])
+                    count = self._handle(db, responses, payload, in_flight.result())
+                    answered += count
+                    if count == len(responses):
+                        after = responses[-1]["seq"]
+                    else:  # some of this batch are still pending: read them again
+                        upcoming = self._prepare(db, after)
+                    prepared = upcoming
             except SyncError as error:
                 outbox.record_error(db, str(error))
                 raise
@@ -87,19 +101,29 @@ class Uploader:
                 outbox.record_success(db)
         return answered
 
-    def _send(self, db, responses) -> int:
+    def _prepare(self, db, after):
+        responses = outbox.pending(db, self.batch_size, after)
+        if not responses:
+            return None
         payload = wire.batch(self.kiosk_id, responses)
-        body = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        body = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+                             compresslevel=1)
+        return responses, payload, body
+
+    def _post(self, body):
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
                    wire.KIOSK_HEADER: self.kiosk_id, wire.TIMESTAMP_HEADER: timestamp,
                    wire.SIGNATURE_HEADER: wire.sign(self.secret, timestamp, body)}
         try:
-            reply = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
+            return self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
         except requests.Timeout:
             raise SyncError(f"central at {self.url} did not answer in time") from None
         except requests.ConnectionError as error:
             raise SyncError(f"cannot reach central at {self.url} ({_root_cause(error)})") from None
+
+    def _handle(self, db, responses, payload, reply) -> int:
+        """Record central's verdicts; returns how many responses they name."""
         message = _message(reply)
         if reply.status_code in FATAL_STATUSES:
             raise SyncError(f"{FATAL_STATUSES[reply.status_code]} (HTTP {reply.status_code}): {message}",

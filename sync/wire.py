@@ -56,17 +56,25 @@ def _is_time(value):
         return False
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def _is_uuid(value):
-    try:
-        return isinstance(value, str) and str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    return isinstance(value, str) and UUID.match(value) is not None
 
 
 def _is_answers(value):
-    return isinstance(value, dict) and len(value) <= 50 and all(
-        isinstance(k, str) and len(k) <= 32 and (_is_int(v, 1, 5) or _is_text(v, 16))
-        for k, v in value.items())
+    if not isinstance(value, dict) or len(value) > 50:
+        return False
+    for key, answer in value.items():
+        if not isinstance(key, str) or len(key) > 32:
+            return False
+        if type(answer) is int:
+            if not 1 <= answer <= 5:
+                return False
+        elif not (type(answer) is str and 0 < len(answer) <= 16):
+            return False
+    return True
 
 
 def _is_codes(value):
@@ -76,6 +84,8 @@ def _is_codes(value):
 def _is_hash(value, nullable=False):
     return (nullable and value is None) or (isinstance(value, str) and bool(HEX64.match(value)))
 
+
+_MISSING = object()
 
 #: field -> (check, what it must be)
 FIELD_RULES = {
@@ -132,23 +142,24 @@ def batch_problems(payload, max_responses: int):
         return problems + ["responses must be a non-empty list"]
     if len(responses) > max_responses:
         return problems + [f"responses has {len(responses)} items; at most {max_responses} per batch"]
-    previous_seq = 0
+    previous_seq, rules, known = 0, tuple(FIELD_RULES.items()), set(FIELD_RULES) | {"private"}
     for i, response in enumerate(responses):
-        where = f"responses[{i}]"
         if not isinstance(response, dict):
-            problems.append(f"{where} must be an object")
+            problems.append(f"responses[{i}] must be an object")
             continue
-        for field, (check, must_be) in FIELD_RULES.items():
-            if field not in response:
-                problems.append(f"{where}.{field} is missing")
-            elif not check(response[field]):
-                problems.append(f"{where}.{field} must be {must_be}")
-        problems += [f"{where}.{k} is not a known field" for k in response
-                     if k not in FIELD_RULES and k != "private"]
-        problems += _private_problems(response.get("private"), where)
+        for field, (check, must_be) in rules:
+            value = response.get(field, _MISSING)
+            if value is _MISSING:
+                problems.append(f"responses[{i}].{field} is missing")
+            elif not check(value):
+                problems.append(f"responses[{i}].{field} must be {must_be}")
+        if not known.issuperset(response):
+            problems += [f"responses[{i}].{k} is not a known field" for k in response if k not in known]
+        if response.get("private") is not None:
+            problems += _private_problems(response["private"], f"responses[{i}]")
         seq = response.get("seq")
         if _is_int(seq, 1):
             if seq <= previous_seq:
-                problems.append(f"{where}.seq must be greater than the one before it (sequence order)")
+                problems.append(f"responses[{i}].seq must be greater than the one before it (sequence order)")
             previous_seq = seq
     return problems

@@ -74,6 +74,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_healthy(server, name, seconds=20):
+    """Wait for a server process's /healthz; fail naming it if it exits or stays silent."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {server.process.returncode}")
+        try:
+            if requests.get(server.url + "/healthz", timeout=1).ok:
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer /healthz within {seconds} s")
+
+
 class LiveKiosk:
     """A real `kiosk run` process on loopback."""
 
@@ -92,16 +106,7 @@ class LiveKiosk:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--port", str(self.port)], env=self.env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"kiosk run exited: {self.process.stdout.read()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("kiosk run did not answer /healthz within 20 s")
+        return wait_until_healthy(self, "kiosk run")
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -242,14 +247,7 @@ class LiveCentral:
         self.process = subprocess.Popen([str(Path(sys.executable).parent / "central"), "run",
                                          "--port", str(self.port)], env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("central run did not answer /healthz within 20 s")
+        return wait_until_healthy(self, "central run")
 
     def kill(self):
         if self.process and self.process.poll() is None:

@@ -71,3 +71,39 @@ def wire_responses(db_path, limit=100_000):
         return outbox.pending(db, limit)
     finally:
         db.close()
+
+
+def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
+    """`count` chained responses as a kiosk would have written them, in one fast transaction.
+
+    For volume (benchmarks, big batches); other tests use the store's own path (`add_responses`).
+    """
+    import random
+    import sqlite3
+    import uuid
+    from datetime import timedelta
+
+    from kiosk import chain
+    from kiosk.clock import now_utc, utc_iso
+
+    store.init(db_path, kiosk_id)
+    rng, prev, start = random.Random(7), chain.GENESIS_HASH, now_utc() - timedelta(days=3)
+    rows = []
+    for seq in range(1, count + 1):
+        moment = utc_iso(start + timedelta(seconds=seq))
+        record = {"seq": seq, "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "kiosk_id": kiosk_id,
+                  "started_utc": moment, "created_utc": moment, "utc_offset_minutes": 420,
+                  "questionnaire_version": "2025.1", "counter": "3", "officer": "Nguyễn Văn An",
+                  "dossier_code": None,
+                  "answers": {k: rng.randint(1, 5) for k in ("overall", "guidance", "attitude", "fairness")}
+                  | {"extra_request": "no", "visits": "1"},
+                  "reasons": [], "complete": 1, "flags": [], "comment_hash": None, "contact_hash": None,
+                  "prev_hash": prev}
+        record["hash"] = prev = chain.record_hash(record)
+        rows.append(tuple(store.dumps(v) if k in store.JSON_COLUMNS else v for k, v in record.items()))
+    columns = list(record)
+    conn = sqlite3.connect(db_path)
+    conn.executemany(f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('chain_head', ?)", [f"{count} {prev}"])
+    conn.commit()
+    conn.close()

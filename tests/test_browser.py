@@ -1,6 +1,5 @@
 """The survey in real headless Chromium, as a citizen taps it on a 10-inch tablet."""
 
-import json
 from urllib.parse import urlsplit
 
 import pytest

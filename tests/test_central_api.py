@@ -156,6 +156,12 @@ BAD = [
     ("wrong types", lambda c, s, r: post(c, s, _wrong_types(r)), 400,
      "responses[0].seq must be a whole number from 1; responses[1].answers must be an object of answers"),
     ("not an object", lambda c, s, r: post(c, s, [1, 2]), 400, "The body must be a JSON object."),
+    # Found by schemathesis: a repeated sequence number once crashed the validator.
+    ("sequence out of order", lambda c, s, r: post(c, s, wire.batch("test-kiosk", [r[1], r[0]])), 400,
+     "responses[1].seq must be greater than the one before it (sequence order)"),
+    ("impossible date", lambda c, s, r: post(c, s, wire.batch("test-kiosk", [
+        {**r[0], "created_utc": "2026-02-30T00:00:00.000Z"}])), 400,
+     "responses[0].created_utc must be a UTC time like"),
     ("unknown field", lambda c, s, r: post(c, s, {**wire.batch("test-kiosk", r), "extra": 1}), 400,
      "extra is not a known field"),
     ("another kiosk's responses", lambda c, s, r: post(c, s, wire.batch("test-kiosk", [

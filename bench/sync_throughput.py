@@ -1,0 +1,166 @@
+"""Sync throughput: pending kiosk responses delivered to central, on SQLite and PostgreSQL.
+
+For each store, in one run:
+- end to end: `kiosk-sync --once` sends N pending responses to a real `central run`
+  on loopback (batches of KIOSK_SYNC_BATCH, default 500, gzip, signed);
+- reference 1: the same responses sent one per HTTP request (a sample of
+  --single of them), as form-collection servers commonly take them;
+- reference 2, the ceiling: the same rows inserted straight into the store in
+  one transaction.
+
+    .venv/bin/python bench/sync_throughput.py [--responses 100000] [--single 2000] [--stores sqlite,postgresql]
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import func, select
+
+from kiosk import store
+from kiosk.clock import now_utc, utc_iso
+from sync import central_store as cs
+from sync import wire
+from sync.ingest import _row
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import bulk_responses  # noqa: E402  (the tests' fast generator of chained responses)
+
+BIN = Path(sys.executable).parent
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+KIOSK = "bench-kiosk"
+
+
+class Central:
+    def __init__(self, kind, folder):
+        self.kind, self.folder, self.schema = kind, folder, None
+        if kind == "sqlite":
+            self.url = f"sqlite:///{folder}/central-{uuid.uuid4().hex[:6]}.db"
+            self.env = {"CENTRAL_DB": self.url.removeprefix("sqlite:///")}
+        else:
+            import psycopg
+            self.schema = f"bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
+                conn.execute(f"CREATE SCHEMA {self.schema}")
+            self.url = f"{PG}?options=-csearch_path%3D{self.schema}"
+            self.env = {"DATABASE_URL": self.url}
+        self.env = {**os.environ, **self.env}
+        subprocess.run([BIN / "central", "init"], env=self.env, check=True, capture_output=True)
+        self.secret = subprocess.run([BIN / "central", "add-kiosk", KIOSK, "--unit", "Bench"], env=self.env,
+                                     check=True, capture_output=True, text=True).stdout.strip()
+        self.process = None
+
+    def start(self):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.process = subprocess.Popen([BIN / "central", "run", "--port", str(port)], env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.http = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                requests.get(self.http + "/healthz", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise SystemExit("central did not start")
+
+    def stored(self):
+        engine = cs.engine_for(self.url)
+        with engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
+        engine.dispose()
+        return count
+
+    def close(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait()
+        if self.schema:
+            import psycopg
+            with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {self.schema} CASCADE")
+
+
+def end_to_end(kind, folder, kiosk_db, count):
+    central = Central(kind, folder).start()
+    try:
+        env = {**os.environ, "KIOSK_DB": str(kiosk_db), "KIOSK_ID": KIOSK, "KIOSK_SECRET": central.secret,
+               "CENTRAL_URL": central.http}
+        started = time.perf_counter()
+        subprocess.run([BIN / "kiosk-sync", "--once"], env=env, check=True, capture_output=True)
+        elapsed = time.perf_counter() - started
+        assert central.stored() == count
+        return count / elapsed
+    finally:
+        central.close()
+
+
+def one_per_request(kind, folder, responses):
+    central = Central(kind, folder).start()
+    session = requests.Session()
+    try:
+        started = time.perf_counter()
+        for response in responses:
+            body = json.dumps(wire.batch(KIOSK, [response]), ensure_ascii=False).encode("utf-8")
+            stamp = str(int(time.time()))
+            reply = session.post(central.http + "/api/v1/batches", data=body, headers={
+                "Content-Type": "application/json", wire.KIOSK_HEADER: KIOSK, wire.TIMESTAMP_HEADER: stamp,
+                wire.SIGNATURE_HEADER: wire.sign(central.secret, stamp, body)})
+            assert reply.status_code == 200
+        return len(responses) / (time.perf_counter() - started)
+    finally:
+        central.close()
+
+
+def ceiling(kind, folder, responses):
+    central = Central(kind, folder)
+    engine = cs.engine_for(central.url)
+    kiosk = {"kiosk_id": KIOSK, "unit": "Bench"}
+    try:
+        received = utc_iso(now_utc())
+        rows = [_row(r, kiosk, "00000000-0000-4000-8000-000000000000", received) for r in responses]
+        started = time.perf_counter()
+        with cs.write(engine) as conn:
+            cs.bulk_insert(conn, cs.responses, rows)
+        return len(rows) / (time.perf_counter() - started)
+    finally:
+        engine.dispose()
+        central.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--single", type=int, default=2000)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    args = parser.parse_args()
+    from sync import outbox
+
+    print(f"Sync throughput, {args.responses:,} pending responses, loopback, responses per second:")
+    print("| store | end to end (kiosk-sync) | one per HTTP request | straight insert, one transaction "
+          "| end to end ÷ one per request | end to end ÷ straight insert |")
+    print("|---|---|---|---|---|---|")
+    for kind in args.stores.split(","):
+        with tempfile.TemporaryDirectory() as folder:
+            kiosk_db = Path(folder) / "kiosk.db"
+            bulk_responses(kiosk_db, args.responses, KIOSK)
+            with store.connect(kiosk_db) as db:
+                responses = outbox.pending(db, args.responses)
+            single = one_per_request(kind, folder, responses[:args.single])
+            top = ceiling(kind, folder, responses)
+            e2e = end_to_end(kind, folder, kiosk_db, args.responses)
+        print(f"| {kind} | {e2e:,.0f} | {single:,.0f} | {top:,.0f} | {e2e / single:.0f}× | {100 * e2e / top:.0f}% |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
