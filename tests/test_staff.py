@@ -121,3 +121,14 @@ def test_today_count_is_shown(client, with_pin):
     log_in(client)
     page = client.get("/staff/home").get_data(as_text=True)
     assert "<strong>2</strong>" in page
+
+
+def test_sync_status_is_shown_in_staff_mode(client, db, with_pin):
+    from sync import outbox
+    Citizen(client).full_response(ANSWERS)
+    outbox.record_error(db, "cannot reach central at http://10.0.0.5:8000/api/v1/batches (connection refused)")
+    log_in(client)
+    page = client.get("/staff/home").get_data(as_text=True)
+    assert "Chờ gửi về máy chủ: <strong>1</strong>" in page
+    assert "lần gửi gần nhất: chưa có" in page
+    assert "Lỗi gần nhất" in page and "connection refused" in page
