@@ -9,6 +9,7 @@ import gzip
 import json
 import logging
 import random
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ FATAL_STATUSES = {401: "central refused the kiosk's credentials",
                   403: "central refused this kiosk's batch",
                   413: "central refused the batch as too large"}
 RETRY_STATUSES = {429} | set(range(500, 600))
+ROW_ERROR = re.compile(r"^responses\[(\d+)\]")
 
 
 class SyncError(Exception):
@@ -40,7 +42,8 @@ class SyncError(Exception):
 
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with full jitter, capped; Retry-After wins when larger."""
+    """Exponential backoff, capped, with jitter (each wait is between half and all of
+    its step, so kiosks coming back together spread out); Retry-After wins when larger."""
 
     base: float = 1.0
     cap: float = 300.0
@@ -138,9 +141,9 @@ class Uploader:
                             fatal=True)
         by_uuid = {r["uuid"]: r["seq"] for r in responses}
         verdicts = {}
-        for result in reply.json().get("results", []):
-            seq = by_uuid.get(result.get("uuid"))
-            if seq is not None and result.get("status") in ("accepted", "duplicate", "rejected"):
+        for result in _json(reply).get("results", []):
+            seq = isinstance(result, dict) and by_uuid.get(result.get("uuid"))
+            if seq and result.get("status") in ("accepted", "duplicate", "rejected"):
                 verdicts[seq] = (result["status"], result.get("reason"))
         if not verdicts:
             raise SyncError("central's answer named none of the responses sent", fatal=True)
@@ -149,13 +152,11 @@ class Uploader:
 
     def _set_aside_malformed(self, db, payload, reply, message) -> int:
         """Central named responses it cannot even read: keep them here as rejected, send the rest."""
-        errors = reply.json().get("errors", []) if reply.headers.get("Content-Type", "").startswith(
-            "application/json") else []
         bad = {}
-        for error in errors:
-            if error.startswith("responses["):
-                index = int(error[len("responses["):error.index("]")])
-                bad.setdefault(payload["responses"][index]["seq"], ("rejected", error))
+        for error in _json(reply).get("errors", []):
+            found = ROW_ERROR.match(str(error))
+            if found and int(found[1]) < len(payload["responses"]):
+                bad.setdefault(payload["responses"][int(found[1])]["seq"], ("rejected", error))
         if not bad:
             raise SyncError(f"central refused the batch (HTTP 400): {message}", fatal=True)
         outbox.record_verdicts(db, payload["batch_id"], bad)
@@ -163,11 +164,17 @@ class Uploader:
         return len(bad)
 
 
-def _message(reply) -> str:
+def _json(reply) -> dict:
+    """The reply's JSON object, or {} when it is not one."""
     try:
-        return reply.json().get("error") or reply.reason
+        body = reply.json()
     except ValueError:
-        return (reply.text or reply.reason or "").strip()[:200]
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _message(reply) -> str:
+    return _json(reply).get("error") or (reply.text or reply.reason or "").strip()[:200]
 
 
 def _root_cause(error) -> str:

@@ -1,5 +1,6 @@
 """Uploader and central as real processes on loopback: faults, tampering, end to end."""
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -10,12 +11,12 @@ import requests
 from sqlalchemy import func, select
 
 from conftest import kiosk_sync
-from helpers import add_responses, bulk_responses
+from helpers import add_responses, bulk_responses, wire_responses
 from kiosk import store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
 from sync import central_store as cs
-from sync import outbox
+from sync import outbox, wire
 
 
 def sync_env(tmp_path, central, url=None):
@@ -199,3 +200,26 @@ def test_responses_tapped_in_chromium_reach_the_central_summary(browser, live_ki
     assert figures["choices"]["extra_request"] == {"no": 2}
     health = requests.get(kiosk.url + "/healthz", timeout=5).json()
     assert health["sync"]["pending"] == 0 and health["sync"]["last_success_utc"]
+
+
+def post_signed(central, payload, secret=None):
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    stamp = str(int(time.time()))
+    return requests.post(central.url + "/api/v1/batches", data=body, timeout=10, headers={
+        "Content-Type": "application/json", wire.KIOSK_HEADER: "test-kiosk", wire.TIMESTAMP_HEADER: stamp,
+        wire.SIGNATURE_HEADER: wire.sign(secret or central.secret, stamp, body)})
+
+
+def test_repeated_and_out_of_order_batches_over_http_are_stored_once(live_central, tmp_path, central_url):
+    add_responses(tmp_path / "kiosk.db", 12)
+    responses = wire_responses(tmp_path / "kiosk.db")
+    live_central.start()
+    late, early = wire.batch("test-kiosk", responses[6:]), wire.batch("test-kiosk", responses[:6])
+    assert post_signed(live_central, late).json()["accepted"] == 6
+    assert [(e["kind"], e["seq_from"], e["seq_to"]) for e in integrity(live_central)["events"]] == [("gap", 1, 6)]
+    assert post_signed(live_central, late).json()["duplicate"] == 6
+    assert post_signed(live_central, early).json()["accepted"] == 6
+    assert integrity(live_central)["events"] == []
+    assert central_rows(central_url) == (12, 12)
+    refused = post_signed(live_central, early, secret="cd" * 32)
+    assert refused.status_code == 401 and refused.json()["error"] == "The signature does not match: check KIOSK_SECRET."
