@@ -55,18 +55,18 @@ def screen_url(key):
         else url_for("survey.question", key=key)
 
 
-def render_question(question, form=None, status=200):
+def render_question(question):
     draft = current_draft()
     keys = [q.key for q in questionnaire().questions]
     return render_template(
         "kiosk/question.html",
         question=question,
-        form=form or AnswerForm(question),
+        form=AnswerForm(question),
         chosen=(draft or {}).get("answers", {}).get(question.key),
         number=keys.index(question.key) + 1,
         total=len(keys) + 1,
         welcome=question.key == keys[0],
-    ), status
+    )
 
 
 @bp.get("/")
