@@ -35,6 +35,7 @@ class Question:
     options: tuple
     sipas_items: tuple
     elements: tuple
+    short: dict  # a few words for tables and charts; the full text when the file gives none
 
     def parse(self, raw: str):
         """Return the stored form of a posted answer, or None if it is not an option."""
@@ -177,8 +178,10 @@ def parse(data: dict, source: str = "questionnaire") -> Questionnaire:
         elements = check.get(raw, "elements", where, list, required=False, default=[])
         if not all(isinstance(e, int) and not isinstance(e, bool) and 1 <= e <= 5 for e in elements):
             check.fail(f"{where}.elements", "must list SIPAS element numbers from 1 to 5")
-        questions.append(Question(key, kind, check.text(raw, "text", where), options,
-                                  tuple(str(x) for x in items), tuple(elements)))
+        text = check.text(raw, "text", where)
+        short = check.text(raw, "short", where) if "short" in raw else text
+        questions.append(Question(key, kind, text, options, tuple(str(x) for x in items),
+                                  tuple(elements), short))
     if questions[0].key != "overall" or questions[0].kind != "rating":
         check.fail("questions[0]", "must be the 'overall' rating: the welcome screen asks it")
 

@@ -11,10 +11,10 @@ from flask_babel import gettext
 
 from sync import outbox
 
-from . import store
+from . import indices, store
 from .clock import local_today, now_utc, parse_utc, utc_iso
 from .forms import DossierForm, DutyForm, PinForm
-from .web import config, get_db
+from .web import config, get_db, questionnaire
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -102,6 +102,9 @@ def render_home(duty=None, dossier=None, status=200):
         pending_dossier=store.get_setting(db, "pending_dossier"),
         today=local_today(now_utc()),
         today_count=store.count_for_day(db, local_today(now_utc())),
+        figures=indices.summarize(store.responses_for_day(db, local_today(now_utc())),
+                                  {q.key: q.elements for q in questionnaire().questions}),
+        questions=questionnaire().questions,
         sync=outbox.status(db),
     ), status
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from kiosk import indices
 from kiosk.clock import now_utc
+from kiosk.questionnaire import load as load_questionnaire
 
 from . import central_store as cs
 from . import wire
@@ -37,6 +38,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         raise cs.CentralStoreError(
             f"The central database is not initialised or not up to date ({', '.join(pending)} "
             "pending): run `central init` first.")
+    elements = {q.key: q.elements for q in load_questionnaire(config.questionnaire_path).questions}
     app = Flask(__name__)
     app.json.sort_keys = False  # keep documents in their written order (and answers cheap to encode)
     app.config.update(CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes)
@@ -83,7 +85,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     def summary():
         _require_token(engine)
         day = _day(request.args.get("date"))
-        unknown = set(request.args) - {"date", "unit", "kiosk"}
+        unknown = set(request.args) - {"date", "unit", "kiosk", "include_flagged"}
         if unknown:
             raise ApiError(400, f"Unknown parameter: {sorted(unknown)[0]}.")
         unit, kiosk = request.args.get("unit") or None, request.args.get("kiosk") or None
@@ -91,7 +93,11 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
             raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk!r}.")
         if unit and not _plain_text(unit, 64):
             raise ApiError(400, "unit must be printable text of at most 64 characters.")
-        figures = indices.summarize(cs.day_answers(engine, day, unit=unit, kiosk=kiosk))
+        include_flagged = request.args.get("include_flagged", "false")
+        if include_flagged not in ("true", "false"):
+            raise ApiError(400, "include_flagged must be true or false.")
+        figures = indices.summarize(cs.day_responses(engine, day, unit=unit, kiosk=kiosk),
+                                    elements=elements, include_flagged=include_flagged == "true")
         return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
 
     @app.get("/api/v1/integrity")

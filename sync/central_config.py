@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import IntSetting, SettingError, int_setting
+from kiosk.config import DEFAULT_QUESTIONNAIRE, IntSetting, SettingError, int_setting
 
 TUNABLES = (
     IntSetting("CENTRAL_MAX_BODY_BYTES", 5_000_000, 1_000, 100_000_000,
@@ -20,12 +20,15 @@ Settings (environment variables):
 \b
   CENTRAL_DB           path of central's SQLite file (the default store)
   DATABASE_URL         postgresql://user@host:port/db to use PostgreSQL instead
+  CENTRAL_QUESTIONNAIRE  the questionnaire whose SIPAS mapping the figures use
+                       (default: the packaged one)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
 
 
 @dataclass(frozen=True)
 class CentralConfig:
     database_url: str
+    questionnaire_path: Path
     max_body_bytes: int
     max_batch: int
     replay_seconds: int
@@ -47,8 +50,10 @@ def database_url_from(environ=os.environ) -> str:
 
 def load(environ=os.environ) -> CentralConfig:
     values = {s.name: int_setting(environ, s) for s in TUNABLES}
+    questionnaire = environ.get("CENTRAL_QUESTIONNAIRE", "").strip()
     return CentralConfig(
         database_url=database_url_from(environ),
+        questionnaire_path=Path(questionnaire) if questionnaire else DEFAULT_QUESTIONNAIRE,
         max_body_bytes=values["CENTRAL_MAX_BODY_BYTES"],
         max_batch=values["CENTRAL_MAX_BATCH"],
         replay_seconds=values["CENTRAL_REPLAY_SECONDS"],

@@ -224,15 +224,18 @@ def token_known(engine, token: str) -> bool:
 
 # --- reading ---------------------------------------------------------------------
 
-def day_answers(engine, day: str, unit=None, kiosk=None):
-    """The answers of every response created on ``day`` (Asia/Ho_Chi_Minh)."""
-    query = select(responses.c.answers).where(responses.c.local_day == day)
+def day_responses(engine, day: str, unit=None, kiosk=None):
+    """Every response created on ``day`` (Asia/Ho_Chi_Minh), as ``kiosk.indices`` takes them."""
+    query = select(responses.c.answers, responses.c.reasons, responses.c.flags, responses.c.dossier_code,
+                   responses.c.comment_hash).where(responses.c.local_day == day)
     if unit:
         query = query.where(responses.c.unit == unit)
     if kiosk:
         query = query.where(responses.c.kiosk_id == kiosk)
     with engine.connect() as conn:
-        return [json.loads(a) for a in conn.execute(query).scalars()]
+        return [{"answers": json.loads(row.answers), "reasons": json.loads(row.reasons),
+                 "flags": json.loads(row.flags), "dossier_code": row.dossier_code,
+                 "has_comment": row.comment_hash is not None} for row in conn.execute(query)]
 
 
 def integrity_report(engine, kiosk_id: str) -> dict:

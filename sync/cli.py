@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from kiosk import config as kiosk_config
 from kiosk import store
 from kiosk.config import IntSetting, SettingError, int_setting
+from kiosk.questionnaire import QuestionnaireError
 from kiosk.store import StoreError
 
 from . import central_config
@@ -112,7 +113,10 @@ def run(host, port):
     from .central import create_app
 
     config, engine = _ready_engine()
-    app = create_app(config, engine)
+    try:
+        app = create_app(config, engine)
+    except QuestionnaireError as error:
+        _fail(error)
     click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
     serve(app, host=host, port=port, threads=8, ident="central")
 

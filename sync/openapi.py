@@ -55,6 +55,8 @@ OPENAPI = {
                 {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                 {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "kiosk", "in": "query", "required": False, "schema": KIOSK_ID},
+                {"name": "include_flagged", "in": "query", "required": False,
+                 "schema": {"enum": ["true", "false"]}},
             ],
             "responses": {"200": {"description": "Counts, distributions and satisfaction per question",
                                   "content": {"application/json": {"schema": {
@@ -118,15 +120,31 @@ OPENAPI = {
                                                      "additionalProperties": {"type": "integer"}},
                                     "mean": {"type": ["number", "null"]},
                                     "satisfied_pct": {"type": ["number", "null"]}}},
-            "Summary": {"type": "object", "required": ["ok", "date", "responses", "questions", "choices"],
-                        "properties": {
-                            "ok": {"const": True}, "date": {"type": "string", "format": "date"},
-                            "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT,
-                            "responses": {"type": "integer"},
-                            "questions": {"type": "object", "additionalProperties": {
-                                "$ref": "#/components/schemas/QuestionFigures"}},
-                            "choices": {"type": "object", "additionalProperties": {
-                                "type": "object", "additionalProperties": {"type": "integer"}}}}},
+            "Summary": {"type": "object", "required": [
+                "ok", "date", "responses", "flagged", "flags", "flagged_included", "without_overall",
+                "questions", "choices", "elements", "sipas_index", "extra_request_pct", "repeat_visits_pct",
+                "top_reasons", "dossiers"], "properties": {
+                "ok": {"const": True}, "date": {"type": "string", "format": "date"},
+                "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT,
+                "responses": {"type": "integer", "description": "responses that count: with an overall "
+                                                                "rating, flagged ones left out unless included"},
+                "flagged": {"type": "integer"}, "flagged_included": {"type": "boolean"},
+                "flags": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "without_overall": {"type": "integer"},
+                "questions": {"type": "object", "additionalProperties": {
+                    "$ref": "#/components/schemas/QuestionFigures"}},
+                "choices": {"type": "object", "additionalProperties": {
+                    "type": "object", "additionalProperties": {"type": "integer"}}},
+                "elements": {"type": "object", "description": "SIPAS-style index per element (1-5), in %",
+                             "additionalProperties": {"type": "number"}},
+                "sipas_index": {"type": ["number", "null"], "description": "SIPAS-style: mean of the elements"},
+                "extra_request_pct": {"type": ["number", "null"]},
+                "repeat_visits_pct": {"type": ["number", "null"]},
+                "top_reasons": {"type": "array", "items": {"type": "object", "required": ["reason", "count"],
+                                                           "properties": {"reason": {"type": "string"},
+                                                                          "count": {"type": "integer"}}}},
+                "dossiers": {"type": "object", "required": ["rated", "satisfaction_pct"], "properties": {
+                    "rated": {"type": "integer"}, "satisfaction_pct": {"type": ["number", "null"]}}}}},
             "Integrity": {"type": "object", "required": ["ok", "kiosk", "responses", "highest_seq",
                                                          "quarantined", "events"], "properties": {
                 "ok": {"const": True}, "kiosk": {"type": "string"}, "responses": {"type": "integer"},

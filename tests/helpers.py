@@ -46,11 +46,15 @@ def counts(db):
     return db["responses"].count, db["drafts"].count
 
 
-def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None, **private):
-    """Append `count` real chained responses to a kiosk database (made if missing)."""
+def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None, flagged=False, **private):
+    """Append `count` real chained responses to a kiosk database (made if missing).
+
+    They are made at machine speed; unless `flagged`, the anti-abuse flags are not applied.
+    """
     from kiosk.clock import now_utc
     from kiosk.flags import FlagPolicy
 
+    UNFLAGGED = FlagPolicy(min_seconds=0, burst_limit=10**9)  # made at machine speed, yet ordinary
     store.init(db_path, kiosk_id)
     db = store.connect(db_path)
     try:
@@ -59,7 +63,8 @@ def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None,
             draft = store.start_draft(db, "2025.1", moment)
             for key, value in (answers or STORED_ANSWERS).items():
                 store.save_answer(db, draft, key, value, moment)
-            store.finish_draft(db, draft, complete=True, now=moment, policy=FlagPolicy(), **private)
+            store.finish_draft(db, draft, complete=True, now=moment,
+                               policy=FlagPolicy() if flagged else UNFLAGGED, **private)
     finally:
         db.close()
 

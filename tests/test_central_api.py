@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from helpers import add_responses, wire_responses
 from kiosk import chain
+from kiosk.clock import LOCAL_TZ
 from sync import central_store as cs
 from sync import wire
 
@@ -206,6 +207,22 @@ def test_summary_counts_the_day_in_ho_chi_minh_time(client, kiosk_secret, token,
     assert "attitude" not in second["questions"]  # skipped questions are not counted as answered
     other = client.get("/api/v1/summary?date=2026-03-02&kiosk=nobody", headers=auth).get_json()
     assert other["responses"] == 0
+
+
+def test_summary_leaves_flagged_responses_out_unless_asked(client, kiosk_secret, token, tmp_path):
+    add_responses(tmp_path / "k.db", 3, flagged=True)  # made in no time: flagged too_fast
+    add_responses(tmp_path / "k.db", 1)
+    post(client, kiosk_secret, wire.batch("test-kiosk", wire_responses(tmp_path / "k.db")))
+    auth = {"Authorization": f"Bearer {token}"}
+    day = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date().isoformat()
+    default = client.get(f"/api/v1/summary?date={day}", headers=auth).get_json()
+    assert (default["responses"], default["flagged"], default["flags"]) == (1, 3, {"too_fast": 3})
+    everything = client.get(f"/api/v1/summary?date={day}&include_flagged=true", headers=auth).get_json()
+    assert (everything["responses"], everything["flagged"]) == (4, 3)
+    # guidance 100, attitude 0, fairness 0, timeliness 100 -> elements 2: 100, 3: 33.33, 4: 50
+    assert everything["sipas_index"] == 61.11
+    assert_error(client.get(f"/api/v1/summary?date={day}&include_flagged=yes", headers=auth), 400,
+                 "include_flagged must be true or false.")
 
 
 @pytest.mark.parametrize("query, headers, status, fragment", [

@@ -132,3 +132,18 @@ def test_sync_status_is_shown_in_staff_mode(client, db, with_pin):
     assert "Chờ gửi về máy chủ: <strong>1</strong>" in page
     assert "lần gửi gần nhất: chưa có" in page
     assert "Lỗi gần nhất" in page and "connection refused" in page
+
+
+def test_staff_mode_shows_todays_figures_from_the_shared_arithmetic(make_app):
+    app = make_app(env={"KIOSK_MIN_SECONDS": "0"})
+    client = app.test_client()
+    with store.connect(app.config["KIOSK"].db_path) as db:
+        staff.set_pin(db, "2468")
+    citizen = Citizen(client)
+    citizen.full_response(ANSWERS)  # guidance 5, attitude 2, fairness 3, timeliness 4
+    citizen.full_response({**ANSWERS, "attitude": "4"})
+    log_in(client)
+    page = client.get("/staff/home").get_data(as_text=True)
+    # guidance 100, attitude 50, fairness 0, timeliness 100 -> elements 2: 100, 3: 50, 4: 50
+    assert "Chỉ số (cách tính SIPAS)</th><td>66.67%" in page
+    assert "Thái độ</th>\n        <td>50.0% <small>(2)</small>" in page

@@ -1,0 +1,68 @@
+"""The index arithmetic against hand-computed figures."""
+
+from kiosk.config import DEFAULT_QUESTIONNAIRE
+from kiosk.indices import summarize
+from kiosk.questionnaire import load
+
+ELEMENTS = {q.key: q.elements for q in load(DEFAULT_QUESTIONNAIRE).questions}
+
+RESPONSES = [
+    {"answers": {"overall": 5, "guidance": 4, "attitude": 5, "fairness": 3, "timeliness": 4,
+                 "extra_request": "no", "visits": "1"}, "dossier_code": "D1"},
+    {"answers": {"overall": 2, "guidance": 2, "attitude": 1, "timeliness": 3,  # fairness skipped
+                 "extra_request": "yes", "visits": "3+"},
+     "reasons": ["impolite", "extra_demands"], "dossier_code": "D2"},
+    {"answers": {"overall": 4, "guidance": 5}, "dossier_code": "D3", "has_comment": True},  # incomplete
+    {"answers": {"overall": 5, "guidance": 5, "attitude": 5}, "flags": ["too_fast"]},
+    {"answers": {"guidance": 1}},  # no overall rating: does not count
+    {"answers": {"overall": 3, "attitude": 4}, "reasons": ["impolite"], "flags": ["repeat_dossier"],
+     "dossier_code": "D1"},
+]
+
+
+def test_flagged_left_out_by_default_and_counted_apart():
+    figures = summarize(RESPONSES, ELEMENTS)
+    assert (figures["responses"], figures["flagged"], figures["without_overall"]) == (3, 2, 1)
+    assert figures["flags"] == {"repeat_dossier": 1, "too_fast": 1}
+    assert figures["flagged_included"] is False
+    assert figures["questions"]["overall"] == {
+        "answered": 3, "distribution": {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1},
+        "mean": 3.667, "satisfied_pct": 66.67}
+    assert figures["questions"]["attitude"] == {
+        "answered": 2, "distribution": {"1": 1, "2": 0, "3": 0, "4": 0, "5": 1},
+        "mean": 3.0, "satisfied_pct": 50.0}
+    assert figures["questions"]["fairness"]["answered"] == 1  # skipped questions are not answered
+    assert figures["questions"]["fairness"]["satisfied_pct"] == 0.0
+    assert figures["questions"]["timeliness"]["satisfied_pct"] == 50.0
+
+
+def test_elements_and_the_sipas_style_index():
+    figures = summarize(RESPONSES, ELEMENTS)
+    # element 2: timeliness 50; element 3: guidance 66.67, attitude 50, fairness 0;
+    # element 4: fairness 0, timeliness 50.
+    assert figures["elements"] == {"2": 50.0, "3": 38.89, "4": 25.0}
+    assert figures["sipas_index"] == 37.96
+
+
+def test_shares_reasons_and_the_per_dossier_rate():
+    figures = summarize(RESPONSES, ELEMENTS)
+    assert figures["extra_request_pct"] == 50.0
+    assert figures["repeat_visits_pct"] == 50.0
+    assert figures["top_reasons"] == [{"reason": "extra_demands", "count": 1}, {"reason": "impolite", "count": 1}]
+    # D1 satisfied; D2 rated 1 and 2 and complained; D3 left a comment.
+    assert figures["dossiers"] == {"rated": 3, "satisfaction_pct": 33.33}
+
+
+def test_flagged_put_in_on_request():
+    figures = summarize(RESPONSES, ELEMENTS, include_flagged=True)
+    assert (figures["responses"], figures["flagged"]) == (5, 2)
+    assert figures["questions"]["overall"]["satisfied_pct"] == 60.0
+    assert figures["top_reasons"][0] == {"reason": "impolite", "count": 2}
+    assert figures["dossiers"] == {"rated": 3, "satisfaction_pct": 0.0}  # D1's second rating complained
+
+
+def test_nothing_to_count():
+    figures = summarize([], ELEMENTS)
+    assert figures["responses"] == 0 and figures["sipas_index"] is None
+    assert figures["dossiers"] == {"rated": 0, "satisfaction_pct": None}
+    assert figures["extra_request_pct"] is None
