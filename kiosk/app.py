@@ -9,7 +9,7 @@ from sync import outbox
 
 from . import config as kiosk_config
 from . import store
-from .clock import LOCAL_TZ, now_utc, parse_utc
+from .clock import local_time, now_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
 from .questionnaire import load as load_questionnaire
@@ -78,13 +78,6 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
         )
 
     return app
-
-
-def local_time(utc_text):
-    """'2026-01-31T01:15:00.000Z' shown as '08:15 31/01/2026' (Asia/Ho_Chi_Minh)."""
-    if not utc_text:
-        return ""
-    return parse_utc(utc_text).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
 
 
 def flag_policy(config) -> FlagPolicy:

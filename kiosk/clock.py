@@ -40,3 +40,10 @@ def day_bounds_utc(day: date):
     """The UTC interval [start, end) of a calendar day in Asia/Ho_Chi_Minh, as stored text."""
     start = datetime.combine(day, time(0), LOCAL_TZ)
     return utc_iso(start), utc_iso(start + timedelta(days=1))
+
+
+def local_time(utc_text) -> str:
+    """'2026-01-31T01:15:00.000Z' shown as '08:15 31/01/2026' (Asia/Ho_Chi_Minh); '' for none."""
+    if not utc_text:
+        return ""
+    return parse_utc(utc_text).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")

@@ -1,8 +1,5 @@
 """Kiosk staff mode, behind a PIN: who is on duty, which dossier is rated next."""
 
-import hashlib
-import hmac
-import secrets
 from datetime import timedelta
 from functools import wraps
 
@@ -14,6 +11,7 @@ from sync import outbox
 from . import indices, store
 from .clock import local_today, now_utc, parse_utc, utc_iso
 from .forms import DossierForm, DutyForm, PinForm
+from .passwords import hash_secret, secret_matches
 from .web import config, get_db, questionnaire
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -22,21 +20,9 @@ MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=5)
 
 
-def hash_pin(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def pin_matches(pin: str, stored: str) -> bool:
-    _scheme, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
-    return hmac.compare_digest(candidate.hex(), digest)
-
-
 def set_pin(db, pin: str) -> None:
     with store.write(db):
-        store.set_setting(db, "pin_hash", hash_pin(pin))
+        store.set_setting(db, "pin_hash", hash_secret(pin))
         store.set_setting(db, "pin_failures", 0)
         db.execute("DELETE FROM settings WHERE key = 'pin_locked_until'")
 
@@ -50,7 +36,7 @@ def check_pin(db, pin: str, now) -> bool:
     """True if right; five wrong PINs in a row lock staff mode for five minutes."""
     with store.write(db):
         stored = store.get_setting(db, "pin_hash")
-        if stored and pin_matches(pin, stored):
+        if stored and secret_matches(pin, stored):
             store.set_setting(db, "pin_failures", 0)
             return True
         failures = int(store.get_setting(db, "pin_failures", 0)) + 1

@@ -2,10 +2,12 @@
 central on :8000, one kiosk on :5000 and its uploader. Ctrl-C stops all three.
 
 Settings already in the environment win. A development staff PIN (2468), the
-kiosk's secret and a read-only API token are made on the first run and kept in ./var.
+kiosk's secret, a read-only API token and an admin password are made on the
+first run and kept in ./var.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -53,6 +55,10 @@ def main():
         "central", "add-kiosk", env["KIOSK_ID"], "--unit", UNIT, env=env, capture_output=True).stdout))
     token = once(VAR / "api-token", lambda: run("central", "add-token", "local", env=env,
                                                 capture_output=True).stdout)
+    password = once(VAR / "admin-password", lambda: secrets.token_urlsafe(12))
+    if not (VAR / "admin-made").exists():
+        run("central", "add-user", "admin", "--role", "admin", env=env, input=password + "\n")
+        (VAR / "admin-made").touch()
     run("kiosk", "init", env=env)
     if not (VAR / "pin-set").exists():
         run("kiosk", "set-pin", env=env, input=DEV_PIN + "\n")
@@ -70,7 +76,7 @@ def main():
     processes.append(subprocess.Popen([str(BIN / "kiosk-sync")], env=env))
     print(f"""
   Kiosk survey:   http://127.0.0.1:5000/          (staff mode: /staff/, PIN {DEV_PIN})
-  Central:        http://127.0.0.1:8000/healthz
+  Staff pages:    http://127.0.0.1:8000/              (name admin, password {password})
   Day summary:    curl -H 'Authorization: Bearer {token}' 'http://127.0.0.1:8000/api/v1/summary?date=YYYY-MM-DD'
   Uploader:       running (kiosk-sync), sends each response within seconds
   Press Ctrl-C to stop everything.

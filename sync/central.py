@@ -4,19 +4,26 @@ import json
 import zlib
 from datetime import date, datetime, timezone
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from kiosk import indices
-from kiosk.clock import now_utc
+from kiosk.clock import local_time, now_utc
+from kiosk.paths import PACKAGE_DIR, asset_dir
 from kiosk.questionnaire import load as load_questionnaire
 
 from . import central_store as cs
-from . import wire
+from . import staff_pages, wire
 from .central_config import CentralConfig
 from .ingest import ingest
 from .openapi import OPENAPI
+
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 class ApiError(Exception):
@@ -38,11 +45,33 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         raise cs.CentralStoreError(
             f"The central database is not initialised or not up to date ({', '.join(pending)} "
             "pending): run `central init` first.")
-    elements = {q.key: q.elements for q in load_questionnaire(config.questionnaire_path).questions}
-    app = Flask(__name__)
+    questionnaire = load_questionnaire(config.questionnaire_path)
+    elements = {q.key: q.elements for q in questionnaire.questions}
+    app = Flask(__name__, template_folder=str(asset_dir("templates")), static_folder=str(asset_dir("static")))
     app.json.sort_keys = False  # keep documents in their written order (and answers cheap to encode)
-    app.config.update(CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes)
+    app.config.update(
+        CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes, ELEMENTS=elements,
+        QUESTIONS=[q for q in questionnaire.questions if q.kind == "rating"],
+        SECRET_KEY=cs.get_setting(engine, "secret_key"),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.https, PERMANENT_SESSION_LIFETIME=8 * 3600,
+        BABEL_DEFAULT_LOCALE="vi", BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+    )
     app.extensions["central_engine"] = engine
+    csrf = CSRFProtect(app)
+    Babel(app, locale_selector=lambda: session.get("lang", "vi"))
+    app.register_blueprint(staff_pages.bp)
+    app.add_template_filter(local_time)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if config.https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
 
     @app.errorhandler(ApiError)
     def api_error(error):
@@ -50,6 +79,9 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if not request.path.startswith(("/api/", "/healthz")):
+            message = error.description if error.description != type(error).description else error.name
+            return render_template("central/error.html", code=error.code, message=message), error.code
         messages = {413: f"The body is larger than {config.max_body_bytes} bytes."}
         return error_body(error.code, [messages.get(error.code, error.description)])
 
@@ -65,6 +97,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         return jsonify(OPENAPI)
 
     @app.post("/api/v1/batches")
+    @csrf.exempt  # kiosks sign their batches instead
     def post_batch():
         body = request.get_data(cache=False)
         kiosk, signed_at = _authenticate(engine, config, body)

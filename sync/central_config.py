@@ -22,6 +22,7 @@ Settings (environment variables):
   DATABASE_URL         postgresql://user@host:port/db to use PostgreSQL instead
   CENTRAL_QUESTIONNAIRE  the questionnaire whose SIPAS mapping the figures use
                        (default: the packaged one)
+  CENTRAL_HTTPS        true when served over HTTPS: Secure cookies and HSTS (default false)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
 
 
@@ -29,6 +30,7 @@ Settings (environment variables):
 class CentralConfig:
     database_url: str
     questionnaire_path: Path
+    https: bool  # behind HTTPS: Secure session cookies and HSTS
     max_body_bytes: int
     max_batch: int
     replay_seconds: int
@@ -48,12 +50,20 @@ def database_url_from(environ=os.environ) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+def https_from(environ) -> bool:
+    value = environ.get("CENTRAL_HTTPS", "").strip().lower()
+    if value not in ("", "true", "false"):
+        raise SettingError(f"CENTRAL_HTTPS must be true or false, not {value!r}.")
+    return value == "true"
+
+
 def load(environ=os.environ) -> CentralConfig:
     values = {s.name: int_setting(environ, s) for s in TUNABLES}
     questionnaire = environ.get("CENTRAL_QUESTIONNAIRE", "").strip()
     return CentralConfig(
         database_url=database_url_from(environ),
         questionnaire_path=Path(questionnaire) if questionnaire else DEFAULT_QUESTIONNAIRE,
+        https=https_from(environ),
         max_body_bytes=values["CENTRAL_MAX_BODY_BYTES"],
         max_batch=values["CENTRAL_MAX_BATCH"],
         replay_seconds=values["CENTRAL_REPLAY_SECONDS"],

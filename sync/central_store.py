@@ -102,6 +102,33 @@ schema_migrations = Table(
 )
 
 
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(80), nullable=False),  # as the kiosks show the officer on duty
+    Column("role", String(16), nullable=False),  # admin, supervisor, officer
+    Column("unit", String(64)),  # null for admins: every unit
+    Column("password_hash", String(200), nullable=False),
+    Column("created_utc", String(24), nullable=False),
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("key", String(120), primary_key=True),  # "user:NAME" or "ip:ADDRESS"
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", String(24)),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+ROLES = ("admin", "supervisor", "officer")
+
+
 class CentralStoreError(Exception):
     """A store problem worth one sentence to the operator."""
 
@@ -111,9 +138,14 @@ def _create_v1(conn):
                                       integrity_events, api_tokens])
 
 
+def _accounts(conn):
+    metadata.create_all(conn, tables=[users, login_attempts, settings])
+    conn.execute(settings.insert().values(key="secret_key", value=secrets.token_hex(32)))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
-MIGRATIONS = [("0001_initial", _create_v1)]
+MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts)]
 
 
 def engine_for(url: str):
@@ -222,20 +254,93 @@ def token_known(engine, token: str) -> bool:
             api_tokens.c.token_hash == token_digest(token))).first() is not None
 
 
+def get_setting(engine, key: str):
+    with engine.connect() as conn:
+        return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+
+def add_user(engine, name, role, unit, password, display_name=None) -> None:
+    from kiosk.passwords import hash_secret
+    if role not in ROLES:
+        raise CentralStoreError(f"--role must be one of {', '.join(ROLES)}, not {role!r}.")
+    if role != "admin" and not unit:
+        raise CentralStoreError(f"A user with role {role} belongs to a unit: give --unit.")
+    with write(engine) as conn:
+        if conn.execute(select(users.c.id).where(users.c.name == name)).first():
+            raise CentralStoreError(f"A user named {name!r} already exists.")
+        conn.execute(users.insert().values(
+            name=name, display_name=display_name or name, role=role, unit=unit if role != "admin" else None,
+            password_hash=hash_secret(password), created_utc=utc_iso(now_utc())))
+
+
+def get_user(engine, user_id=None, name=None):
+    column, value = (users.c.id, user_id) if user_id is not None else (users.c.name, name)
+    with engine.connect() as conn:
+        return conn.execute(select(users).where(column == value)).mappings().first()
+
+
+def login_locked_until(engine, keys, now):
+    """The latest lock among these keys that is still in force, or None."""
+    with engine.connect() as conn:
+        locks = conn.execute(select(login_attempts.c.locked_until).where(
+            login_attempts.c.key.in_(keys), login_attempts.c.locked_until > utc_iso(now))).scalars().all()
+    return max(locks) if locks else None
+
+
+def record_login(engine, keys, succeeded: bool, now, max_failures=5, lock_minutes=5) -> None:
+    """Count failures per user and per address; the fifth in a row locks that key for a while."""
+    from datetime import timedelta
+    with write(engine) as conn:
+        for key in keys:
+            row = conn.execute(select(login_attempts).where(login_attempts.c.key == key)).mappings().first()
+            if succeeded:
+                if row:
+                    conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
+                continue
+            failures = (row["failures"] if row else 0) + 1
+            locked = utc_iso(now + timedelta(minutes=lock_minutes)) if failures >= max_failures else None
+            values = {"failures": 0 if locked else failures, "locked_until": locked}
+            if row:
+                conn.execute(login_attempts.update().where(login_attempts.c.key == key).values(**values))
+            else:
+                conn.execute(login_attempts.insert().values(key=key, **values))
+
+
 # --- reading ---------------------------------------------------------------------
 
-def day_responses(engine, day: str, unit=None, kiosk=None):
+def day_responses(engine, day: str, unit=None, kiosk=None, officer=None):
     """Every response created on ``day`` (Asia/Ho_Chi_Minh), as ``kiosk.indices`` takes them."""
     query = select(responses.c.answers, responses.c.reasons, responses.c.flags, responses.c.dossier_code,
-                   responses.c.comment_hash).where(responses.c.local_day == day)
+                   responses.c.comment_hash, responses.c.counter, responses.c.officer,
+                   responses.c.kiosk_id).where(responses.c.local_day == day)
     if unit:
         query = query.where(responses.c.unit == unit)
     if kiosk:
         query = query.where(responses.c.kiosk_id == kiosk)
+    if officer:
+        query = query.where(responses.c.officer == officer)
     with engine.connect() as conn:
         return [{"answers": json.loads(row.answers), "reasons": json.loads(row.reasons),
                  "flags": json.loads(row.flags), "dossier_code": row.dossier_code,
-                 "has_comment": row.comment_hash is not None} for row in conn.execute(query)]
+                 "has_comment": row.comment_hash is not None, "counter": row.counter,
+                 "officer": row.officer, "kiosk_id": row.kiosk_id} for row in conn.execute(query)]
+
+
+def kiosk_list(engine, unit=None):
+    """Registered kiosks with their last batch time, and how many integrity events each has."""
+    query = select(kiosks.c.kiosk_id, kiosks.c.unit, kiosks.c.last_batch_utc).order_by(kiosks.c.kiosk_id)
+    if unit:
+        query = query.where(kiosks.c.unit == unit)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+        events = dict(conn.execute(select(integrity_events.c.kiosk_id, func.count())
+                                   .group_by(integrity_events.c.kiosk_id)).all())
+    return [{**row, "events": events.get(row["kiosk_id"], 0)} for row in rows]
+
+
+def units(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(kiosks.c.unit).distinct().order_by(kiosks.c.unit)).scalars().all()
 
 
 def integrity_report(engine, kiosk_id: str) -> dict:

@@ -103,6 +103,32 @@ def add_token(name):
         _fail(error)
 
 
+@central.command("add-user")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(cs.ROLES), help="What the user may see.")
+@click.option("--unit", help="The unit a supervisor or officer belongs to.")
+@click.option("--display-name", help="The name kiosks show for this officer on duty (default: NAME).")
+def add_user(name, role, unit, display_name):
+    """Create a staff account for the central pages.
+
+    Asks for the password twice on a terminal; otherwise reads one line from standard input.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}", name):
+        _fail("NAME must be 2 to 64 letters, digits, '.', '_', '@' or '-'.")
+    _config, engine = _ready_engine()
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 10:
+        _fail("The password must have at least 10 characters; nothing was changed.")
+    try:
+        cs.add_user(engine, name, role, unit, password, display_name)
+    except cs.CentralStoreError as error:
+        _fail(error)
+    click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
+
+
 @central.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")

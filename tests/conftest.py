@@ -243,6 +243,10 @@ class LiveCentral:
         return subprocess.run([str(Path(sys.executable).parent / "central"), *args], env=self.env,
                               capture_output=True, text=True, timeout=60)
 
+    def cli_input(self, *args, input):
+        return subprocess.run([str(Path(sys.executable).parent / "central"), *args], env=self.env,
+                              input=input, capture_output=True, text=True, timeout=60)
+
     def start(self):
         self.process = subprocess.Popen([str(Path(sys.executable).parent / "central"), "run",
                                          "--port", str(self.port)], env=self.env,

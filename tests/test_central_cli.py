@@ -41,7 +41,7 @@ def test_commands_before_init_say_what_to_do(env):
 
 
 def test_init_is_idempotent_and_secrets_are_printed_once(env):
-    assert invoke(["init"], env).output == "Central database ready (sqlite); applied 0001_initial.\n"
+    assert invoke(["init"], env).output == "Central database ready (sqlite); applied 0001_initial, 0002_accounts.\n"
     assert invoke(["init"], env).output == "Central database ready (sqlite); already up to date.\n"
     added = invoke(["add-kiosk", "k1", "--unit", "Sở Xây dựng"], env)
     secret = added.stdout.strip()
@@ -74,3 +74,17 @@ def test_kiosk_sync_has_help_and_is_in_the_readme():
     result = CliRunner().invoke(kiosk_sync, ["--help"])
     assert result.exit_code == 0 and "KIOSK_SECRET" in result.output and "--once" in result.output
     assert "kiosk-sync --once" in README.read_text(encoding="utf-8")
+
+
+def test_add_user_reads_the_password_from_stdin(env):
+    invoke(["init"], env)
+    runner = CliRunner()
+    made = runner.invoke(central, ["add-user", "sup-a", "--role", "supervisor", "--unit", "Unit A"], env=env,
+                         input="một-mật-khẩu-dài\n")
+    assert (made.exit_code, made.output) == (0, "User sup-a (supervisor, Unit A) created.\n")
+    short = runner.invoke(central, ["add-user", "x1", "--role", "admin"], env=env, input="short\n")
+    assert short.output == "Error: The password must have at least 10 characters; nothing was changed.\n"
+    no_unit = runner.invoke(central, ["add-user", "o1", "--role", "officer"], env=env, input="long-enough-1\n")
+    assert no_unit.output == "Error: A user with role officer belongs to a unit: give --unit.\n"
+    bad_role = runner.invoke(central, ["add-user", "o1", "--role", "boss"], env=env, input="long-enough-1\n")
+    assert bad_role.exit_code == 2 and "'boss' is not one of 'admin', 'supervisor', 'officer'" in bad_role.output

@@ -1,0 +1,143 @@
+"""Central's pages for staff: login and the daily summary, scoped by role.
+
+An admin sees every unit, a supervisor their unit, an officer only the
+responses given while they were on duty (the kiosks' officer name).
+"""
+
+from datetime import date, timedelta
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from kiosk import indices
+from kiosk.clock import LOCAL_TZ, now_utc, parse_utc
+from kiosk.passwords import secret_matches
+from kiosk.questionnaire import LANGUAGES
+
+from . import central_store as cs
+
+bp = Blueprint("staff", __name__)
+SILENT_AFTER = timedelta(days=1)
+
+
+class LoginForm(FlaskForm):
+    name = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=200)])
+
+
+def engine():
+    return current_app.extensions["central_engine"]
+
+
+def current_user():
+    if "user" not in g:
+        user_id = session.get("user_id")
+        g.user = cs.get_user(engine(), user_id=user_id) if user_id else None
+    return g.user
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.app_context_processor
+def page_context():
+    return {"lang": session.get("lang", "vi"), "user": current_user()}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form, error, status = LoginForm(), None, 200
+    if form.validate_on_submit():
+        now = now_utc()
+        keys = [f"user:{form.name.data}", f"ip:{request.remote_addr}"]
+        locked = cs.login_locked_until(engine(), keys, now)
+        user = cs.get_user(engine(), name=form.name.data)
+        if locked:
+            minutes = max(1, round((parse_utc(locked) - now).total_seconds() / 60))
+            error, status = gettext("Too many failed logins. Try again in %(minutes)d minute(s).",
+                                    minutes=minutes), 429
+        elif user and secret_matches(form.password.data, user["password_hash"]):
+            cs.record_login(engine(), keys, True, now)
+            session.clear()
+            session["user_id"], session["lang"] = user["id"], session.get("lang", "vi")
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//")
+                            else url_for("staff.summary"))
+        else:
+            cs.record_login(engine(), keys, False, now)
+            error, status = gettext("Wrong name or password."), 401
+    elif form.is_submitted():
+        error, status = gettext("Enter your name and password."), 400
+    return render_template("central/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    session.pop("user_id", None)
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/lang/<code>")
+def switch_language(code):
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("staff.summary"))
+
+
+def scope(user, requested_unit):
+    """(unit, officer) the user may see; an admin may pick any unit or all."""
+    if user["role"] == "admin":
+        return requested_unit or None, None
+    if requested_unit and requested_unit != user["unit"]:
+        abort(403)
+    return user["unit"], user["display_name"] if user["role"] == "officer" else None
+
+
+def figures_for(day, unit, officer, elements):
+    return indices.summarize(cs.day_responses(engine(), day.isoformat(), unit=unit, officer=officer), elements)
+
+
+def grouped(responses, key, elements):
+    groups = {}
+    for response in responses:
+        groups.setdefault(response.get(key) or "—", []).append(response)
+    return [(name, indices.summarize(rows, elements)) for name, rows in sorted(groups.items())]
+
+
+@bp.get("/")
+@login_required
+def summary():
+    user = current_user()
+    today = now_utc().astimezone(LOCAL_TZ).date()
+    try:
+        day = date.fromisoformat(request.args.get("date") or today.isoformat())
+    except ValueError:
+        abort(400, description=gettext("The date must look like 2026-01-31."))
+    unit, officer = scope(user, request.args.get("unit"))
+    elements = current_app.config["ELEMENTS"]
+    rows = cs.day_responses(engine(), day.isoformat(), unit=unit, officer=officer)
+    now = now_utc()
+    kiosks = [{**k, "silent": not k["last_batch_utc"] or now - parse_utc(k["last_batch_utc"]) > SILENT_AFTER}
+              for k in cs.kiosk_list(engine(), unit=unit)] if user["role"] != "officer" else []
+    return render_template(
+        "central/summary.html", day=day, unit=unit,
+        units=cs.units(engine()) if user["role"] == "admin" else [user["unit"]],
+        figures=indices.summarize(rows, elements),
+        day_before=figures_for(day - timedelta(days=1), unit, officer, elements),
+        week_before=figures_for(day - timedelta(days=7), unit, officer, elements),
+        by_counter=grouped(rows, "counter", elements),
+        by_officer=grouped(rows, "officer", elements),
+        kiosks=kiosks, questions=current_app.config["QUESTIONS"],
+    )

@@ -1,0 +1,65 @@
+"""Central's staff pages in headless Chromium: log in, read the day's summary, on desktop and phone."""
+
+import json
+import re
+import time
+
+import pytest
+import requests
+
+from helpers import add_responses, wire_responses
+from sync import wire
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def central_with_data(live_central, tmp_path):
+    add_responses(tmp_path / "k.db", 3, answers={"overall": 5, "guidance": 4, "attitude": 2, "visits": "2"})
+    add_responses(tmp_path / "k.db", 1, answers={"overall": 2})
+    made = live_central.cli_input("add-user", "lan", "--role", "supervisor", "--unit", "Sở Xây dựng",
+                                  "--display-name", "Lan", input="mat-khau-rat-dai\n")
+    assert made.returncode == 0, made.stderr
+    live_central.start()
+    body = json.dumps(wire.batch("test-kiosk", wire_responses(tmp_path / "k.db"))).encode()
+    stamp = str(int(time.time()))
+    reply = requests.post(live_central.url + "/api/v1/batches", data=body, timeout=10, headers={
+        "Content-Type": "application/json", wire.KIOSK_HEADER: "test-kiosk", wire.TIMESTAMP_HEADER: stamp,
+        wire.SIGNATURE_HEADER: wire.sign(live_central.secret, stamp, body)})
+    assert reply.json()["accepted"] == 4
+    return live_central
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport, screenshots):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport=viewport, locale="vi-VN")
+    page = context.new_page()
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(central_with_data.url + "/")
+    assert page.url.startswith(central_with_data.url + "/login")
+    name = "desktop" if viewport == DESKTOP else "phone"
+    page.screenshot(path=str(screenshots / f"central-{name}-login.png"))
+    axe = Axe()
+    serious = lambda: [v["id"] for v in axe.run(page).response["violations"]  # noqa: E731
+                       if v["impact"] in ("serious", "critical")]
+    assert serious() == []
+    page.get_by_label("Tên").fill("lan")
+    page.get_by_label("Mật khẩu").fill("mat-khau-rat-dai")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    assert page.get_by_role("heading", name="Tổng hợp ngày").is_visible()
+    text = page.inner_text("main")
+    assert re.search(r"Số phiếu\s+4\b", text) and "75.0%" in text  # 3 of 4 satisfied overall
+    page.screenshot(path=str(screenshots / f"central-{name}-summary.png"), full_page=True)
+    assert serious() == []
+    page.get_by_role("link", name="English").click()
+    assert "Daily summary" in page.inner_text("main")
+    assert serious() == []
+    assert all(r.startswith(central_with_data.url) or r.startswith("data:") for r in requested)
+    context.close()

@@ -1,0 +1,117 @@
+"""Central staff pages: login, rate limit, security headers, the daily summary and its scoping by role."""
+
+import re
+
+import pytest
+
+from helpers import add_responses, wire_responses
+from kiosk import store
+from kiosk.clock import LOCAL_TZ, now_utc
+from sync import central_store as cs
+from sync import wire
+from test_central_api import post
+
+PASSWORD = "mật-khẩu-đủ-dài"
+
+
+@pytest.fixture
+def site(central_app, central_engine, tmp_path):
+    """Two units with one kiosk each; a day of responses; one account per role."""
+    secrets = {"k-a": cs.add_kiosk(central_engine, "k-a", "Unit A"), "k-b": cs.add_kiosk(central_engine, "k-b", "Unit B")}
+    client = central_app.test_client()
+    for kiosk, duties in [("k-a", [("An", {"overall": 5, "attitude": 5}), ("Bình", {"overall": 1})]),
+                          ("k-b", [("Chi", {"overall": 4})])]:
+        path = tmp_path / f"{kiosk}.db"
+        store.init(path, kiosk)
+        for officer, answers in duties:
+            with store.connect(path) as db, store.write(db):
+                store.set_setting(db, "officer", officer)
+            add_responses(path, 1, kiosk_id=kiosk, answers=answers)
+        assert post(client, secrets[kiosk], wire.batch(kiosk, wire_responses(path)), kiosk=kiosk).status_code == 200
+    cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
+    cs.add_user(central_engine, "sup-a", "supervisor", "Unit A", PASSWORD)
+    cs.add_user(central_engine, "an", "officer", "Unit A", PASSWORD, display_name="An")
+    return client
+
+
+def csrf(client, path="/login"):
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', client.get(path).get_data(as_text=True))[1]
+
+
+def log_in(client, name, password=PASSWORD):
+    return client.post("/login", data={"csrf_token": csrf(client), "name": name, "password": password})
+
+
+def today():
+    return now_utc().astimezone(LOCAL_TZ).date().isoformat()
+
+
+def test_pages_need_a_login(site):
+    reply = site.get("/")
+    assert reply.status_code == 302 and reply.headers["Location"].startswith("/login")
+
+
+def test_login_page_is_vietnamese_first_with_security_headers(site):
+    reply = site.get("/login")
+    page = reply.get_data(as_text=True)
+    assert '<html lang="vi">' in page and "Đăng nhập" in page and "English" in page
+    assert "default-src 'self'" in reply.headers["Content-Security-Policy"]
+    assert reply.headers["X-Frame-Options"] == "DENY" and reply.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = reply.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_login_without_csrf_token_is_refused(site):
+    reply = site.post("/login", data={"name": "admin", "password": PASSWORD})
+    assert reply.status_code == 400
+    assert site.get("/").status_code == 302
+
+
+def test_wrong_password_then_lockout_after_five_failures(site):
+    for _ in range(4):
+        assert log_in(site, "admin", "wrong-password").status_code == 401
+    log_in(site, "admin", "wrong-password")
+    locked = log_in(site, "admin")
+    assert locked.status_code == 429
+    assert "Đăng nhập sai quá nhiều lần" in locked.get_data(as_text=True)
+
+
+def test_admin_sees_every_unit(site):
+    assert log_in(site, "admin").headers["Location"] == "/"
+    page = site.get(f"/?date={today()}").get_data(as_text=True)
+    assert "Tổng hợp ngày" in page
+    assert '<h2>Số phiếu</h2><p class="big">3</p>' in page
+    assert "k-a" in page and "k-b" in page
+
+
+def test_supervisor_sees_only_their_unit(site):
+    log_in(site, "sup-a")
+    page = site.get(f"/?date={today()}").get_data(as_text=True)
+    assert '<h2>Số phiếu</h2><p class="big">2</p>' in page
+    assert "k-b" not in page and "Chi" not in page
+    assert site.get(f"/?date={today()}&unit=Unit B").status_code == 403
+
+
+def test_officer_sees_only_their_own_rows(site):
+    log_in(site, "an")
+    page = site.get(f"/?date={today()}").get_data(as_text=True)
+    assert '<h2>Số phiếu</h2><p class="big">1</p>' in page
+    assert "Bình" not in page and "k-a" not in page  # no other officer, no kiosk table
+    assert site.get(f"/?date={today()}&unit=Unit B").status_code == 403
+
+
+def test_bad_date_is_a_clear_400(site):
+    log_in(site, "admin")
+    reply = site.get("/?date=31/01/2026")
+    assert reply.status_code == 400 and "Ngày phải có dạng 2026-01-31." in reply.get_data(as_text=True)
+
+
+def test_logout_needs_its_token_and_ends_the_session(site):
+    log_in(site, "admin")
+    assert site.post("/logout").status_code == 400
+    site.post("/logout", data={"csrf_token": csrf(site, "/")})
+    assert site.get("/").status_code == 302
+
+
+def test_the_api_stays_json_and_signed_batches_need_no_csrf(site):
+    assert site.get("/api/v1/summary?date=2026-01-01").get_json()["status"] == 401
