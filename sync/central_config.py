@@ -12,6 +12,9 @@ TUNABLES = (
     IntSetting("CENTRAL_MAX_BATCH", 1000, 1, 100_000, "most responses accepted in one batch"),
     IntSetting("CENTRAL_REPLAY_SECONDS", 300, 10, 86_400,
                "a signed request whose timestamp is further off than this is refused as a replay"),
+    IntSetting("CENTRAL_CASE_DAYS", 5, 1, 60, "working days before an open case is overdue"),
+    IntSetting("CENTRAL_CONTACT_DAYS", 90, 1, 3650,
+               "days after a case closes before `central erase-contact --expired` erases its phone number"),
 )
 
 SETTINGS_HELP = """\
@@ -34,6 +37,8 @@ class CentralConfig:
     max_body_bytes: int
     max_batch: int
     replay_seconds: int
+    case_days: int
+    contact_days: int
 
 
 def database_url_from(environ=os.environ) -> str:
@@ -67,4 +72,6 @@ def load(environ=os.environ) -> CentralConfig:
         max_body_bytes=values["CENTRAL_MAX_BODY_BYTES"],
         max_batch=values["CENTRAL_MAX_BATCH"],
         replay_seconds=values["CENTRAL_REPLAY_SECONDS"],
+        case_days=values["CENTRAL_CASE_DAYS"],
+        contact_days=values["CENTRAL_CONTACT_DAYS"],
     )

@@ -126,6 +126,33 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
+cases = Table(
+    "cases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", Integer, ForeignKey("responses.id"), nullable=False, unique=True),
+    Column("unit", String(64), nullable=False),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("officer", String(80)),
+    Column("why", String(64), nullable=False),  # comment, low_rating, extra_request (comma-separated)
+    Column("status", String(16), nullable=False),  # new, assigned, answered, closed
+    Column("assignee", String(64)),
+    Column("answer", Text),
+    Column("opened_utc", String(24), nullable=False),
+    Column("updated_utc", String(24), nullable=False),
+    Column("closed_utc", String(24)),
+    Index("cases_unit_status", "unit", "status"),
+)
+
+case_log = Table(
+    "case_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("at_utc", String(24), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text),
+)
+
 ROLES = ("admin", "supervisor", "officer")
 
 
@@ -143,9 +170,20 @@ def _accounts(conn):
     conn.execute(settings.insert().values(key="secret_key", value=secrets.token_hex(32)))
 
 
+def _cases(conn):
+    """Cases for complaints: every response with a comment, a rating of 1 or 2, or extra demands."""
+    from .cases import case_rows
+    metadata.create_all(conn, tables=[cases, case_log])
+    rows = conn.execute(select(responses.c.id, responses.c.unit, responses.c.kiosk_id, responses.c.officer,
+                               responses.c.answers, responses.c.comment_hash, responses.c.received_utc)).mappings()
+    made = case_rows([{**row, "answers": json.loads(row["answers"])} for row in rows])
+    if made:
+        conn.execute(cases.insert(), made)
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
-MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts)]
+MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases)]
 
 
 def engine_for(url: str):
@@ -336,6 +374,58 @@ def kiosk_list(engine, unit=None):
         events = dict(conn.execute(select(integrity_events.c.kiosk_id, func.count())
                                    .group_by(integrity_events.c.kiosk_id)).all())
     return [{**row, "events": events.get(row["kiosk_id"], 0)} for row in rows]
+
+
+def list_cases(engine, unit=None, officer=None, status=None, limit=500):
+    query = (select(cases, responses.c.counter, responses.c.created_utc)
+             .join(responses, responses.c.id == cases.c.response_id).order_by(cases.c.id.desc()).limit(limit))
+    for column, value in ((cases.c.unit, unit), (cases.c.officer, officer), (cases.c.status, status)):
+        if value:
+            query = query.where(column == value)
+    with engine.connect() as conn:
+        return conn.execute(query).mappings().all()
+
+
+def get_case(engine, case_id: int):
+    """A case with its response and erasable text, and its history; None if unknown."""
+    query = (select(cases, responses.c.answers, responses.c.reasons, responses.c.counter,
+                    responses.c.dossier_code, responses.c.created_utc, responses.c.uuid,
+                    response_private.c.comment, response_private.c.phone, response_private.c.erased_utc)
+             .join(responses, responses.c.id == cases.c.response_id)
+             .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+             .where(cases.c.id == case_id))
+    with engine.connect() as conn:
+        case = conn.execute(query).mappings().first()
+        if case is None:
+            return None
+        history = conn.execute(select(case_log).where(case_log.c.case_id == case_id)
+                               .order_by(case_log.c.id)).mappings().all()
+    return {**case, "answers": json.loads(case["answers"]), "reasons": json.loads(case["reasons"]),
+            "history": history}
+
+
+def erase_contact(engine, response_uuid: str, now) -> bool:
+    """Erase a response's phone number (a citizen's right); figures and the chain are untouched."""
+    with write(engine) as conn:
+        response_id = conn.execute(select(responses.c.id).where(responses.c.uuid == response_uuid)).scalar()
+        if response_id is None:
+            raise CentralStoreError(f"No response {response_uuid!r} is stored.")
+        done = conn.execute(response_private.update().where(
+            response_private.c.response_id == response_id, response_private.c.phone.is_not(None))
+            .values(phone=None, phone_salt=None, erased_utc=utc_iso(now)))
+        return done.rowcount == 1
+
+
+def erase_expired_contacts(engine, now, days: int) -> int:
+    """Erase the phone numbers of cases closed more than `days` ago (the retention rule)."""
+    from datetime import timedelta
+    cutoff = utc_iso(now - timedelta(days=days))
+    with write(engine) as conn:
+        closed = select(cases.c.response_id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff)
+        done = conn.execute(response_private.update().where(
+            response_private.c.response_id.in_(closed), response_private.c.phone.is_not(None))
+            .values(phone=None, phone_salt=None, erased_utc=utc_iso(now)))
+        return done.rowcount
 
 
 def units(engine):

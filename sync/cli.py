@@ -30,7 +30,9 @@ def _engine():
         config = central_config.load()
     except SettingError as error:
         _fail(error)
-    return config, cs.engine_for(config.database_url)
+    engine = cs.engine_for(config.database_url)
+    click.get_current_context().call_on_close(engine.dispose)
+    return config, engine
 
 
 NOT_READY = "The central database is not initialised or not up to date: run `central init` first."
@@ -127,6 +129,32 @@ def add_user(name, role, unit, display_name):
     except cs.CentralStoreError as error:
         _fail(error)
     click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
+
+
+@central.command("erase-contact")
+@click.argument("response_uuid", required=False)
+@click.option("--expired", is_flag=True, help="Erase every phone number whose case closed more than "
+                                              "CENTRAL_CONTACT_DAYS days ago.")
+def erase_contact(response_uuid, expired):
+    """Erase a citizen's phone number at once, or those past retention.
+
+    Figures and the hash chain are unchanged: the chain holds only a salted hash.
+    """
+    from kiosk.clock import now_utc
+
+    if bool(response_uuid) == expired:
+        _fail("Give either a response UUID or --expired.")
+    config, engine = _ready_engine()
+    try:
+        if expired:
+            count = cs.erase_expired_contacts(engine, now_utc(), config.contact_days)
+            click.echo(f"Erased {count} phone number(s) of cases closed more than {config.contact_days} days ago.")
+        elif cs.erase_contact(engine, response_uuid, now_utc()):
+            click.echo(f"Erased the phone number of response {response_uuid}.")
+        else:
+            click.echo(f"Response {response_uuid} has no phone number to erase.")
+    except cs.CentralStoreError as error:
+        _fail(error)
 
 
 @central.command()

@@ -15,6 +15,7 @@ from kiosk import chain
 from kiosk.clock import LOCAL_TZ, parse_utc, utc_iso
 
 from . import central_store as cs
+from .cases import case_rows, why
 
 #: A kiosk clock further off than this is recorded as an integrity event.
 SKEW_TOLERANCE = timedelta(minutes=2)
@@ -106,11 +107,16 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
 
         if rows:
             cs.bulk_insert(conn, cs.responses, rows)
-        if privates:
+        opening = [row for row in rows if why(json.loads(row["answers"]), row["comment_hash"] is not None)]
+        if privates or opening:
             ids = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.id).where(
-                cs.responses.c.uuid.in_(list(privates)))).all())
+                cs.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening]))).all())
+        if privates:
             conn.execute(cs.response_private.insert(),
                          [{"response_id": ids[u], **p} for u, p in privates.items()])
+        if opening:
+            conn.execute(cs.cases.insert(), case_rows(
+                [{**row, "id": ids[row["uuid"]], "answers": json.loads(row["answers"])} for row in opening]))
         if held:
             conn.execute(cs.quarantine.insert(), held)
         if events:

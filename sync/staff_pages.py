@@ -10,18 +10,25 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from kiosk import indices
 from kiosk.clock import LOCAL_TZ, now_utc, parse_utc
 from kiosk.passwords import secret_matches
 from kiosk.questionnaire import LANGUAGES
 
+from . import cases as case_rules
 from . import central_store as cs
 
 bp = Blueprint("staff", __name__)
 SILENT_AFTER = timedelta(days=1)
+
+
+class CaseForm(FlaskForm):
+    assignee = StringField(validators=[Optional(), Length(max=64)])
+    answer = TextAreaField(validators=[Optional(), Length(max=4000)])
+    close = BooleanField()
 
 
 class LoginForm(FlaskForm):
@@ -51,7 +58,15 @@ def login_required(view):
 
 @bp.app_context_processor
 def page_context():
-    return {"lang": session.get("lang", "vi"), "user": current_user()}
+    return {
+        "lang": session.get("lang", "vi"), "user": current_user(),
+        "status_names": {"new": gettext("new"), "assigned": gettext("assigned"),
+                         "answered": gettext("answered"), "closed": gettext("closed")},
+        "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
+                      "extra_request": gettext("extra documents or fees")},
+        "action_names": {"assign": gettext("assigned to"), "answer": gettext("answered"),
+                         "close": gettext("closed")},
+    }
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -141,3 +156,57 @@ def summary():
         by_officer=grouped(rows, "officer", elements),
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
     )
+
+
+def may_see(user, case) -> bool:
+    if user["role"] == "admin":
+        return True
+    if case["unit"] != user["unit"]:
+        return False
+    return user["role"] == "supervisor" or case["officer"] == user["display_name"]
+
+
+@bp.get("/cases")
+@login_required
+def case_list():
+    user = current_user()
+    unit, officer = scope(user, request.args.get("unit"))
+    status = request.args.get("status") or None
+    if status and status not in case_rules.STATUSES:
+        abort(400, description=gettext("Unknown status."))
+    now = now_utc()
+    limit = current_app.config["CENTRAL"].case_days
+    rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit)}
+            for c in cs.list_cases(engine(), unit=unit, officer=officer, status=status)]
+    return render_template("central/cases.html", cases=rows, status=status, statuses=case_rules.STATUSES)
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@login_required
+def case_detail(case_id):
+    user = current_user()
+    case = cs.get_case(engine(), case_id)
+    if case is None or not may_see(user, case):
+        abort(404)
+    form, status = CaseForm(), 200
+    if request.method == "POST":
+        if user["role"] == "officer":
+            abort(403)
+        if form.validate_on_submit():
+            answer = form.answer.data.strip() if form.answer.data else None
+            if form.close.data and not (answer or case["answer"]):
+                form.answer.errors.append(gettext("Write the answer given to the citizen before closing."))
+                status = 400
+            else:
+                case_rules.update(engine(), case_id, user["name"], now_utc(),
+                                  assignee=(form.assignee.data or "").strip() or None, answer=answer,
+                                  status="closed" if form.close.data else None)
+                return redirect(url_for("staff.case_detail", case_id=case_id))
+        else:
+            status = 400
+    elif case["status"] != "closed":
+        form.assignee.data, form.answer.data = case["assignee"] or user["name"], case["answer"]
+    return render_template(
+        "central/case.html", case=case, form=form, questions=current_app.config["QUESTIONS"],
+        show_phone=user["role"] != "officer",
+        overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days)), status

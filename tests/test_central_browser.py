@@ -58,8 +58,20 @@ def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport,
     assert re.search(r"Số phiếu\s+4\b", text) and "75.0%" in text  # 3 of 4 satisfied overall
     page.screenshot(path=str(screenshots / f"central-{name}-summary.png"), full_page=True)
     assert serious() == []
+    page.get_by_role("link", name="Phản ánh, góp ý").click()
+    assert serious() == []
+    page.get_by_role("link", name=re.compile(r"^\d+$")).first.click()
+    assert "đánh giá mức 1 hoặc 2" in page.inner_text("main") or "Tổng thể: 2" in page.inner_text("main")
+    assert serious() == []
+    page.get_by_label("Nội dung trả lời người dân").fill("Đã liên hệ và xin lỗi Ông/Bà.")
+    page.get_by_label("Đóng phản ánh").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu").click()
+    assert "Phản ánh" in page.inner_text("h1") and "đã đóng" in page.inner_text("h1")
+    assert "lan · đã đóng" in page.inner_text("main")
+    page.screenshot(path=str(screenshots / f"central-{name}-case.png"), full_page=True)
     page.get_by_role("link", name="English").click()
-    assert "Daily summary" in page.inner_text("main")
+    assert "Case" in page.inner_text("h1") and "closed" in page.inner_text("h1")
     assert serious() == []
     assert all(r.startswith(central_with_data.url) or r.startswith("data:") for r in requested)
     context.close()

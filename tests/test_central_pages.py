@@ -28,6 +28,7 @@ def site(central_app, central_engine, tmp_path):
                 store.set_setting(db, "officer", officer)
             add_responses(path, 1, kiosk_id=kiosk, answers=answers)
         assert post(client, secrets[kiosk], wire.batch(kiosk, wire_responses(path)), kiosk=kiosk).status_code == 200
+    client.kiosk_secrets = secrets
     cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
     cs.add_user(central_engine, "sup-a", "supervisor", "Unit A", PASSWORD)
     cs.add_user(central_engine, "an", "officer", "Unit A", PASSWORD, display_name="An")

@@ -1,0 +1,83 @@
+"""Complaints and comments as cases: opened at ingest, handled by staff, every change logged.
+
+A response opens a case when it has a comment, a rating of 1 or 2, or says it
+was asked for extra documents or fees. A case goes new -> assigned ->
+answered -> closed; it is overdue after CENTRAL_CASE_DAYS working days
+(Monday to Friday, in Asia/Ho_Chi_Minh) unless closed.
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from kiosk.clock import LOCAL_TZ, parse_utc, utc_iso
+
+from . import central_store as cs
+
+STATUSES = ("new", "assigned", "answered", "closed")
+
+
+def why(answers: dict, has_comment: bool) -> list:
+    reasons = []
+    if has_comment:
+        reasons.append("comment")
+    if any(type(v) is int and v in (1, 2) for v in answers.values()):
+        reasons.append("low_rating")
+    if answers.get("extra_request") == "yes":
+        reasons.append("extra_request")
+    return reasons
+
+
+def case_rows(responses) -> list:
+    """Case rows for stored responses (dicts with id, unit, kiosk_id, officer, answers, comment_hash, received_utc)."""
+    rows = []
+    for r in responses:
+        reasons = why(r["answers"], r["comment_hash"] is not None)
+        if reasons:
+            rows.append({"response_id": r["id"], "unit": r["unit"], "kiosk_id": r["kiosk_id"],
+                         "officer": r["officer"], "why": ",".join(reasons), "status": "new",
+                         "opened_utc": r["received_utc"], "updated_utc": r["received_utc"]})
+    return rows
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days (Mon-Fri) after `start` up to and including `end`."""
+    days, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days
+
+
+def is_overdue(case, now, limit_days: int) -> bool:
+    if case["status"] == "closed":
+        return False
+    opened = parse_utc(case["opened_utc"]).astimezone(LOCAL_TZ).date()
+    return working_days_between(opened, now.astimezone(LOCAL_TZ).date()) > limit_days
+
+
+def update(engine, case_id: int, user_name: str, now, *, status=None, assignee=None, answer=None) -> None:
+    """Change a case and log who changed what, in one transaction."""
+    with cs.write(engine) as conn:
+        case = conn.execute(select(cs.cases).where(cs.cases.c.id == case_id)).mappings().one()
+        values, log = {}, []
+        if assignee is not None and assignee != case["assignee"]:
+            values["assignee"] = assignee
+            log.append(("assign", assignee))
+            if case["status"] == "new":
+                values["status"] = "assigned"
+        if answer is not None and answer != case["answer"]:
+            values["answer"] = answer
+            log.append(("answer", answer))
+            if case["status"] in ("new", "assigned"):
+                values["status"] = "answered"
+        if status == "closed" and case["status"] != "closed":
+            values.update(status="closed", closed_utc=utc_iso(now))
+            log.append(("close", None))
+        if not values:
+            return
+        values["updated_utc"] = utc_iso(now)
+        conn.execute(cs.cases.update().where(cs.cases.c.id == case_id).values(**values))
+        conn.execute(cs.case_log.insert(), [{"case_id": case_id, "user_name": user_name, "at_utc": utc_iso(now),
+                                             "action": action, "detail": detail} for action, detail in log])

@@ -1,0 +1,95 @@
+"""Complaints and comments as cases: opened at ingest, answered and closed with an audit log, scoped by role."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from helpers import add_responses, wire_responses
+from kiosk import store
+from sync import cases, wire
+from sync import central_store as cs
+from test_central_api import post
+from test_central_pages import csrf, log_in, site  # noqa: F401  (site is a fixture)
+
+
+@pytest.fixture
+def with_complaint(site, tmp_path):  # noqa: F811  (the fixture imported above)
+    """Officer An at k-a gets a rating of 2 with a comment and a consented phone number."""
+    path = tmp_path / "k-a.db"
+    with store.connect(path) as db, store.write(db):
+        store.set_setting(db, "officer", "An")
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 2, "attitude": 1},
+                  comment="Cán bộ gây khó dễ", phone="0912345678")
+    reply = post(site, site.kiosk_secrets["k-a"], wire.batch("k-a", wire_responses(path)), kiosk="k-a")
+    assert reply.get_json()["accepted"] == 1
+    return site
+
+
+def case_ids(client, query=""):
+    import re
+    return [int(n) for n in re.findall(r'href="/cases/(\d+)"', client.get("/cases" + query).get_data(as_text=True))]
+
+
+def test_ingest_opens_a_case_for_low_ratings_comments_and_extra_demands(with_complaint, central_engine):
+    rows = cs.list_cases(central_engine)
+    assert sorted((c["officer"], c["why"]) for c in rows) == [
+        ("An", "comment,low_rating"), ("Bình", "low_rating")]
+    assert all(c["status"] == "new" for c in rows)
+
+
+def test_answer_and_close_a_case_with_its_audit_log(with_complaint, central_engine):
+    log_in(with_complaint, "sup-a")
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    page = with_complaint.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "Cán bộ gây khó dễ" in page and "0912345678" in page
+    token = csrf(with_complaint, f"/cases/{case['id']}")
+    refused = with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "close": "y"})
+    assert refused.status_code == 400 and "Ghi nội dung trả lời" in refused.get_data(as_text=True)
+    with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "assignee": "sup-a",
+                                                      "answer": "Đã nhắc nhở cán bộ, xin lỗi Ông/Bà."})
+    with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "close": "y"})
+    stored = cs.get_case(central_engine, case["id"])
+    assert stored["status"] == "closed" and stored["closed_utc"]
+    assert [(h["user_name"], h["action"]) for h in stored["history"]] == [
+        ("sup-a", "assign"), ("sup-a", "answer"), ("sup-a", "close")]
+    assert with_complaint.post(f"/cases/{case['id']}", data={"assignee": "x"}).status_code == 400  # no CSRF
+
+
+def test_an_officer_sees_only_their_cases_and_never_a_phone(with_complaint, central_engine):
+    log_in(with_complaint, "an")
+    own = [c["id"] for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    other = [c["id"] for c in cs.list_cases(central_engine) if c["officer"] == "Bình"]
+    assert case_ids(with_complaint) == own
+    assert with_complaint.get(f"/cases/{other[0]}").status_code == 404  # not even by link
+    page = with_complaint.get(f"/cases/{own[0]}").get_data(as_text=True)
+    assert "Cán bộ gây khó dễ" in page and "0912345678" not in page
+    assert with_complaint.post(f"/cases/{own[0]}", data={"csrf_token": csrf(with_complaint, "/cases"),
+                                                         "answer": "x"}).status_code == 403
+
+
+def test_overdue_after_five_working_days():
+    friday = date(2026, 11, 27)
+    assert cases.working_days_between(friday, date(2026, 12, 4)) == 5  # Mon-Fri, weekend skipped
+    case = {"status": "new", "opened_utc": "2026-11-27T02:00:00.000Z"}
+    assert not cases.is_overdue(case, datetime(2026, 12, 4, 5, tzinfo=timezone.utc), 5)
+    assert cases.is_overdue(case, datetime(2026, 12, 7, 5, tzinfo=timezone.utc), 5)
+    assert not cases.is_overdue({**case, "status": "closed"}, datetime(2027, 1, 1, tzinfo=timezone.utc), 5)
+
+
+def test_erase_contact_keeps_figures_and_integrity(with_complaint, central_engine, central_url):
+    from test_central_cli import invoke
+    from conftest import central_env_for
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    stored = cs.get_case(central_engine, case["id"])
+    before = cs.integrity_report(central_engine, "k-a")
+    env = central_env_for(central_url)
+    result = invoke(["erase-contact", stored["uuid"]], env)
+    assert result.output == f"Erased the phone number of response {stored['uuid']}.\n"
+    after = cs.get_case(central_engine, case["id"])
+    assert after["phone"] is None and after["erased_utc"] and after["comment"] == "Cán bộ gây khó dễ"
+    assert cs.integrity_report(central_engine, "k-a") == before
+    again = invoke(["erase-contact", stored["uuid"]], env)
+    assert again.output == f"Response {stored['uuid']} has no phone number to erase.\n"
+    assert invoke(["erase-contact"], env).output == "Error: Give either a response UUID or --expired.\n"
+    assert invoke(["erase-contact", "--expired"], env).output == (
+        "Erased 0 phone number(s) of cases closed more than 90 days ago.\n")
