@@ -364,6 +364,26 @@ def day_responses(engine, day: str, unit=None, kiosk=None, officer=None):
                  "officer": row.officer, "kiosk_id": row.kiosk_id} for row in conn.execute(query)]
 
 
+def range_responses(engine, start: str, end: str, unit=None, officer=None):
+    """Responses created from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), oldest first."""
+    query = (select(responses.c.local_day, responses.c.created_utc, responses.c.kiosk_id, responses.c.unit,
+                    responses.c.counter, responses.c.officer, responses.c.dossier_code,
+                    responses.c.questionnaire_version, responses.c.answers, responses.c.reasons,
+                    responses.c.complete, responses.c.flags, responses.c.comment_hash,
+                    response_private.c.comment)
+             .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+             .where(responses.c.local_day >= start, responses.c.local_day <= end)
+             .order_by(responses.c.created_utc))
+    if unit:
+        query = query.where(responses.c.unit == unit)
+    if officer:
+        query = query.where(responses.c.officer == officer)
+    with engine.connect() as conn:
+        return [{**row, "answers": json.loads(row["answers"]), "reasons": json.loads(row["reasons"]),
+                 "flags": json.loads(row["flags"]), "has_comment": row["comment_hash"] is not None}
+                for row in conn.execute(query).mappings()]
+
+
 def kiosk_list(engine, unit=None):
     """Registered kiosks with their last batch time, and how many integrity events each has."""
     query = select(kiosks.c.kiosk_id, kiosks.c.unit, kiosks.c.last_batch_utc).order_by(kiosks.c.kiosk_id)

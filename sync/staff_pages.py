@@ -7,7 +7,7 @@ responses given while they were on duty (the kiosks' officer name).
 from datetime import date, timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
@@ -19,6 +19,7 @@ from kiosk.passwords import secret_matches
 from kiosk.questionnaire import LANGUAGES
 
 from . import cases as case_rules
+from . import reports
 from . import central_store as cs
 
 bp = Blueprint("staff", __name__)
@@ -210,3 +211,83 @@ def case_detail(case_id):
         "central/case.html", case=case, form=form, questions=current_app.config["QUESTIONS"],
         show_phone=user["role"] != "officer",
         overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days)), status
+
+
+def export_labels():
+    return {"lang": session.get("lang", "vi"), "day": gettext("Day"), "time": gettext("Time"),
+            "kiosk": gettext("Kiosk"), "unit": gettext("Unit"), "counter": gettext("Counter"),
+            "officer": gettext("Officer"), "dossier": gettext("Dossier"),
+            "extra": gettext("Asked for extra documents or fees"), "visits": gettext("Visits"),
+            "reasons": gettext("Reasons"), "complete": gettext("Complete"), "flags": gettext("Flags"),
+            "comment": gettext("Comment"), "responses": gettext("Responses"), "flagged": gettext("Flagged"),
+            "sipas": gettext("SIPAS-style index"), "dossiers": gettext("Dossiers satisfied (QĐ 766)"),
+            "summary_sheet": gettext("Summary"), "raw_sheet": gettext("Responses")}
+
+
+def requested_range():
+    today = now_utc().astimezone(LOCAL_TZ).date()
+    try:
+        return reports.parse_range(request.args.get("start"), request.args.get("end"), today)
+    except ValueError:
+        abort(400, description=gettext("Give a start and an end day like 2026-01-31, at most a year apart."))
+
+
+def scoped_rows(start, end):
+    unit, officer = scope(current_user(), request.args.get("unit"))
+    return unit, cs.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer)
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv():
+    start, end = requested_range()
+    _unit, rows = scoped_rows(start, end)
+    return Response(reports.csv_bytes(rows, current_app.config["QUESTIONS"], export_labels()),
+                    mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.csv"})
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export_xlsx():
+    start, end = requested_range()
+    _unit, rows = scoped_rows(start, end)
+    days = reports.by_day(rows, start, end, current_app.config["ELEMENTS"])
+    body = reports.xlsx_bytes(rows, days, current_app.config["QUESTIONS"], export_labels())
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.xlsx"})
+
+
+@bp.get("/trends")
+@login_required
+def trends():
+    days = request.args.get("days", "30")
+    if days not in ("30", "90"):
+        abort(400, description=gettext("Trends cover 30 or 90 days."))
+    end = now_utc().astimezone(LOCAL_TZ).date()
+    start = end - timedelta(days=int(days) - 1)
+    unit, rows = scoped_rows(start, end)
+    series = reports.by_day(rows, start, end, current_app.config["ELEMENTS"])
+    lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
+                                      600, 200)) for q in current_app.config["QUESTIONS"]]
+    return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit,
+                           lines=lines, series=series)
+
+
+@bp.get("/report")
+@login_required
+def monthly_report():
+    today = now_utc().astimezone(LOCAL_TZ).date()
+    try:
+        first = date.fromisoformat((request.args.get("month") or today.strftime("%Y-%m")) + "-01")
+    except ValueError:
+        abort(400, description=gettext("The month must look like 2026-01."))
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    unit, rows = scoped_rows(first, last)
+    elements = current_app.config["ELEMENTS"]
+    return render_template("central/report.html", first=first, last=last, unit=unit,
+                           figures=indices.summarize(rows, elements),
+                           days=[d for d in reports.by_day(rows, first, last, elements) if d[1]["responses"]],
+                           by_counter=grouped(rows, "counter", elements),
+                           by_officer=grouped(rows, "officer", elements),
+                           questions=current_app.config["QUESTIONS"])

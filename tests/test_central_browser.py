@@ -75,3 +75,29 @@ def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport,
     assert serious() == []
     assert all(r.startswith(central_with_data.url) or r.startswith("data:") for r in requested)
     context.close()
+
+
+def test_export_xlsx_and_every_other_staff_page(browser, central_with_data, tmp_path, screenshots):
+    from axe_playwright_python.sync_playwright import Axe
+    from openpyxl import load_workbook
+
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(central_with_data.url + "/login")
+    page.get_by_label("Tên").fill("lan")
+    page.get_by_label("Mật khẩu").fill("mat-khau-rat-dai")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel (XLSX)").click()
+    saved = tmp_path / "export.xlsx"
+    download.value.save_as(saved)
+    book = load_workbook(saved)
+    assert book.sheetnames == ["Tổng hợp", "Số phiếu"] and len(list(book["Số phiếu"].values)) == 1 + 4
+    axe = Axe()
+    for link, shot in [("Xu hướng", "trends"), ("Báo cáo tháng", "report"), ("Phản ánh, góp ý", "cases")]:
+        page.get_by_role("link", name=link).click()
+        page.screenshot(path=str(screenshots / f"central-desktop-{shot}.png"), full_page=True)
+        serious = [v["id"] for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], shot
+    context.close()
