@@ -396,10 +396,15 @@ def kiosk_list(engine, unit=None):
     return [{**row, "events": events.get(row["kiosk_id"], 0)} for row in rows]
 
 
-def list_cases(engine, unit=None, officer=None, status=None, limit=500):
-    query = (select(cases, responses.c.counter, responses.c.created_utc)
-             .join(responses, responses.c.id == cases.c.response_id).order_by(cases.c.id.desc()).limit(limit))
-    for column, value in ((cases.c.unit, unit), (cases.c.officer, officer), (cases.c.status, status)):
+def list_cases(engine, unit=None, officer=None, status=None, day=None, limit=500):
+    """Cases, newest first; `day` keeps those whose response was given that day (Asia/Ho_Chi_Minh)."""
+    query = (select(cases, responses.c.counter, responses.c.created_utc, responses.c.answers,
+                    response_private.c.comment)
+             .join(responses, responses.c.id == cases.c.response_id)
+             .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+             .order_by(cases.c.id.desc()).limit(limit))
+    for column, value in ((cases.c.unit, unit), (cases.c.officer, officer), (cases.c.status, status),
+                          (responses.c.local_day, day)):
         if value:
             query = query.where(column == value)
     with engine.connect() as conn:

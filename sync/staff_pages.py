@@ -4,6 +4,7 @@ An admin sees every unit, a supervisor their unit, an officer only the
 responses given while they were on duty (the kiosks' officer name).
 """
 
+import json
 from datetime import date, timedelta
 from functools import wraps
 
@@ -156,6 +157,8 @@ def summary():
         by_counter=grouped(rows, "counter", elements),
         by_officer=grouped(rows, "officer", elements),
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
+        day_cases=[{**c, "answers": json.loads(c["answers"])}
+                   for c in cs.list_cases(engine(), unit=unit, officer=officer, day=day.isoformat())],
     )
 
 

@@ -101,3 +101,22 @@ def test_export_xlsx_and_every_other_staff_page(browser, central_with_data, tmp_
         serious = [v["id"] for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], shot
     context.close()
+
+
+def test_an_officer_cannot_reach_other_rows_by_link_or_export(browser, central_with_data):
+    made = central_with_data.cli_input("add-user", "khai", "--role", "officer", "--unit", "Sở Xây dựng",
+                                       "--display-name", "Khai", input="mat-khau-cua-khai\n")
+    assert made.returncode == 0, made.stderr
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.goto(central_with_data.url + "/login")
+    page.get_by_label("Tên").fill("khai")
+    page.get_by_label("Mật khẩu").fill("mat-khau-cua-khai")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    assert re.search(r"Số phiếu\s+0\b", page.inner_text("main"))  # the day's responses were not his
+    assert page.goto(central_with_data.url + "/cases/1").status == 404
+    exported = page.request.get(central_with_data.url + "/export.csv")
+    assert exported.ok and exported.text().lstrip("\ufeff").count("\n") == 1  # the header only
+    assert "0912" not in page.content()
+    context.close()

@@ -93,3 +93,12 @@ def test_erase_contact_keeps_figures_and_integrity(with_complaint, central_engin
     assert invoke(["erase-contact"], env).output == "Error: Give either a response UUID or --expired.\n"
     assert invoke(["erase-contact", "--expired"], env).output == (
         "Erased 0 phone number(s) of cases closed more than 90 days ago.\n")
+
+
+def test_the_summary_lists_the_days_comments_and_low_ratings(with_complaint):
+    from test_central_pages import today
+    log_in(with_complaint, "sup-a")
+    page = with_complaint.get(f"/?date={today()}").get_data(as_text=True)
+    section = page.split("Góp ý và đánh giá thấp trong ngày")[1].split("</section>")[0]
+    assert "Cán bộ gây khó dễ" in section and "Bình" in section and "Tổng thể: 1" in section
+    assert "0912345678" not in page
