@@ -4,6 +4,8 @@ import logging
 import os
 import re
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -171,8 +173,25 @@ def run(host, port):
         app = create_app(config, engine)
     except QuestionnaireError as error:
         _fail(error)
+    threading.Thread(target=_erase_expired_contacts_hourly, args=(engine, config.contact_days),
+                     daemon=True).start()
     click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
     serve(app, host=host, port=port, threads=8, ident="central")
+
+
+def _erase_expired_contacts_hourly(engine, days):
+    """The retention rule, applied while central runs: phone numbers go `days` after their case closes."""
+    from kiosk.clock import now_utc
+
+    log = logging.getLogger("central")
+    while True:
+        try:
+            erased = cs.erase_expired_contacts(engine, now_utc(), days)
+            if erased:
+                log.info("erased %d phone number(s) past retention", erased)
+        except DBAPIError as error:  # the database is away for a moment: try again next hour
+            log.warning("retention check failed: %s", error.orig)
+        time.sleep(3600)
 
 
 SYNC_TUNABLES = (

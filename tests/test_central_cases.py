@@ -102,3 +102,18 @@ def test_the_summary_lists_the_days_comments_and_low_ratings(with_complaint):
     section = page.split("Góp ý và đánh giá thấp trong ngày")[1].split("</section>")[0]
     assert "Cán bộ gây khó dễ" in section and "Bình" in section and "Tổng thể: 1" in section
     assert "0912345678" not in page
+
+
+def test_phone_numbers_are_erased_90_days_after_their_case_closes(with_complaint, central_engine):
+    from datetime import timedelta
+
+    from kiosk.clock import now_utc, utc_iso
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    cases.update(central_engine, case["id"], "sup-a", now_utc(), answer="Đã trả lời.", status="closed")
+    assert cs.erase_expired_contacts(central_engine, now_utc(), 90) == 0  # closed today: kept
+    with cs.write(central_engine) as conn:
+        conn.execute(cs.cases.update().where(cs.cases.c.id == case["id"]).values(
+            closed_utc=utc_iso(now_utc() - timedelta(days=91))))
+    assert cs.erase_expired_contacts(central_engine, now_utc(), 90) == 1
+    stored = cs.get_case(central_engine, case["id"])
+    assert stored["phone"] is None and stored["comment"] == "Cán bộ gây khó dễ"
