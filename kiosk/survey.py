@@ -13,8 +13,8 @@ from flask_babel import gettext
 from . import store
 from .clock import now_utc
 from .forms import AnswerForm, FeedbackForm
-from .questionnaire import LANGUAGES
-from .web import config, get_db, is_safe_next, language, questionnaire
+from . import web
+from .web import config, get_db, language, questionnaire
 
 bp = Blueprint("survey", __name__)
 
@@ -170,8 +170,4 @@ def reset():
 
 @bp.get("/lang/<code>")
 def switch_language(code):
-    if code not in LANGUAGES:
-        abort(404)
-    session["lang"] = code
-    target = request.args.get("next", "")
-    return redirect(target if is_safe_next(target) else url_for("survey.welcome"))
+    return web.switch_language(code, url_for("survey.welcome"))

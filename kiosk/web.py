@@ -1,6 +1,6 @@
 """Helpers every kiosk view uses: the request's database, config and language."""
 
-from flask import current_app, g, session
+from flask import abort, current_app, g, redirect, request, session
 
 from . import store
 from .questionnaire import LANGUAGES
@@ -37,3 +37,12 @@ def is_safe_next(target: str) -> bool:
     """Only a path on this kiosk, never another host."""
     return bool(target) and target.startswith("/") and not target.startswith("//") \
         and "\\" not in target
+
+
+def switch_language(code: str, fallback_url: str):
+    """Remember the visitor's language and go back to the page they were on."""
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    target = request.args.get("next", "")
+    return redirect(target if is_safe_next(target) else fallback_url)

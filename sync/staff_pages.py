@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from kiosk import indices
 from kiosk.clock import LOCAL_TZ, now_utc, parse_utc
 from kiosk.passwords import secret_matches
-from kiosk.questionnaire import LANGUAGES
+from kiosk import web
 
 from . import cases as case_rules
 from . import reports
@@ -88,8 +88,7 @@ def login():
             session.clear()
             session["user_id"], session["lang"] = user["id"], session.get("lang", "vi")
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//")
-                            else url_for("staff.summary"))
+            return redirect(target if web.is_safe_next(target) else url_for("staff.summary"))
         else:
             cs.record_login(engine(), keys, False, now)
             error, status = gettext("Wrong name or password."), 401
@@ -106,11 +105,7 @@ def logout():
 
 @bp.get("/lang/<code>")
 def switch_language(code):
-    if code not in LANGUAGES:
-        abort(404)
-    session["lang"] = code
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("staff.summary"))
+    return web.switch_language(code, url_for("staff.summary"))
 
 
 def scope(user, requested_unit):

@@ -33,6 +33,14 @@ def central_with_data(live_central, tmp_path):
     return live_central
 
 
+def log_in(page, base_url, name, password):
+    page.goto(base_url + "/login")
+    page.get_by_label("Tên").fill(name)
+    page.get_by_label("Mật khẩu").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport, screenshots):
     from axe_playwright_python.sync_playwright import Axe
@@ -83,11 +91,7 @@ def test_export_xlsx_and_every_other_staff_page(browser, central_with_data, tmp_
 
     context = browser.new_context(viewport=DESKTOP, locale="vi-VN", accept_downloads=True)
     page = context.new_page()
-    page.goto(central_with_data.url + "/login")
-    page.get_by_label("Tên").fill("lan")
-    page.get_by_label("Mật khẩu").fill("mat-khau-rat-dai")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, central_with_data.url, "lan", "mat-khau-rat-dai")
     with page.expect_download() as download:
         page.get_by_role("link", name="Excel (XLSX)").click()
     saved = tmp_path / "export.xlsx"
@@ -109,11 +113,7 @@ def test_an_officer_cannot_reach_other_rows_by_link_or_export(browser, central_w
     assert made.returncode == 0, made.stderr
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
-    page.goto(central_with_data.url + "/login")
-    page.get_by_label("Tên").fill("khai")
-    page.get_by_label("Mật khẩu").fill("mat-khau-cua-khai")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, central_with_data.url, "khai", "mat-khau-cua-khai")
     assert re.search(r"Số phiếu\s+0\b", page.inner_text("main"))  # the day's responses were not his
     assert page.goto(central_with_data.url + "/cases/1").status == 404
     exported = page.request.get(central_with_data.url + "/export.csv")
