@@ -87,10 +87,10 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
+        # Cheap on any size of store: no count over the responses.
         with engine.connect() as conn:
-            kiosks = conn.execute(select(func.count()).select_from(cs.kiosks)).scalar()
-            stored = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
-        return jsonify(ok=True, database=engine.dialect.name, kiosks=kiosks, responses=stored)
+            kiosks, last_batch = conn.execute(select(func.count(), func.max(cs.kiosks.c.last_batch_utc))).one()
+        return jsonify(ok=True, database=engine.dialect.name, kiosks=kiosks, last_batch_utc=last_batch)
 
     @app.get("/api/v1/openapi.json")
     def openapi():

@@ -24,9 +24,10 @@ OPENAPI = {
         "/healthz": {"get": {
             "summary": "Liveness and counts",
             "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {
-                "type": "object", "required": ["ok", "database", "kiosks", "responses"],
+                "type": "object", "required": ["ok", "database", "kiosks", "last_batch_utc"],
                 "properties": {"ok": {"const": True}, "database": {"type": "string"},
-                               "kiosks": {"type": "integer"}, "responses": {"type": "integer"}}}}}}}}},
+                               "kiosks": {"type": "integer"},
+                               "last_batch_utc": {"type": ["string", "null"]}}}}}}}}},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document",
             "responses": {"200": {"description": "OpenAPI 3 document",

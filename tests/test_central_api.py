@@ -255,4 +255,4 @@ def test_openapi_document_describes_every_route(central_app, client):
 
 def test_healthz(client, kiosk_secret, central_engine):
     assert client.get("/healthz").get_json() == {
-        "ok": True, "database": central_engine.dialect.name, "kiosks": 1, "responses": 0}
+        "ok": True, "database": central_engine.dialect.name, "kiosks": 1, "last_batch_utc": None}

@@ -145,7 +145,7 @@ def test_wrong_secret_stops_with_a_reason_and_marks_nothing(live_central, tmp_pa
     assert status["pending"] == 3 and "HTTP 401" in status["last_error"]
 
 
-def test_the_uploader_sends_soon_after_each_new_response(live_central, tmp_path):
+def test_the_uploader_sends_soon_after_each_new_response(live_central, tmp_path, central_url):
     store.init(tmp_path / "kiosk.db", "test-kiosk")
     live_central.start()
     uploader = subprocess.Popen([str(Path(sys.executable).parent / "kiosk-sync"), "--interval", "0.5"],
@@ -155,7 +155,7 @@ def test_the_uploader_sends_soon_after_each_new_response(live_central, tmp_path)
         for expected in (1, 2):
             add_responses(tmp_path / "kiosk.db", 1)
             deadline = time.monotonic() + 10
-            while requests.get(live_central.url + "/healthz", timeout=2).json()["responses"] < expected:
+            while central_rows(central_url)[0] < expected:
                 assert time.monotonic() < deadline, "not delivered within 10 s"
                 time.sleep(0.1)
     finally:
