@@ -79,17 +79,17 @@ def login():
 
 
 def render_home(duty=None, dossier=None, status=200):
-    db = get_db()
+    db, today = get_db(), local_today(now_utc())
     duty = duty or DutyForm(counter=store.get_setting(db, "counter"),
                             officer=store.get_setting(db, "officer"))
+    todays = store.responses_for_day(db, today)
     return render_template(
         "kiosk/staff.html", duty=duty, dossier=dossier or DossierForm(),
         kiosk_id=config().kiosk_id,
         pending_dossier=store.get_setting(db, "pending_dossier"),
-        today=local_today(now_utc()),
-        today_count=store.count_for_day(db, local_today(now_utc())),
-        figures=indices.summarize(store.responses_for_day(db, local_today(now_utc())),
-                                  {q.key: q.elements for q in questionnaire().questions}),
+        today=today,
+        today_count=len(todays),
+        figures=indices.summarize(todays, {q.key: q.elements for q in questionnaire().questions}),
         questions=questionnaire().questions,
         sync=outbox.status(db),
     ), status

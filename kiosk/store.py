@@ -275,10 +275,6 @@ def erase_private(db: Database, seq: int, now: datetime) -> bool:
         return cursor.rowcount == 1
 
 
-
-
-
-
 def responses_for_day(db: Database, day: date) -> list:
     """A day's responses (Asia/Ho_Chi_Minh) as ``kiosk.indices`` takes them."""
     start, end = day_bounds_utc(day)
@@ -286,12 +282,6 @@ def responses_for_day(db: Database, day: date) -> list:
                       "WHERE created_utc >= ? AND created_utc < ?", [start, end]).fetchall()
     return [{"answers": json.loads(a), "reasons": json.loads(r), "flags": json.loads(f),
              "dossier_code": d, "has_comment": c is not None} for a, r, f, d, c in rows]
-
-
-def count_for_day(db: Database, day: date) -> int:
-    start, end = day_bounds_utc(day)
-    return db.execute("SELECT count(*) FROM responses WHERE created_utc >= ? AND created_utc < ?",
-                      [start, end]).fetchone()[0]
 
 
 def verify(db: Database):

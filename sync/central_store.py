@@ -11,11 +11,13 @@ import hashlib
 import json
 import secrets
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
                         Text, UniqueConstraint, create_engine, event, func, select, text)
 
 from kiosk.clock import now_utc, utc_iso
+from kiosk.passwords import hash_secret
 
 metadata = MetaData()
 
@@ -172,7 +174,7 @@ def _accounts(conn):
 
 def _cases(conn):
     """Cases for complaints: every response with a comment, a rating of 1 or 2, or extra demands."""
-    from .cases import case_rows
+    from .cases import case_rows  # here, not at the top: cases imports this module
     metadata.create_all(conn, tables=[cases, case_log])
     rows = conn.execute(select(responses.c.id, responses.c.unit, responses.c.kiosk_id, responses.c.officer,
                                responses.c.answers, responses.c.comment_hash, responses.c.received_utc)).mappings()
@@ -298,7 +300,6 @@ def get_setting(engine, key: str):
 
 
 def add_user(engine, name, role, unit, password, display_name=None) -> None:
-    from kiosk.passwords import hash_secret
     if role not in ROLES:
         raise CentralStoreError(f"--role must be one of {', '.join(ROLES)}, not {role!r}.")
     if role != "admin" and not unit:
@@ -327,7 +328,6 @@ def login_locked_until(engine, keys, now):
 
 def record_login(engine, keys, succeeded: bool, now, max_failures=5, lock_minutes=5) -> None:
     """Count failures per user and per address; the fifth in a row locks that key for a while."""
-    from datetime import timedelta
     with write(engine) as conn:
         for key in keys:
             row = conn.execute(select(login_attempts).where(login_attempts.c.key == key)).mappings().first()
@@ -443,7 +443,6 @@ def erase_contact(engine, response_uuid: str, now) -> bool:
 
 def erase_expired_contacts(engine, now, days: int) -> int:
     """Erase the phone numbers of cases closed more than `days` ago (the retention rule)."""
-    from datetime import timedelta
     cutoff = utc_iso(now - timedelta(days=days))
     with write(engine) as conn:
         closed = select(cases.c.response_id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff)

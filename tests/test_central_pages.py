@@ -114,5 +114,6 @@ def test_logout_needs_its_token_and_ends_the_session(site):
     assert site.get("/").status_code == 302
 
 
-def test_the_api_stays_json_and_signed_batches_need_no_csrf(site):
-    assert site.get("/api/v1/summary?date=2026-01-01").get_json()["status"] == 401
+def test_the_api_answers_json_not_the_login_page(site):
+    reply = site.get("/api/v1/summary?date=2026-01-01")
+    assert reply.status_code == 401 and reply.get_json()["status"] == 401

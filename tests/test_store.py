@@ -155,8 +155,8 @@ def test_days_are_counted_in_ho_chi_minh_time(db):
     add(db, now=last_of_day)
     add(db, now=last_of_day + timedelta(seconds=1))
     add(db, now=datetime(2026, 2, 28, 17, 0, tzinfo=timezone.utc))  # 00:00 on 1 March
-    assert store.count_for_day(db, date(2026, 3, 1)) == 2
-    assert store.count_for_day(db, date(2026, 3, 2)) == 1
+    assert len(store.responses_for_day(db, date(2026, 3, 1))) == 2
+    assert len(store.responses_for_day(db, date(2026, 3, 2))) == 1
     assert day_bounds_utc(date(2026, 3, 1)) == ("2026-02-28T17:00:00.000Z", "2026-03-01T17:00:00.000Z")
 
 
