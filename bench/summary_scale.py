@@ -1,11 +1,14 @@
 """The daily summary page and /api/v1/summary over a large central store.
 
 Fills a fresh central store (SQLite, PostgreSQL or both) with --responses
-responses from --kiosks kiosks (10 per unit) spread over --days days, with the
-cases they open, then serves it with `central run` and times, over --samples
-random days: the admin's summary page (every unit, with the day-before and
-week-before comparisons), `/api/v1/summary`, and a plain GROUP BY of the same
-day straight on the store. Prints p50 and p95 in milliseconds.
+responses from --kiosks kiosks (10 per unit, 3 officers each, 3% flagged, 30%
+tied to a dossier) spread over --days days, with the cases they open and the
+day tallies central keeps as batches arrive, then serves it with `central run` and times, over --samples
+random days: the summary page as an admin (every unit), a supervisor (one unit,
+with its counters and officers) and an officer, each with the day-before and
+week-before comparisons; `/api/v1/summary` for every unit and for one kiosk;
+and a plain GROUP BY of the same day's responses straight on the store. Prints
+p50 and p95 in milliseconds.
 
     .venv/bin/python bench/summary_scale.py [--responses 10000000] [--stores sqlite,postgresql]
 """
@@ -35,6 +38,7 @@ BIN = Path(sys.executable).parent
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 HASH = "0" * 64
 CHUNK = 50_000
+PASSWORD = "bench-password-1"
 
 
 def percentile(values, share):
@@ -52,7 +56,7 @@ def fill(engine, count, kiosks, days, first_day):
     seqs = [0] * kiosks
     next_id = 1
     for chunk_start in range(0, count, CHUNK):
-        rows, opened = [], []
+        rows, tallied, opened = [], [], []
         for i in range(chunk_start, min(count, chunk_start + CHUNK)):
             k = i % kiosks
             seqs[k] += 1
@@ -63,17 +67,21 @@ def fill(engine, count, kiosks, days, first_day):
                        "attitude": rng.choice((1, 3, 4, 5, 5, 5)), "fairness": rng.choice((3, 4, 5)),
                        "extra_request": rng.choice(("no",) * 19 + ("yes",)), "visits": rng.choice(("1", "1", "2"))}
             comment = rng.random() < 0.05
+            flags = ["too_fast"] if rng.random() < 0.03 else []
+            dossier = f"H{k:03d}.{i // kiosks:06d}" if rng.random() < 0.3 else None
             rows.append({"uuid": str(uuid.UUID(int=i + 1)), "kiosk_id": f"k{k:03d}", "unit": f"Đơn vị {k // 10:02d}",
                          "seq": seqs[k], "local_day": moment.astimezone(LOCAL_TZ).date().isoformat(),
                          "started_utc": utc_iso(moment), "created_utc": utc_iso(moment), "utc_offset_minutes": 420,
                          "received_utc": utc_iso(moment), "questionnaire_version": "2025.1",
                          "counter": str(k % 10 + 1), "officer": f"Cán bộ {k:03d}-{rng.randrange(3)}",
-                         "dossier_code": None, "answers": json.dumps(answers), "reasons": "[]",
-                         "complete": 1, "flags": '["too_fast"]' if rng.random() < 0.03 else "[]",
+                         "dossier_code": dossier, "answers": json.dumps(answers), "reasons": "[]",
+                         "complete": 1, "flags": json.dumps(flags),
                          "comment_hash": HASH if comment else None, "contact_hash": None,
                          "prev_hash": HASH, "hash": HASH, "batch_id": "00000000-0000-4000-8000-000000000000"})
+            tallied.append({**rows[-1], "answers": answers, "reasons": [], "flags": flags, "has_comment": comment})
             if why(answers, comment):
-                opened.append({"response_id": next_id, "unit": rows[-1]["unit"], "kiosk_id": rows[-1]["kiosk_id"],
+                opened.append({"response_id": next_id, "local_day": rows[-1]["local_day"],
+                               "unit": rows[-1]["unit"], "kiosk_id": rows[-1]["kiosk_id"],
                                "officer": rows[-1]["officer"], "why": ",".join(why(answers, comment)),
                                "status": "new", "opened_utc": rows[-1]["received_utc"],
                                "updated_utc": rows[-1]["received_utc"]})
@@ -81,6 +89,7 @@ def fill(engine, count, kiosks, days, first_day):
         with cs.write(engine) as conn:
             cs.bulk_insert(conn, cs.responses, rows)
             cs.bulk_insert(conn, cs.cases, opened)
+            cs.add_tallies(conn, tallied)
         print(f"  filled {min(count, chunk_start + CHUNK):,}", end="\r", file=sys.stderr, flush=True)
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
@@ -88,6 +97,13 @@ def fill(engine, count, kiosks, days, first_day):
     else:
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
+
+
+def logged_in(base, name):
+    session = requests.Session()
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', session.get(base + "/login").text)[1]
+    session.post(base + "/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
+    return session
 
 
 def measure(kind, args, folder):
@@ -111,7 +127,10 @@ def measure(kind, args, folder):
         fill(engine, args.responses, args.kiosks, args.days, first_day)
         print(f"  {kind}: filled {args.responses:,} responses in {time.perf_counter() - started:.0f} s",
               file=sys.stderr)
-        cs.add_user(engine, "bench", "admin", None, "bench-password-1")
+        unit = "Đơn vị 07"
+        cs.add_user(engine, "admin", "admin", None, PASSWORD)
+        cs.add_user(engine, "supervisor", "supervisor", unit, PASSWORD)
+        cs.add_user(engine, "officer", "officer", unit, PASSWORD, display_name="Cán bộ 070-1")
         token = cs.add_token(engine, "bench")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -125,33 +144,43 @@ def measure(kind, args, folder):
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        session = requests.Session()
-        token_field = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', session.get(base + "/login").text)[1]
-        session.post(base + "/login", data={"csrf_token": token_field, "name": "bench", "password": "bench-password-1"})
+        sessions = {name: logged_in(base, name) for name in ("admin", "supervisor", "officer")}
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {token}"
+
+        def page(name, **params):
+            reply = sessions[name].get(base + "/", params=params)
+            assert reply.status_code == 200 and "Tổng hợp ngày" in reply.text
+
+        def summary_api(**params):
+            assert api.get(base + "/api/v1/summary", params=params).json()["responses"] > 0
+
+        def plain_group_by(date):
+            with engine.connect() as conn:
+                conn.execute(text("SELECT unit, count(*) FROM responses WHERE local_day = :d GROUP BY unit"),
+                             {"d": date}).all()
+
+        timed = {
+            "summary page, admin, every unit": lambda day: page("admin", date=day),
+            f"summary page, supervisor, {unit} (counters and officers)": lambda day: page("supervisor", date=day),
+            "summary page, officer": lambda day: page("officer", date=day),
+            "/api/v1/summary, every unit": lambda day: summary_api(date=day),
+            "/api/v1/summary, one kiosk": lambda day: summary_api(date=day, kiosk="k070"),
+            "plain GROUP BY of the day's responses": plain_group_by,
+        }
         rng = random.Random(1)
         days = [(first_day + timedelta(days=rng.randrange(7, args.days))).isoformat() for _ in range(args.samples)]
-        page, api, scan = [], [], []
+        times = {name: [] for name in timed}
         try:
             for day in days:
-                t = time.perf_counter()
-                reply = session.get(base + "/", params={"date": day})
-                page.append((time.perf_counter() - t) * 1000)
-                assert reply.status_code == 200 and "Tổng hợp ngày" in reply.text
-                t = time.perf_counter()
-                reply = requests.get(base + "/api/v1/summary", params={"date": day},
-                                     headers={"Authorization": f"Bearer {token}"})
-                api.append((time.perf_counter() - t) * 1000)
-                assert reply.json()["responses"] > 0
-                t = time.perf_counter()
-                with engine.connect() as conn:
-                    conn.execute(text("SELECT unit, count(*) FROM responses WHERE local_day = :d GROUP BY unit"),
-                                 {"d": day}).all()
-                scan.append((time.perf_counter() - t) * 1000)
+                for name, measured in timed.items():
+                    started = time.perf_counter()
+                    measured(day)
+                    times[name].append((time.perf_counter() - started) * 1000)
         finally:
             server.terminate()
             server.wait()
-        return [(name, percentile(v, .5), percentile(v, .95)) for name, v in
-                (("summary page (admin, all units)", page), ("/api/v1/summary", api), ("plain GROUP BY of the day", scan))]
+        return [(name, percentile(v, .5), percentile(v, .95)) for name, v in times.items()]
     finally:
         engine.dispose()
         if schema:

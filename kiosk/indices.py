@@ -16,14 +16,29 @@ Input is any iterable of responses as dicts with ``answers``, and where known
 - QĐ 766 per-dossier rate, over responses tied to a dossier code: dossiers
   without any rating of 1 or 2 and without a complaint (a reason or a
   comment), as a share of all dossiers rated.
+
+Every figure is computed from *tallies*: counts of countable facts such as
+``("rating", "guidance", 4)``. Tallies add up, so central keeps one per day,
+kiosk, counter, officer and flagged-or-not as batches arrive, and a day's
+figures come from adding a few hundred tallies instead of reading every
+response. ``summarize`` (responses) and ``summarize_tallies`` (stored tallies)
+give the same figures by construction. A tally is built as a ``Counter`` of
+facts, and stored and read as a record (``tally_record``): the list of
+``[kind, item, value, count]``, with the dossier facts apart as
+``{dossier code: count}`` since only the codes count there, as a set.
 """
 
+import json
 from collections import Counter
 
 SCALE = (1, 2, 3, 4, 5)
 SATISFIED = (4, 5)
 UNSATISFIED = (1, 2)
 OVERALL = "overall"
+#: Tally facts counted even when flagged responses are left out.
+ALWAYS_COUNTED = ("flagged", "flag")
+#: Tally facts about dossiers: (kind, dossier code, "").
+DOSSIER_KINDS = ("dossier", "dossier_unhappy")
 
 
 def _pct(part, whole):
@@ -34,8 +49,56 @@ def _is_rating(value):
     return type(value) is int and value in SCALE
 
 
-def rating_stats(values) -> dict:
-    counts = Counter(values)
+def tally(response) -> Counter:
+    """The countable facts of one response, each (kind, item, value) with a count."""
+    answers = response.get("answers", {})
+    flags = response.get("flags") or []
+    facts = Counter()
+    if flags:
+        facts["flagged", "", ""] += 1
+        facts.update(("flag", name, "") for name in flags)
+    if not _is_rating(answers.get(OVERALL)):
+        facts["without_overall", "", ""] += 1
+        return facts
+    facts["responses", "", ""] += 1
+    for key, value in answers.items():
+        if _is_rating(value):
+            facts["rating", key, value] += 1
+        elif isinstance(value, str):
+            facts["choice", key, value] += 1
+    facts.update(("reason", code, "") for code in response.get("reasons") or [])
+    if response.get("dossier_code"):
+        facts["dossier", response["dossier_code"], ""] += 1
+        if any(_is_rating(v) and v in UNSATISFIED for v in answers.values()) \
+                or response.get("reasons") or response.get("has_comment"):
+            facts["dossier_unhappy", response["dossier_code"], ""] += 1
+    return facts
+
+
+def tally_record(facts: Counter) -> dict:
+    """A tally as stored and read: {"counts": [[kind, item, value, count], …], "dossier": {code: count}, …}."""
+    record = {"counts": [], **{kind: {} for kind in DOSSIER_KINDS}}
+    for (kind, item, value), n in sorted(facts.items(), key=str):
+        if kind in DOSSIER_KINDS:
+            record[kind][item] = n
+        else:
+            record["counts"].append([kind, item, value, n])
+    return record
+
+
+def tally_json(facts: Counter) -> str:
+    return json.dumps(tally_record(facts), ensure_ascii=False)
+
+
+def tally_from_json(text: str) -> Counter:
+    record = json.loads(text)
+    facts = Counter({(kind, item, value): n for kind, item, value, n in record["counts"]})
+    for kind in DOSSIER_KINDS:
+        facts.update({(kind, code, ""): n for code, n in record[kind].items()})
+    return facts
+
+
+def rating_stats(counts: Counter) -> dict:
     answered = sum(counts.values())
     return {
         "answered": answered,
@@ -47,33 +110,37 @@ def rating_stats(values) -> dict:
 
 def summarize(responses, elements=None, include_flagged=False, top_reasons=5) -> dict:
     """Every figure of a set of responses (see the module docstring for the rules)."""
-    ratings, choices, reasons, flag_counts = {}, {}, Counter(), Counter()
-    counted = flagged = without_overall = 0
-    dossiers = {}
+    by_flag = {False: Counter(), True: Counter()}
     for response in responses:
-        answers = response.get("answers", {})
-        flags = response.get("flags") or []
-        if flags:
-            flagged += 1
-            flag_counts.update(flags)
-            if not include_flagged:
-                continue
-        if not _is_rating(answers.get(OVERALL)):
-            without_overall += 1
-            continue
-        counted += 1
-        for key, value in answers.items():
-            if _is_rating(value):
-                ratings.setdefault(key, []).append(value)
-            elif isinstance(value, str):
-                choices.setdefault(key, Counter())[value] += 1
-        reasons.update(response.get("reasons") or [])
-        if response.get("dossier_code"):
-            unhappy = any(_is_rating(v) and v in UNSATISFIED for v in answers.values()) \
-                or bool(response.get("reasons")) or bool(response.get("has_comment"))
-            dossiers[response["dossier_code"]] = dossiers.get(response["dossier_code"], False) or unhappy
+        by_flag[bool(response.get("flags"))].update(tally(response))
+    tallies = [{"flagged": flagged, "tally": tally_record(facts)} for flagged, facts in by_flag.items()]
+    return summarize_tallies(tallies, elements, include_flagged, top_reasons)
 
-    questions = {key: rating_stats(values) for key, values in sorted(ratings.items())}
+
+def summarize_tallies(tallies, elements=None, include_flagged=False, top_reasons=5) -> dict:
+    """Every figure from tallies: dicts with ``tally`` (a record) and ``flagged`` (of flagged responses or not)."""
+    total, dossiers, unhappy = Counter(), set(), set()
+    for row in tallies:
+        every_fact = include_flagged or not row["flagged"]
+        for kind, item, value, n in row["tally"]["counts"]:
+            if every_fact or kind in ALWAYS_COUNTED:
+                total[kind, item, value] += n
+        if every_fact:
+            dossiers.update(row["tally"]["dossier"])
+            unhappy.update(row["tally"]["dossier_unhappy"])
+
+    ratings, choices, reasons, flags = {}, {}, Counter(), Counter()
+    for (kind, item, value), n in total.items():
+        if kind == "rating":
+            ratings.setdefault(item, Counter())[value] += n
+        elif kind == "choice":
+            choices.setdefault(item, Counter())[value] += n
+        elif kind == "reason":
+            reasons[item] += n
+        elif kind == "flag":
+            flags[item] += n
+
+    questions = {key: rating_stats(counts) for key, counts in sorted(ratings.items())}
     element_index = {}
     for number in range(1, 6):
         shares = [questions[key]["satisfied_pct"] for key, mapped in (elements or {}).items()
@@ -83,11 +150,11 @@ def summarize(responses, elements=None, include_flagged=False, top_reasons=5) ->
     extra = choices.get("extra_request", Counter())
     visits = choices.get("visits", Counter())
     return {
-        "responses": counted,
-        "flagged": flagged,
-        "flags": dict(sorted(flag_counts.items())),
+        "responses": total["responses", "", ""],
+        "flagged": total["flagged", "", ""],
+        "flags": dict(sorted(flags.items())),
         "flagged_included": include_flagged,
-        "without_overall": without_overall,
+        "without_overall": total["without_overall", "", ""],
         "questions": questions,
         "choices": {key: dict(sorted(counts.items())) for key, counts in sorted(choices.items())},
         "elements": element_index,
@@ -97,5 +164,5 @@ def summarize(responses, elements=None, include_flagged=False, top_reasons=5) ->
         "top_reasons": [{"reason": r, "count": n} for r, n in
                         sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:top_reasons]],
         "dossiers": {"rated": len(dossiers),
-                     "satisfaction_pct": _pct(sum(not unhappy for unhappy in dossiers.values()), len(dossiers))},
+                     "satisfaction_pct": _pct(len(dossiers - unhappy), len(dossiers))},
     }

@@ -129,8 +129,8 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         include_flagged = request.args.get("include_flagged", "false")
         if include_flagged not in ("true", "false"):
             raise ApiError(400, "include_flagged must be true or false.")
-        figures = indices.summarize(cs.day_responses(engine, day, unit=unit, kiosk=kiosk),
-                                    elements=elements, include_flagged=include_flagged == "true")
+        figures = indices.summarize_tallies(cs.tallies_between(engine, day, day, unit=unit, kiosk=kiosk),
+                                            elements=elements, include_flagged=include_flagged == "true")
         return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
 
     @app.get("/api/v1/integrity")

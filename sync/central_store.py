@@ -3,19 +3,21 @@
 SQLAlchemy Core is the one query layer: the same table definitions and
 statements run on both, and its SQLite and psycopg dialects are well kept.
 Every write is one transaction (``write``): on SQLite ``BEGIN IMMEDIATE``; on
-PostgreSQL the batch also locks its kiosk's row, so a kiosk's batches are
-stored one after another.
+PostgreSQL a batch also takes its unit's lock (``lock_unit``), so a unit's
+batches are stored one after another.
 """
 
 import hashlib
 import json
 import secrets
+from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
-                        Text, UniqueConstraint, create_engine, event, func, select, text)
+                        Text, UniqueConstraint, bindparam, create_engine, event, func, inspect, select, text)
 
+from kiosk import indices
 from kiosk.clock import now_utc, utc_iso
 from kiosk.passwords import hash_secret
 
@@ -132,6 +134,7 @@ cases = Table(
     "cases", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("response_id", Integer, ForeignKey("responses.id"), nullable=False, unique=True),
+    Column("local_day", String(10)),  # the response's day (Asia/Ho_Chi_Minh), for the summary's list
     Column("unit", String(64), nullable=False),
     Column("kiosk_id", String(64), nullable=False),
     Column("officer", String(80)),
@@ -143,6 +146,33 @@ cases = Table(
     Column("updated_utc", String(24), nullable=False),
     Column("closed_utc", String(24)),
     Index("cases_unit_status", "unit", "status"),
+    Index("cases_day_unit", "local_day", "unit"),
+)
+
+# Day tallies (see kiosk.indices) at two grains: per kiosk, counter and officer, for
+# those cuts; and per unit, so a unit's or every unit's day is a few rows.
+day_tallies = Table(
+    "day_tallies", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("local_day", String(10), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("counter", String(20), nullable=False),  # '' when the kiosk had none set
+    Column("officer", String(80), nullable=False),
+    Column("flagged", SmallInteger, nullable=False),  # 1: the tally of flagged responses
+    Column("tally", Text, nullable=False),  # JSON: kiosk.indices.tally_json
+    UniqueConstraint("local_day", "unit", "kiosk_id", "counter", "officer", "flagged", name="day_tallies_key"),
+    Index("day_tallies_day_unit", "local_day", "unit"),
+)
+
+unit_day_tallies = Table(
+    "unit_day_tallies", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("local_day", String(10), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("flagged", SmallInteger, nullable=False),
+    Column("tally", Text, nullable=False),
+    UniqueConstraint("local_day", "unit", "flagged", name="unit_day_tallies_key"),
 )
 
 case_log = Table(
@@ -176,16 +206,44 @@ def _cases(conn):
     """Cases for complaints: every response with a comment, a rating of 1 or 2, or extra demands."""
     from .cases import case_rows  # here, not at the top: cases imports this module
     metadata.create_all(conn, tables=[cases, case_log])
-    rows = conn.execute(select(responses.c.id, responses.c.unit, responses.c.kiosk_id, responses.c.officer,
+    rows = conn.execute(select(responses.c.id, responses.c.local_day, responses.c.unit, responses.c.kiosk_id,
+                               responses.c.officer,
                                responses.c.answers, responses.c.comment_hash, responses.c.received_utc)).mappings()
     made = case_rows([{**row, "answers": json.loads(row["answers"])} for row in rows])
     if made:
         conn.execute(cases.insert(), made)
 
 
+#: Responses read at a time while building tallies for a store that has them.
+BACKFILL_CHUNK = 20_000
+
+
+def _day_tallies(conn):
+    """Day tallies, at both grains, from every stored response."""
+    metadata.create_all(conn, tables=[day_tallies, unit_day_tallies])
+    last = 0
+    while True:
+        rows = conn.execute(select(responses.c.id, *TALLIED).where(responses.c.id > last)
+                            .order_by(responses.c.id).limit(BACKFILL_CHUNK)).mappings().all()
+        if not rows:
+            return
+        add_tallies(conn, [decoded(row) for row in rows])
+        last = rows[-1]["id"]
+
+
+def _case_days(conn):
+    """Each case carries its response's day, so a day's cases are found without reading its responses."""
+    if "local_day" not in {column["name"] for column in inspect(conn).get_columns("cases")}:
+        conn.execute(text("ALTER TABLE cases ADD COLUMN local_day VARCHAR(10)"))  # made by 0003 on newer stores
+    conn.execute(cases.update().where(cases.c.local_day.is_(None)).values(local_day=select(
+        responses.c.local_day).where(responses.c.id == cases.c.response_id).scalar_subquery()))
+    next(index for index in cases.indexes if index.name == "cases_day_unit").create(conn, checkfirst=True)
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
-MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases)]
+MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
+              ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days)]
 
 
 def engine_for(url: str):
@@ -344,25 +402,82 @@ def record_login(engine, keys, succeeded: bool, now, max_failures=5, lock_minute
                 conn.execute(login_attempts.insert().values(key=key, **values))
 
 
-# --- reading ---------------------------------------------------------------------
+# --- day tallies: what the summaries add up ----------------------------------------
 
-def day_responses(engine, day: str, unit=None, kiosk=None, officer=None):
-    """Every response created on ``day`` (Asia/Ho_Chi_Minh), as ``kiosk.indices`` takes them."""
-    query = select(responses.c.answers, responses.c.reasons, responses.c.flags, responses.c.dossier_code,
-                   responses.c.comment_hash, responses.c.counter, responses.c.officer,
-                   responses.c.kiosk_id).where(responses.c.local_day == day)
-    if unit:
-        query = query.where(responses.c.unit == unit)
-    if kiosk:
-        query = query.where(responses.c.kiosk_id == kiosk)
-    if officer:
-        query = query.where(responses.c.officer == officer)
+#: The response columns a tally needs.
+TALLIED = (responses.c.local_day, responses.c.unit, responses.c.kiosk_id, responses.c.counter,
+           responses.c.officer, responses.c.dossier_code, responses.c.answers, responses.c.reasons,
+           responses.c.flags, responses.c.comment_hash)
+
+
+def decoded(row) -> dict:
+    """A stored response row as ``kiosk.indices`` takes it."""
+    return {**row, "answers": json.loads(row["answers"]), "reasons": json.loads(row["reasons"]),
+            "flags": json.loads(row["flags"]), "has_comment": row["comment_hash"] is not None}
+
+
+#: Each grain: its table and the columns that key a tally.
+GRAINS = ((day_tallies, ("local_day", "unit", "kiosk_id", "counter", "officer", "flagged")),
+          (unit_day_tallies, ("local_day", "unit", "flagged")))
+
+
+def add_tallies(conn, new_responses) -> None:
+    """Add responses (decoded, with local_day and unit) to their day tallies, in the caller's transaction.
+
+    A tally is read, added to and written back: safe because a unit's batches
+    are stored one after another (see ``lock_unit``).
+    """
+    for table, key_columns in GRAINS:
+        added = {}
+        for response in new_responses:
+            key = tuple(int(bool(response["flags"])) if name == "flagged" else response[name] or ""
+                        for name in key_columns)
+            added.setdefault(key, Counter()).update(indices.tally(response))
+        if added:
+            _add_to(conn, table, key_columns, added)
+
+
+def _add_to(conn, table, key_columns, added):
+    columns = [table.c[name] for name in key_columns]
+    stored = conn.execute(select(table.c.id, table.c.tally, *columns).where(
+        *[column.in_({key[i] for key in added}) for i, column in enumerate(columns)])).all()
+    changed = []
+    for row in stored:
+        key = tuple(row[2:])
+        if key in added:
+            facts = indices.tally_from_json(row.tally)
+            facts.update(added.pop(key))
+            changed.append({"row_id": row.id, "tally": indices.tally_json(facts)})
+    if changed:
+        conn.execute(table.update().where(table.c.id == bindparam("row_id")).values(tally=bindparam("tally")),
+                     changed)
+    if added:
+        conn.execute(table.insert(), [{**dict(zip(key_columns, key)), "tally": indices.tally_json(facts)}
+                                      for key, facts in added.items()])
+
+
+def lock_unit(conn, unit: str) -> None:
+    """On PostgreSQL, hold the unit's lock until the transaction ends (SQLite has one writer anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:unit))"), {"unit": unit})
+
+
+def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer=None, detail=False) -> list:
+    """Day tallies from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), with their keys.
+
+    Per unit unless a kiosk, an officer, or ``detail`` (counters and officers) is asked for.
+    """
+    table = day_tallies if detail or kiosk or officer else unit_day_tallies
+    query = select(table).where(table.c.local_day >= start, table.c.local_day <= end)
+    for name, value in (("unit", unit), ("kiosk_id", kiosk), ("officer", officer)):
+        if value:
+            query = query.where(table.c[name] == value)
     with engine.connect() as conn:
-        return [{"answers": json.loads(row.answers), "reasons": json.loads(row.reasons),
-                 "flags": json.loads(row.flags), "dossier_code": row.dossier_code,
-                 "has_comment": row.comment_hash is not None, "counter": row.counter,
-                 "officer": row.officer, "kiosk_id": row.kiosk_id} for row in conn.execute(query)]
+        return [{**row, "flagged": bool(row["flagged"]), "tally": json.loads(row["tally"])}
+                for row in conn.execute(query).mappings()]
 
+
+# --- reading ---------------------------------------------------------------------
 
 def range_responses(engine, start: str, end: str, unit=None, officer=None):
     """Responses created from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), oldest first."""
@@ -379,9 +494,7 @@ def range_responses(engine, start: str, end: str, unit=None, officer=None):
     if officer:
         query = query.where(responses.c.officer == officer)
     with engine.connect() as conn:
-        return [{**row, "answers": json.loads(row["answers"]), "reasons": json.loads(row["reasons"]),
-                 "flags": json.loads(row["flags"]), "has_comment": row["comment_hash"] is not None}
-                for row in conn.execute(query).mappings()]
+        return [decoded(row) for row in conn.execute(query).mappings()]
 
 
 def kiosk_list(engine, unit=None):
@@ -396,19 +509,30 @@ def kiosk_list(engine, unit=None):
     return [{**row, "events": events.get(row["kiosk_id"], 0)} for row in rows]
 
 
-def list_cases(engine, unit=None, officer=None, status=None, day=None, limit=500):
-    """Cases, newest first; `day` keeps those whose response was given that day (Asia/Ho_Chi_Minh)."""
-    query = (select(cases, responses.c.counter, responses.c.created_utc, responses.c.answers,
-                    response_private.c.comment)
-             .join(responses, responses.c.id == cases.c.response_id)
-             .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
-             .order_by(cases.c.id.desc()).limit(limit))
+def _cases_where(query, unit, officer, status, day):
+    """Keep the cases of a unit, an officer, a status, or a day (when their response was given)."""
     for column, value in ((cases.c.unit, unit), (cases.c.officer, officer), (cases.c.status, status),
-                          (responses.c.local_day, day)):
+                          (cases.c.local_day, day)):
         if value:
             query = query.where(column == value)
+    return query
+
+
+def list_cases(engine, unit=None, officer=None, status=None, day=None, limit=500):
+    """Cases, newest first; `day` keeps those whose response was given that day (Asia/Ho_Chi_Minh)."""
+    query = _cases_where(
+        select(cases, responses.c.counter, responses.c.created_utc, responses.c.answers, response_private.c.comment)
+        .join(responses, responses.c.id == cases.c.response_id)
+        .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+        .order_by(cases.c.id.desc()).limit(limit), unit, officer, status, day)
     with engine.connect() as conn:
         return conn.execute(query).mappings().all()
+
+
+def count_cases(engine, unit=None, officer=None, status=None, day=None) -> int:
+    query = _cases_where(select(func.count()).select_from(cases), unit, officer, status, day)
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()
 
 
 def get_case(engine, case_id: int):

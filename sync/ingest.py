@@ -52,16 +52,14 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
     received = utc_iso(received_at)
     batch_id, items = payload["batch_id"], payload["responses"]
     with cs.write(engine) as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(select(cs.kiosks.c.kiosk_id).where(
-                cs.kiosks.c.kiosk_id == kiosk["kiosk_id"]).with_for_update())
+        cs.lock_unit(conn, kiosk["unit"])
         by_uuid = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.hash).where(
             cs.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
         taken_seqs = dict(conn.execute(select(cs.responses.c.seq, cs.responses.c.uuid).where(
             cs.responses.c.kiosk_id == kiosk["kiosk_id"],
             cs.responses.c.seq.in_([r["seq"] for r in items]))).all())
 
-        verdicts, rows, privates, held, events = [], [], {}, [], []
+        verdicts, rows, tallied, privates, held, events = [], [], [], {}, [], []
 
         def event(kind, seq, detail):
             events.append({"kiosk_id": kiosk["kiosk_id"], "kind": kind, "seq": seq,
@@ -100,6 +98,8 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
                 event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                          f"after central received it ({received}).")
             rows.append(_row(response, kiosk, batch_id, received))
+            tallied.append({**response, "local_day": rows[-1]["local_day"], "unit": kiosk["unit"],
+                            "has_comment": response["comment_hash"] is not None})
             if response.get("private"):
                 privates[uuid] = response["private"]
             by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
@@ -107,6 +107,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
 
         if rows:
             cs.bulk_insert(conn, cs.responses, rows)
+            cs.add_tallies(conn, tallied)
         opening = [row for row in rows if why(json.loads(row["answers"]), row["comment_hash"] is not None)]
         if privates or opening:
             ids = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.id).where(

@@ -22,14 +22,14 @@ def parse_range(start_text, end_text, today):
     return start, end
 
 
-def by_day(rows, start, end, elements):
-    """Figures per day from `start` to `end`, days without responses included."""
+def by_day(tallies, start, end, elements):
+    """Figures per day from `start` to `end` from day tallies, days without responses included."""
     grouped = {}
-    for row in rows:
+    for row in tallies:
         grouped.setdefault(row["local_day"], []).append(row)
     days, day = [], start
     while day <= end:
-        days.append((day, indices.summarize(grouped.get(day.isoformat(), []), elements)))
+        days.append((day, indices.summarize_tallies(grouped.get(day.isoformat(), []), elements)))
         day += timedelta(days=1)
     return days
 

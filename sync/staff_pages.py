@@ -25,6 +25,8 @@ from . import central_store as cs
 
 bp = Blueprint("staff", __name__)
 SILENT_AFTER = timedelta(days=1)
+DAY_CASES_SHOWN = 50  # on the summary; the case list shows the rest
+CASES_SHOWN = 500
 
 
 class CaseForm(FlaskForm):
@@ -117,43 +119,60 @@ def scope(user, requested_unit):
     return user["unit"], user["display_name"] if user["role"] == "officer" else None
 
 
-def figures_for(day, unit, officer, elements):
-    return indices.summarize(cs.day_responses(engine(), day.isoformat(), unit=unit, officer=officer), elements)
+def day_tallies(day, unit, officer, detail=False):
+    return cs.tallies_between(engine(), day.isoformat(), day.isoformat(), unit=unit, officer=officer, detail=detail)
 
 
-def grouped(responses, key, elements):
+def grouped(tallies, key, elements):
+    """Figures per unit, counter or officer ('—' where none was set)."""
     groups = {}
-    for response in responses:
-        groups.setdefault(response.get(key) or "—", []).append(response)
-    return [(name, indices.summarize(rows, elements)) for name, rows in sorted(groups.items())]
+    for row in tallies:
+        groups.setdefault(row[key] or "—", []).append(row)
+    return [(name, indices.summarize_tallies(rows, elements)) for name, rows in sorted(groups.items())]
+
+
+def tables_for(tallies, unit, elements):
+    """(title, figures per group): counter and officer names mean something within a unit; across
+    units, the units are compared. `tallies` are detailed when a unit is given."""
+    if unit is None:
+        return [(gettext("Per unit"), grouped(tallies, "unit", elements))]
+    return [(gettext("Per counter"), grouped(tallies, "counter", elements)),
+            (gettext("Per officer"), grouped(tallies, "officer", elements))]
+
+
+def requested_day(name, default=None):
+    """The day given in the query as `name`, or `default`."""
+    text = request.args.get(name)
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=gettext("The date must look like 2026-01-31."))
 
 
 @bp.get("/")
 @login_required
 def summary():
     user = current_user()
-    today = now_utc().astimezone(LOCAL_TZ).date()
-    try:
-        day = date.fromisoformat(request.args.get("date") or today.isoformat())
-    except ValueError:
-        abort(400, description=gettext("The date must look like 2026-01-31."))
+    day = requested_day("date", now_utc().astimezone(LOCAL_TZ).date())
     unit, officer = scope(user, request.args.get("unit"))
     elements = current_app.config["ELEMENTS"]
-    rows = cs.day_responses(engine(), day.isoformat(), unit=unit, officer=officer)
+    tallies = day_tallies(day, unit, officer, detail=unit is not None)
     now = now_utc()
     kiosks = [{**k, "silent": not k["last_batch_utc"] or now - parse_utc(k["last_batch_utc"]) > SILENT_AFTER}
               for k in cs.kiosk_list(engine(), unit=unit)] if user["role"] != "officer" else []
     return render_template(
         "central/summary.html", day=day, unit=unit,
         units=cs.units(engine()) if user["role"] == "admin" else [user["unit"]],
-        figures=indices.summarize(rows, elements),
-        day_before=figures_for(day - timedelta(days=1), unit, officer, elements),
-        week_before=figures_for(day - timedelta(days=7), unit, officer, elements),
-        by_counter=grouped(rows, "counter", elements),
-        by_officer=grouped(rows, "officer", elements),
+        figures=indices.summarize_tallies(tallies, elements),
+        day_before=indices.summarize_tallies(day_tallies(day - timedelta(days=1), unit, officer), elements),
+        week_before=indices.summarize_tallies(day_tallies(day - timedelta(days=7), unit, officer), elements),
+        groups=tables_for(tallies, unit, elements),
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
-        day_cases=[{**c, "answers": json.loads(c["answers"])}
-                   for c in cs.list_cases(engine(), unit=unit, officer=officer, day=day.isoformat())],
+        day_cases=[{**c, "answers": json.loads(c["answers"])} for c in cs.list_cases(
+            engine(), unit=unit, officer=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
+        day_case_count=cs.count_cases(engine(), unit=unit, officer=officer, day=day.isoformat()),
     )
 
 
@@ -173,11 +192,15 @@ def case_list():
     status = request.args.get("status") or None
     if status and status not in case_rules.STATUSES:
         abort(400, description=gettext("Unknown status."))
+    day = requested_day("day")
+    filters = {"unit": unit, "officer": officer, "status": status, "day": day.isoformat() if day else None}
     now = now_utc()
     limit = current_app.config["CENTRAL"].case_days
     rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit)}
-            for c in cs.list_cases(engine(), unit=unit, officer=officer, status=status)]
-    return render_template("central/cases.html", cases=rows, status=status, statuses=case_rules.STATUSES)
+            for c in cs.list_cases(engine(), **filters, limit=CASES_SHOWN)]
+    return render_template("central/cases.html", cases=rows, total=cs.count_cases(engine(), **filters),
+                           status=status, day=day, unit=request.args.get("unit") or "",
+                           statuses=case_rules.STATUSES)
 
 
 @bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
@@ -231,8 +254,16 @@ def requested_range():
 
 
 def scoped_rows(start, end):
+    """The responses of these days that the user may see."""
     unit, officer = scope(current_user(), request.args.get("unit"))
     return unit, cs.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer)
+
+
+def scoped_tallies(start, end, detail=False):
+    """The day tallies of these days that the user may see."""
+    unit, officer = scope(current_user(), request.args.get("unit"))
+    return unit, cs.tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
+                                    detail=detail and unit is not None)
 
 
 @bp.get("/export.csv")
@@ -250,7 +281,7 @@ def export_csv():
 def export_xlsx():
     start, end = requested_range()
     _unit, rows = scoped_rows(start, end)
-    days = reports.by_day(rows, start, end, current_app.config["ELEMENTS"])
+    days = reports.by_day(scoped_tallies(start, end)[1], start, end, current_app.config["ELEMENTS"])
     body = reports.xlsx_bytes(rows, days, current_app.config["QUESTIONS"], export_labels())
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.xlsx"})
@@ -264,8 +295,8 @@ def trends():
         abort(400, description=gettext("Trends cover 30 or 90 days."))
     end = now_utc().astimezone(LOCAL_TZ).date()
     start = end - timedelta(days=int(days) - 1)
-    unit, rows = scoped_rows(start, end)
-    series = reports.by_day(rows, start, end, current_app.config["ELEMENTS"])
+    unit, tallies = scoped_tallies(start, end)
+    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"])
     lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
                                       600, 200)) for q in current_app.config["QUESTIONS"]]
     return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit,
@@ -281,11 +312,10 @@ def monthly_report():
     except ValueError:
         abort(400, description=gettext("The month must look like 2026-01."))
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    unit, rows = scoped_rows(first, last)
+    unit, tallies = scoped_tallies(first, last, detail=True)
     elements = current_app.config["ELEMENTS"]
     return render_template("central/report.html", first=first, last=last, unit=unit,
-                           figures=indices.summarize(rows, elements),
-                           days=[d for d in reports.by_day(rows, first, last, elements) if d[1]["responses"]],
-                           by_counter=grouped(rows, "counter", elements),
-                           by_officer=grouped(rows, "officer", elements),
+                           figures=indices.summarize_tallies(tallies, elements),
+                           days=[d for d in reports.by_day(tallies, first, last, elements) if d[1]["responses"]],
+                           groups=tables_for(tallies, unit, elements),
                            questions=current_app.config["QUESTIONS"])

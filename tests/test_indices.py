@@ -1,7 +1,9 @@
 """The index arithmetic against hand-computed figures."""
 
+from collections import Counter
+
 from kiosk.config import DEFAULT_QUESTIONNAIRE
-from kiosk.indices import summarize
+from kiosk.indices import summarize, summarize_tallies, tally, tally_record, tally_from_json, tally_json
 from kiosk.questionnaire import load
 
 ELEMENTS = {q.key: q.elements for q in load(DEFAULT_QUESTIONNAIRE).questions}
@@ -13,7 +15,7 @@ RESPONSES = [
                  "extra_request": "yes", "visits": "3+"},
      "reasons": ["impolite", "extra_demands"], "dossier_code": "D2"},
     {"answers": {"overall": 4, "guidance": 5}, "dossier_code": "D3", "has_comment": True},  # incomplete
-    {"answers": {"overall": 5, "guidance": 5, "attitude": 5}, "flags": ["too_fast"]},
+    {"answers": {"overall": 5, "guidance": 5, "attitude": 5}, "flags": ["too_fast"], "dossier_code": "D4"},
     {"answers": {"guidance": 1}},  # no overall rating: does not count
     {"answers": {"overall": 3, "attitude": 4}, "reasons": ["impolite"], "flags": ["repeat_dossier"],
      "dossier_code": "D1"},
@@ -58,7 +60,8 @@ def test_flagged_put_in_on_request():
     assert (figures["responses"], figures["flagged"]) == (5, 2)
     assert figures["questions"]["overall"]["satisfied_pct"] == 60.0
     assert figures["top_reasons"][0] == {"reason": "impolite", "count": 2}
-    assert figures["dossiers"] == {"rated": 3, "satisfaction_pct": 0.0}  # D1's second rating complained
+    # D1's second rating complained; D4, satisfied, is rated only by a flagged response.
+    assert figures["dossiers"] == {"rated": 4, "satisfaction_pct": 25.0}
 
 
 def test_nothing_to_count():
@@ -66,3 +69,26 @@ def test_nothing_to_count():
     assert figures["responses"] == 0 and figures["sipas_index"] is None
     assert figures["dossiers"] == {"rated": 0, "satisfaction_pct": None}
     assert figures["extra_request_pct"] is None
+
+
+def test_tallies_added_up_give_the_same_figures_in_any_grouping():
+    for include_flagged in (False, True):
+        whole = summarize(RESPONSES, ELEMENTS, include_flagged)
+        for size in (1, 2, 4):
+            groups = [RESPONSES[i:i + size] for i in range(0, len(RESPONSES), size)]
+            tallies = []
+            for group in groups:
+                for flagged in (False, True):
+                    facts = Counter()
+                    for response in group:
+                        if bool(response.get("flags")) == flagged:
+                            facts.update(tally(response))
+                    tallies.append({"flagged": flagged, "tally": tally_record(facts)})
+            assert summarize_tallies(tallies, ELEMENTS, include_flagged) == whole
+
+
+def test_a_tally_survives_its_stored_form():
+    facts = tally({"answers": {"overall": 2, "ý:kiến": "có: thêm"}, "reasons": ["chậm"],
+                   "dossier_code": "HS:001/Sở", "flags": ["burst"]})
+    assert tally_from_json(tally_json(facts)) == facts
+    assert facts[("choice", "ý:kiến", "có: thêm")] == 1 and facts[("dossier_unhappy", "HS:001/Sở", "")] == 1

@@ -1,0 +1,165 @@
+"""Central's day tallies give exactly the figures of the responses they count.
+
+Varied responses (skipped questions, incomplete, flagged, dossiers, reasons,
+comments, no counter or officer, across midnight in Asia/Ho_Chi_Minh) go from
+two real kiosk databases to central in several signed batches; every way the
+pages and the API cut the figures is then compared with the figures computed
+from the stored responses themselves.
+"""
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import delete, select, text
+
+from helpers import wire_responses
+from kiosk import indices, store
+from kiosk.config import DEFAULT_QUESTIONNAIRE
+from kiosk.flags import FlagPolicy
+from kiosk.questionnaire import load
+from sync import central_store as cs
+from sync import wire
+from test_central_api import post
+
+ELEMENTS = {q.key: q.elements for q in load(DEFAULT_QUESTIONNAIRE).questions}
+UNITS = {"kiosk-a": "Sở Xây dựng", "kiosk-b": "Sở Tư pháp"}
+START = datetime(2026, 3, 1, 14, 0, tzinfo=timezone.utc)  # 21:00 in Hà Nội: the days turn at 17:00 UTC
+DAYS = [date(2026, 3, 1) + timedelta(days=n) for n in range(4)]
+
+
+def make_kiosk(path, kiosk_id, rng, count):
+    store.init(path, kiosk_id)
+    db = store.connect(path)
+    try:
+        for i in range(count):
+            moment = START + timedelta(minutes=23 * i + rng.randrange(20))
+            for key, choices in (("counter", ["1", "2"]), ("officer", ["Nguyễn Văn An", "Trần Thị Bình"])):
+                if i < 3:  # the first responses come before staff set a counter or an officer
+                    db.execute("DELETE FROM settings WHERE key = ?", [key])
+                else:
+                    store.set_setting(db, key, rng.choice(choices))
+            if rng.random() < 0.4:
+                store.set_setting(db, "pending_dossier", rng.choice(["HS-001", "HS-002", "HS:003", "Hồ sơ 4"]))
+            draft = store.start_draft(db, "2025.1", moment)
+            for key in ("overall", "guidance", "attitude", "fairness", "timeliness"):
+                if rng.random() < 0.85:
+                    store.save_answer(db, draft, key, rng.randint(1, 5), moment)
+            for key, options in (("extra_request", ["yes", "no"]), ("visits", ["1", "2", "3+"])):
+                if rng.random() < 0.8:
+                    store.save_answer(db, draft, key, rng.choice(options), moment)
+            store.finish_draft(
+                db, draft, complete=rng.random() < 0.9, now=moment + timedelta(seconds=rng.choice([1, 90])),
+                policy=FlagPolicy(), reasons=rng.sample(["impolite", "slow", "extra_demands"], rng.randrange(3)),
+                comment="Chờ lâu quá" if rng.random() < 0.2 else None)
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def stored(central_app, central_engine, tmp_path):
+    """Two kiosks' varied responses, sent in batches of 7."""
+    client, rng = central_app.test_client(), random.Random(766)
+    for kiosk_id, unit in UNITS.items():
+        secret = cs.add_kiosk(central_engine, kiosk_id, unit)
+        make_kiosk(tmp_path / f"{kiosk_id}.db", kiosk_id, rng, 150)
+        pending = wire_responses(tmp_path / f"{kiosk_id}.db")
+        for start in range(0, len(pending), 7):
+            reply = post(client, secret, wire.batch(kiosk_id, pending[start:start + 7]), kiosk=kiosk_id)
+            assert reply.status_code == 200, reply.get_data(as_text=True)
+    rows = cs.range_responses(central_engine, "2026-01-01", "2026-12-31")
+    assert len(rows) == 300
+    return client, rows
+
+
+def cuts(rows):
+    """Every way the figures are cut: (description, keep-this-response test, tally filter arguments)."""
+    yield "everything", lambda r: True, {}
+    for day in DAYS:
+        yield f"day {day}", lambda r, d=day.isoformat(): r["local_day"] == d, {"start": day, "end": day}
+    for kiosk_id, unit in UNITS.items():
+        yield f"kiosk {kiosk_id}", lambda r, k=kiosk_id: r["kiosk_id"] == k, {"kiosk": kiosk_id}
+        yield f"unit {unit}", lambda r, u=unit: r["unit"] == u, {"unit": unit}
+    for officer in ("Nguyễn Văn An", "Trần Thị Bình"):
+        yield f"officer {officer}", lambda r, o=officer: r["officer"] == o, {"officer": officer}
+
+
+@pytest.mark.parametrize("detail", [False, True], ids=["per-unit", "detailed"])
+@pytest.mark.parametrize("include_flagged", [False, True])
+def test_every_cut_of_the_tallies_matches_the_responses(central_engine, stored, include_flagged, detail):
+    _client, rows = stored
+    assert {r["local_day"] for r in rows} == {d.isoformat() for d in DAYS}
+    assert any(r["flags"] for r in rows) and any(not r["answers"].get("overall") for r in rows)
+    assert any(r["dossier_code"] for r in rows) and any(r["counter"] is None for r in rows)
+    for name, keep, where in cuts(rows):
+        start, end = where.pop("start", DAYS[0]), where.pop("end", DAYS[-1])
+        expected = indices.summarize([r for r in rows if keep(r)], ELEMENTS, include_flagged)
+        tallies = cs.tallies_between(central_engine, start.isoformat(), end.isoformat(), detail=detail, **where)
+        assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == expected, name
+        assert expected["responses"] > 0, name
+    by_counter = {}
+    for row in cs.tallies_between(central_engine, "2026-03-01", "2026-03-04", detail=True):
+        by_counter.setdefault(row["counter"], []).append(row)
+    assert set(by_counter) == {"", "1", "2"}
+    for counter, tallies in by_counter.items():
+        expected = indices.summarize([r for r in rows if (r["counter"] or "") == counter], ELEMENTS, include_flagged)
+        assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == expected
+
+
+def test_the_api_summary_matches_the_responses(central_engine, stored):
+    client, rows = stored
+    token = cs.add_token(central_engine, "tests")
+    for day in DAYS:
+        for query, keep in (("", lambda r: True), ("&kiosk=kiosk-b", lambda r: r["kiosk_id"] == "kiosk-b"),
+                            ("&unit=Sở Xây dựng&include_flagged=true", lambda r: r["unit"] == "Sở Xây dựng")):
+            reply = client.get(f"/api/v1/summary?date={day}{query}",
+                               headers={"Authorization": f"Bearer {token}"}).get_json()
+            expected = indices.summarize([r for r in rows if r["local_day"] == day.isoformat() and keep(r)],
+                                         ELEMENTS, "include_flagged=true" in query)
+            assert {key: reply[key] for key in expected} == expected
+
+
+def test_a_store_from_before_the_tallies_is_upgraded_in_place(central_engine, stored, monkeypatch):
+    """Migrations 0004 and 0005 build what ingest now keeps, from the responses and cases already stored."""
+    def snapshot():
+        with central_engine.connect() as conn:
+            case_days = sorted(conn.execute(select(cs.cases.c.id, cs.cases.c.local_day)).all())
+        return case_days, [sorted(tuple(row.values())[1:] for row in
+                                  cs.tallies_between(central_engine, "2026-01-01", "2026-12-31", detail=detail))
+                           for detail in (False, True)]
+    kept_batch_by_batch = snapshot()
+    assert len(kept_batch_by_batch[0]) > 50 and all(day for _id, day in kept_batch_by_batch[0])
+    with cs.write(central_engine) as conn:  # back to the store as 0003 left it
+        cs.day_tallies.drop(conn)
+        cs.unit_day_tallies.drop(conn)
+        conn.execute(text("DROP INDEX cases_day_unit"))
+        conn.execute(text("ALTER TABLE cases DROP COLUMN local_day"))
+        conn.execute(delete(cs.schema_migrations).where(cs.schema_migrations.c.name.in_(
+            ["0004_day_tallies", "0005_case_days"])))
+    monkeypatch.setattr(cs, "BACKFILL_CHUNK", 16)  # tallies built across many chunks
+    assert cs.migrate(central_engine) == ["0004_day_tallies", "0005_case_days"]
+    assert snapshot() == kept_batch_by_batch
+
+
+def test_a_units_kiosks_sending_at_once_lose_nothing(central_app, central_engine, tmp_path):
+    """Kiosks of one unit add to the same per-unit tallies; on PostgreSQL their batches run side by side."""
+    rng, pending = random.Random(5), {}
+    for kiosk_id in ("kiosk-c", "kiosk-d", "kiosk-e"):
+        secret = cs.add_kiosk(central_engine, kiosk_id, "Sở Y tế")
+        make_kiosk(tmp_path / f"{kiosk_id}.db", kiosk_id, rng, 60)
+        pending[kiosk_id] = (secret, wire_responses(tmp_path / f"{kiosk_id}.db"))
+
+    def send(kiosk_id):
+        client, (secret, responses) = central_app.test_client(), pending[kiosk_id]
+        return [post(client, secret, wire.batch(kiosk_id, responses[start:start + 3]), kiosk=kiosk_id).status_code
+                for start in range(0, len(responses), 3)]
+
+    with ThreadPoolExecutor(3) as pool:
+        assert {code for codes in pool.map(send, pending) for code in codes} == {200}
+    rows = cs.range_responses(central_engine, "2026-01-01", "2026-12-31")
+    assert len(rows) == 180
+    for include_flagged in (False, True):
+        tallies = cs.tallies_between(central_engine, "2026-01-01", "2026-12-31", unit="Sở Y tế")
+        assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == \
+            indices.summarize(rows, ELEMENTS, include_flagged)
