@@ -3,12 +3,13 @@
 Fills a fresh central store (SQLite, PostgreSQL or both) with --responses
 responses from --kiosks kiosks (10 per unit, 3 officers each, 3% flagged, 30%
 tied to a dossier) spread over --days days, with the cases they open and the
-day tallies central keeps as batches arrive, then serves it with `central run` and times, over --samples
-random days: the summary page as an admin (every unit), a supervisor (one unit,
-with its counters and officers) and an officer, each with the day-before and
-week-before comparisons; `/api/v1/summary` for every unit and for one kiosk;
-and a plain GROUP BY of the same day's responses straight on the store. Prints
-p50 and p95 in milliseconds.
+day tallies central keeps as batches arrive. Then serves it with `central run`
+and times, over --samples random days: the summary page as an admin (every
+unit), a supervisor (one unit, with its counters and officers) and an officer,
+each with the day-before and week-before comparisons; `/api/v1/summary` for
+every unit and for one kiosk; the 90-day trends page; and a plain GROUP BY of
+the same day's responses straight on the store. Prints p50 and p95 in
+milliseconds.
 
     .venv/bin/python bench/summary_scale.py [--responses 10000000] [--stores sqlite,postgresql]
 """
@@ -152,6 +153,9 @@ def measure(kind, args, folder):
             reply = sessions[name].get(base + "/", params=params)
             assert reply.status_code == 200 and "Tổng hợp ngày" in reply.text
 
+        def trends(name):
+            assert sessions[name].get(base + "/trends", params={"days": "90"}).status_code == 200
+
         def summary_api(**params):
             assert api.get(base + "/api/v1/summary", params=params).json()["responses"] > 0
 
@@ -164,6 +168,7 @@ def measure(kind, args, folder):
             "summary page, admin, every unit": lambda day: page("admin", date=day),
             f"summary page, supervisor, {unit} (counters and officers)": lambda day: page("supervisor", date=day),
             "summary page, officer": lambda day: page("officer", date=day),
+            "trends page, admin, every unit, 90 days (not a target)": lambda day: trends("admin"),
             "/api/v1/summary, every unit": lambda day: summary_api(date=day),
             "/api/v1/summary, one kiosk": lambda day: summary_api(date=day, kiosk="k070"),
             "plain GROUP BY of the day's responses": plain_group_by,

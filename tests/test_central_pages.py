@@ -117,3 +117,29 @@ def test_logout_needs_its_token_and_ends_the_session(site):
 def test_the_api_answers_json_not_the_login_page(site):
     reply = site.get("/api/v1/summary?date=2026-01-01")
     assert reply.status_code == 401 and reply.get_json()["status"] == 401
+
+
+def test_every_unit_is_compared_per_unit_and_one_unit_per_counter_and_officer(site):
+    log_in(site, "admin")
+    every = site.get(f"/?date={today()}").get_data(as_text=True)
+    assert "<h2>Theo đơn vị</h2>" in every and "Theo quầy" not in every
+    assert '<th scope="row">Unit A</th><td>2</td>' in every and '<th scope="row">Unit B</th><td>1</td>' in every
+    one = site.get(f"/?date={today()}&unit=Unit A").get_data(as_text=True)
+    assert "Theo đơn vị" not in one and "<h2>Theo quầy</h2>" in one and "<h2>Theo công chức</h2>" in one
+    assert '<th scope="row">An</th><td>1</td>' in one and '<th scope="row">Bình</th><td>1</td>' in one
+
+
+def test_the_days_cases_on_the_summary_are_capped_with_a_link_to_them_all(site, tmp_path):
+    path = tmp_path / "k-b.db"
+    add_responses(path, 55, kiosk_id="k-b", answers={"overall": 1})
+    post(site, site.kiosk_secrets["k-b"], wire.batch("k-b", wire_responses(path)[1:]), kiosk="k-b")
+    log_in(site, "admin")
+    page = site.get(f"/?date={today()}").get_data(as_text=True)
+    assert "50 trường hợp mới nhất trong tổng số 56." in page  # Bình's rating of 1, and these 55
+    assert page.count('href="/cases/') == 50
+    link = re.search(r'href="(/cases\?day=[^"]+)"', page)[1]
+    listed = site.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "56 trường hợp." in listed and listed.count('href="/cases/') == 56
+    assert "0 trường hợp." in site.get("/cases?day=2020-01-01").get_data(as_text=True)
+    reply = site.get("/cases?day=hôm-nay")
+    assert reply.status_code == 400 and "Ngày phải có dạng 2026-01-31." in reply.get_data(as_text=True)
