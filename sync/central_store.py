@@ -149,31 +149,25 @@ cases = Table(
     Index("cases_day_unit", "local_day", "unit"),
 )
 
-# Day tallies (see kiosk.indices) at two grains: per kiosk, counter and officer, for
-# those cuts; and per unit, so a unit's or every unit's day is a few rows.
-day_tallies = Table(
-    "day_tallies", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("local_day", String(10), nullable=False),
-    Column("unit", String(64), nullable=False),
+def _tally_table(name, *key_columns, indexes=()):
+    """Day tallies (see ``kiosk.indices``), one row per key and flagged-or-not."""
+    keys = [column.name for column in key_columns] + ["flagged"]
+    return Table(name, metadata, Column("id", Integer, primary_key=True, autoincrement=True), *key_columns,
+                 Column("flagged", SmallInteger, nullable=False),  # 1: the tally of flagged responses
+                 Column("tally", Text, nullable=False),  # JSON: kiosk.indices.tally_json
+                 UniqueConstraint(*keys, name=f"{name}_key"), *indexes)
+
+
+# Two grains: per kiosk, counter and officer, for those cuts; and per unit, so
+# a unit's or every unit's day is a few rows.
+day_tallies = _tally_table(
+    "day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False),
     Column("kiosk_id", String(64), nullable=False),
     Column("counter", String(20), nullable=False),  # '' when the kiosk had none set
     Column("officer", String(80), nullable=False),
-    Column("flagged", SmallInteger, nullable=False),  # 1: the tally of flagged responses
-    Column("tally", Text, nullable=False),  # JSON: kiosk.indices.tally_json
-    UniqueConstraint("local_day", "unit", "kiosk_id", "counter", "officer", "flagged", name="day_tallies_key"),
-    Index("day_tallies_day_unit", "local_day", "unit"),
-)
-
-unit_day_tallies = Table(
-    "unit_day_tallies", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("local_day", String(10), nullable=False),
-    Column("unit", String(64), nullable=False),
-    Column("flagged", SmallInteger, nullable=False),
-    Column("tally", Text, nullable=False),
-    UniqueConstraint("local_day", "unit", "flagged", name="unit_day_tallies_key"),
-)
+    indexes=[Index("day_tallies_day_unit", "local_day", "unit")])
+unit_day_tallies = _tally_table(
+    "unit_day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False))
 
 case_log = Table(
     "case_log", metadata,
@@ -417,8 +411,8 @@ def decoded(row) -> dict:
 
 
 #: Each grain: its table and the columns that key a tally.
-GRAINS = ((day_tallies, ("local_day", "unit", "kiosk_id", "counter", "officer", "flagged")),
-          (unit_day_tallies, ("local_day", "unit", "flagged")))
+GRAINS = [(table, tuple(c.name for c in table.columns if c.name not in ("id", "tally")))
+          for table in (day_tallies, unit_day_tallies)]
 
 
 def add_tallies(conn, new_responses) -> None:

@@ -3,6 +3,8 @@
 A response is accepted (new), a duplicate (same UUID, same content), or
 rejected with a reason and kept in quarantine (altered, or in conflict with a
 stored one). A rejected response never holds back the ones after it.
+Accepted responses are added to the day tallies (see ``kiosk.indices``) and
+open their cases in the same transaction.
 """
 
 import json
