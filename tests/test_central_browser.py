@@ -107,6 +107,26 @@ def test_export_xlsx_and_every_other_staff_page(browser, central_with_data, tmp_
     context.close()
 
 
+def test_an_admin_compares_the_units_then_opens_one(browser, central_with_data, screenshots):
+    from axe_playwright_python.sync_playwright import Axe
+
+    made = central_with_data.cli_input("add-user", "quan-tri", "--role", "admin", input="mat-khau-quan-tri\n")
+    assert made.returncode == 0, made.stderr
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    page = context.new_page()
+    log_in(page, central_with_data.url, "quan-tri", "mat-khau-quan-tri")
+    assert page.get_by_role("heading", name="Theo đơn vị").is_visible()
+    assert re.search(r"Sở Xây dựng\s+4\s+50.0%\s+75.0%", page.inner_text("main"))
+    page.screenshot(path=str(screenshots / "central-desktop-summary-admin.png"), full_page=True)
+    assert [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")] == []
+    page.get_by_label("Đơn vị").select_option("Sở Xây dựng")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem").click()
+    assert page.get_by_role("heading", name="Theo quầy").is_visible()
+    assert page.get_by_role("heading", name="Theo công chức").is_visible()
+    context.close()
+
+
 def test_an_officer_cannot_reach_other_rows_by_link_or_export(browser, central_with_data):
     made = central_with_data.cli_input("add-user", "khai", "--role", "officer", "--unit", "Sở Xây dựng",
                                        "--display-name", "Khai", input="mat-khau-cua-khai\n")
