@@ -134,6 +134,7 @@ def test_a_store_from_before_the_tallies_is_upgraded_in_place(central_engine, st
         cs.day_tallies.drop(conn)
         cs.unit_day_tallies.drop(conn)
         conn.execute(text("DROP INDEX cases_day_unit"))
+        conn.execute(text("DROP INDEX cases_day"))
         conn.execute(text("ALTER TABLE cases DROP COLUMN local_day"))
         conn.execute(delete(cs.schema_migrations).where(cs.schema_migrations.c.name.in_(
             ["0004_day_tallies", "0005_case_days"])))
