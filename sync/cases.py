@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from kiosk.clock import LOCAL_TZ, parse_utc, utc_iso
+from kiosk.clock import local_today, parse_utc, utc_iso
 
 from . import central_store as cs
 
@@ -35,9 +35,9 @@ def case_rows(responses) -> list:
     for r in responses:
         reasons = why(r["answers"], r["comment_hash"] is not None)
         if reasons:
-            rows.append({"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"], "kiosk_id": r["kiosk_id"],
-                         "officer": r["officer"], "why": ",".join(reasons), "status": "new",
-                         "opened_utc": r["received_utc"], "updated_utc": r["received_utc"]})
+            rows.append({"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"],
+                         "kiosk_id": r["kiosk_id"], "officer": r["officer"], "why": ",".join(reasons),
+                         "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"]})
     return rows
 
 
@@ -54,8 +54,8 @@ def working_days_between(start: date, end: date) -> int:
 def is_overdue(case, now, limit_days: int) -> bool:
     if case["status"] == "closed":
         return False
-    opened = parse_utc(case["opened_utc"]).astimezone(LOCAL_TZ).date()
-    return working_days_between(opened, now.astimezone(LOCAL_TZ).date()) > limit_days
+    opened = local_today(parse_utc(case["opened_utc"]))
+    return working_days_between(opened, local_today(now)) > limit_days
 
 
 def update(engine, case_id: int, user_name: str, now, *, status=None, assignee=None, answer=None) -> None:

@@ -150,6 +150,7 @@ cases = Table(
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
 )
 
+
 def _tally_table(name, *key_columns, indexes=()):
     """Day tallies (see ``kiosk.indices``), one row per key and flagged-or-not."""
     keys = [column.name for column in key_columns] + ["flagged"]
@@ -202,8 +203,8 @@ def _cases(conn):
     from .cases import case_rows  # here, not at the top: cases imports this module
     metadata.create_all(conn, tables=[cases, case_log])
     rows = conn.execute(select(responses.c.id, responses.c.local_day, responses.c.unit, responses.c.kiosk_id,
-                               responses.c.officer,
-                               responses.c.answers, responses.c.comment_hash, responses.c.received_utc)).mappings()
+                               responses.c.officer, responses.c.answers, responses.c.comment_hash,
+                               responses.c.received_utc)).mappings()
     made = case_rows([{**row, "answers": json.loads(row["answers"])} for row in rows])
     if made:
         conn.execute(cases.insert(), made)
@@ -424,12 +425,13 @@ def add_tallies(conn, new_responses) -> None:
     A tally is read, added to and written back: safe because a unit's batches
     are stored one after another (see ``lock_unit``).
     """
+    counted = [(response, indices.tally(response)) for response in new_responses]
     for table, key_columns in GRAINS:
         added = {}
-        for response in new_responses:
+        for response, facts in counted:
             key = tuple(int(bool(response["flags"])) if name == "flagged" else response[name] or ""
                         for name in key_columns)
-            added.setdefault(key, Counter()).update(indices.tally(response))
+            added.setdefault(key, Counter()).update(facts)
         if added:
             _add_to(conn, table, key_columns, added)
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from kiosk import chain
-from kiosk.clock import LOCAL_TZ, parse_utc, utc_iso
+from kiosk.clock import local_today, parse_utc, utc_iso
 
 from . import central_store as cs
 from .cases import case_rows, why
@@ -37,7 +37,7 @@ def _private_problem(response):
 @lru_cache(maxsize=4096)
 def _local_day(utc_hour: str) -> str:
     """The day in Asia/Ho_Chi_Minh of a UTC hour such as '2026-01-31T17' (cached: it is per hour)."""
-    return parse_utc(utc_hour + ":00:00.000Z").astimezone(LOCAL_TZ).date().isoformat()
+    return local_today(parse_utc(utc_hour + ":00:00.000Z")).isoformat()
 
 
 def _row(response, kiosk, batch_id, received):
@@ -110,7 +110,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
         if rows:
             cs.bulk_insert(conn, cs.responses, rows)
             cs.add_tallies(conn, tallied)
-        opening = [row for row in rows if why(json.loads(row["answers"]), row["comment_hash"] is not None)]
+        opening = [response for response in tallied if why(response["answers"], response["has_comment"])]
         if privates or opening:
             ids = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.id).where(
                 cs.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening]))).all())
@@ -119,7 +119,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
                          [{"response_id": ids[u], **p} for u, p in privates.items()])
         if opening:
             conn.execute(cs.cases.insert(), case_rows(
-                [{**row, "id": ids[row["uuid"]], "answers": json.loads(row["answers"])} for row in opening]))
+                [{**response, "id": ids[response["uuid"]], "received_utc": received} for response in opening]))
         if held:
             conn.execute(cs.quarantine.insert(), held)
         if events:

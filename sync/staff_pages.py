@@ -15,7 +15,7 @@ from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from kiosk import indices
-from kiosk.clock import LOCAL_TZ, now_utc, parse_utc
+from kiosk.clock import local_today, now_utc, parse_utc
 from kiosk.passwords import secret_matches
 from kiosk import web
 
@@ -155,7 +155,7 @@ def requested_day(name, default=None):
 @login_required
 def summary():
     user = current_user()
-    day = requested_day("date", now_utc().astimezone(LOCAL_TZ).date())
+    day = requested_day("date", local_today(now_utc()))
     unit, officer = scope(user, request.args.get("unit"))
     elements = current_app.config["ELEMENTS"]
     tallies = day_tallies(day, unit, officer, detail=unit is not None)
@@ -246,7 +246,7 @@ def export_labels():
 
 
 def requested_range():
-    today = now_utc().astimezone(LOCAL_TZ).date()
+    today = local_today(now_utc())
     try:
         return reports.parse_range(request.args.get("start"), request.args.get("end"), today)
     except ValueError:
@@ -293,7 +293,7 @@ def trends():
     days = request.args.get("days", "30")
     if days not in ("30", "90"):
         abort(400, description=gettext("Trends cover 30 or 90 days."))
-    end = now_utc().astimezone(LOCAL_TZ).date()
+    end = local_today(now_utc())
     start = end - timedelta(days=int(days) - 1)
     unit, tallies = scoped_tallies(start, end)
     series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"])
@@ -306,7 +306,7 @@ def trends():
 @bp.get("/report")
 @login_required
 def monthly_report():
-    today = now_utc().astimezone(LOCAL_TZ).date()
+    today = local_today(now_utc())
     try:
         first = date.fromisoformat((request.args.get("month") or today.strftime("%Y-%m")) + "-01")
     except ValueError:
