@@ -1,14 +1,18 @@
 """Kiosk staff mode, behind a PIN: who is on duty, which dossier is rated next."""
 
+import hashlib
+import hmac
+import math
+import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from sync import outbox
 
-from . import indices, store
+from . import indices, limits, store
 from .clock import local_today, now_utc, parse_utc, utc_iso
 from .forms import DossierForm, DutyForm, PinForm
 from .passwords import hash_secret, secret_matches
@@ -16,41 +20,106 @@ from .web import config, get_db, questionnaire
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=5)
+#: Wrong PINs from one address: five, then that address waits five minutes.
+PER_ADDRESS = limits.Rule(free=5, wait=timedelta(minutes=5))
+#: Wrong PINs from anywhere: ten, then staff mode waits 15 s, doubling up to 5 minutes.
+WHOLE_KIOSK = limits.Rule(free=10, wait=timedelta(seconds=15), grows=True, longest=timedelta(minutes=5))
 
 
 def set_pin(db, pin: str) -> None:
+    """Store a new PIN (hashed) and forget every count of wrong PINs and the staff session."""
     with store.write(db):
         store.set_setting(db, "pin_hash", hash_secret(pin))
-        store.set_setting(db, "pin_failures", 0)
-        db.execute("DELETE FROM settings WHERE key = 'pin_locked_until'")
+        db.execute("DELETE FROM pin_attempts")
+        db.execute("DELETE FROM settings WHERE key = 'staff_session'")
 
 
-def locked_until(db, now):
-    until = store.get_setting(db, "pin_locked_until")
-    return parse_utc(until) if until and parse_utc(until) > now else None
+def pin_keys(address: str) -> dict:
+    """The keys a PIN attempt from client `address` counts against, each with its rule."""
+    return {f"addr:{limits.address_key(address)}": PER_ADDRESS, "kiosk": WHOLE_KIOSK}
 
 
-def check_pin(db, pin: str, now) -> bool:
-    """True if right; five wrong PINs in a row lock staff mode for five minutes."""
+def _counts(db, keys):
+    rows = db.execute(f"SELECT key, failures, last_failure_utc, locked_until FROM pin_attempts "
+                      f"WHERE key IN ({', '.join('?' * len(keys))})", list(keys)).fetchall()
+    return {key: limits.Count(failures, last and parse_utc(last), until and parse_utc(until))
+            for key, failures, last, until in rows}
+
+
+def _store_count(db, key, count):
+    db.execute("INSERT INTO pin_attempts(key, failures, last_failure_utc, locked_until) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, "
+               "last_failure_utc = excluded.last_failure_utc, locked_until = excluded.locked_until",
+               [key, count.failures, count.last and utc_iso(count.last), count.until and utc_iso(count.until)])
+
+
+def waiting_until(db, address: str, now):
+    """The end of the wait in force for PINs from `address` (an aware datetime), or None."""
+    keys = pin_keys(address)
+    counts = _counts(db, keys)
+    ends = [c.until for key, c in ((k, limits.current(counts[k], keys[k], now)) for k in counts)
+            if c.until and c.until > now]
+    return max(ends) if ends else None
+
+
+def check_pin(db, pin: str, address: str, now):
+    """Check a PIN typed from client `address`, within the limits (see ``kiosk.limits``).
+
+    Returns ``(True, None)`` if right, ``(False, None)`` if wrong, and
+    ``(False, until)`` when staff mode must wait (the PIN was not checked).
+    The attempt is counted before the slow hash runs, in one transaction, so
+    concurrent attempts cannot run more checks than the limits allow.
+    """
+    keys = pin_keys(address)
     with store.write(db):
         stored = store.get_setting(db, "pin_hash")
-        if stored and secret_matches(pin, stored):
-            store.set_setting(db, "pin_failures", 0)
-            return True
-        failures = int(store.get_setting(db, "pin_failures", 0)) + 1
-        if failures >= MAX_FAILURES:
-            store.set_setting(db, "pin_locked_until", utc_iso(now + LOCK_FOR))
-            failures = 0
-        store.set_setting(db, "pin_failures", failures)
-        return False
+        waiting, counted = limits.reserve(_counts(db, keys), keys, now)
+        for key, count in (counted or {}).items():
+            _store_count(db, key, count)
+    if waiting:
+        return False, waiting
+    if not (stored and secret_matches(pin, stored)):
+        return False, None
+    with store.write(db):
+        counts = _counts(db, keys)
+        for key, rule in keys.items():
+            if key.startswith("addr:"):
+                db.execute("DELETE FROM pin_attempts WHERE key = ?", [key])
+            elif key in counts:
+                _store_count(db, key, limits.taken_back(counts[key], rule))
+    return True, None
+
+
+def start_staff_session(db) -> str:
+    """A new staff session (ending any other): its token, for the browser's session cookie."""
+    token = secrets.token_urlsafe(24)
+    with store.write(db):
+        store.set_setting(db, "staff_session", _digest(token))
+    return token
+
+
+def end_staff_session(db) -> None:
+    """Leave staff mode: the session (and any copy of its cookie) no longer opens it."""
+    token = session.pop("staff", None)
+    if isinstance(token, str) and staff_session_valid(db, token):
+        with store.write(db):
+            db.execute("DELETE FROM settings WHERE key = 'staff_session'")
+
+
+def staff_session_valid(db, token) -> bool:
+    stored = store.get_setting(db, "staff_session")
+    return bool(stored) and isinstance(token, str) and hmac.compare_digest(stored, _digest(token))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def staff_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not session.get("staff"):
+        if not staff_session_valid(get_db(), session.get("staff")):
+            session.pop("staff", None)
             return redirect(url_for("staff.login"))
         return view(*args, **kwargs)
     return wrapped
@@ -60,21 +129,21 @@ def staff_required(view):
 def login():
     db, now = get_db(), now_utc()
     form, status, error = PinForm(), 200, None
-    until = locked_until(db, now)
+    until = waiting_until(db, request.remote_addr, now)
     if store.get_setting(db, "pin_hash") is None:
         error = gettext("No PIN is set yet: run “kiosk set-pin” on this machine.")
-    elif until:
-        minutes = max(1, round((until - now).total_seconds() / 60))
-        error = gettext("Too many wrong PINs. Staff mode is locked for %(minutes)d more minute(s).",
-                        minutes=minutes)
-        status = 403 if form.is_submitted() else 200
     elif form.validate_on_submit():
-        if check_pin(db, form.pin.data, now):
-            session["staff"] = True
+        right, until = check_pin(db, form.pin.data, request.remote_addr, now)
+        if right:
+            session["staff"] = start_staff_session(db)
             return redirect(url_for("staff.home"))
-        error, status = gettext("Wrong PIN."), 403
+        error, status = (None, 403) if until else (gettext("Wrong PIN."), 403)
     elif form.is_submitted():
         status = 400
+    if until and not error:
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        error = gettext("Too many wrong PINs. Staff mode is locked for %(minutes)d more minute(s).",
+                        minutes=minutes)
     return render_template("kiosk/staff_login.html", form=form, error=error), status
 
 
@@ -124,5 +193,5 @@ def dossier():
     db = get_db()
     with store.write(db):
         store.set_setting(db, "pending_dossier", form.dossier_code.data)
-    session.pop("staff", None)
+    end_staff_session(db)
     return redirect(url_for("survey.reset"))

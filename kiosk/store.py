@@ -86,6 +86,17 @@ def m002_sync_acks(db):
         )""")
 
 
+@migrations()
+def i10b_pin_attempts(db):
+    # Wrong PINs counted per key (see kiosk.limits and kiosk.staff), replacing one global counter.
+    db.execute("""
+        CREATE TABLE pin_attempts (
+            key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
+            last_failure_utc TEXT, locked_until TEXT
+        )""")
+    db.execute("DELETE FROM settings WHERE key IN ('pin_failures', 'pin_locked_until')")
+
+
 
 
 

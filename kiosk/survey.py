@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
-from . import store
+from . import staff, store
 from .clock import now_utc
 from .forms import AnswerForm, FeedbackForm
 from . import web
@@ -164,7 +164,7 @@ def reset():
     if draft_id:
         store.finish_draft(get_db(), draft_id, complete=False, now=now_utc(), policy=policy())
     session.pop("lang", None)
-    session.pop("staff", None)
+    staff.end_staff_session(get_db())
     return redirect(url_for("survey.welcome"))
 
 

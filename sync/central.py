@@ -19,6 +19,7 @@ from . import central_store as cs
 from . import staff_pages, wire
 from .central_config import CentralConfig
 from .ingest import ingest
+from .logins import TrustedProxies
 from .openapi import OPENAPI
 
 
@@ -58,6 +59,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         BABEL_DEFAULT_LOCALE="vi", BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
     )
     app.extensions["central_engine"] = engine
+    app.wsgi_app = TrustedProxies(app.wsgi_app, config.trusted_proxies)
     csrf = CSRFProtect(app)
     Babel(app, locale_selector=lambda: session.get("lang", "vi"))
     app.register_blueprint(staff_pages.bp)

@@ -1,5 +1,6 @@
 """Central's settings, read from the environment and checked in one place."""
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ Settings (environment variables):
   CENTRAL_QUESTIONNAIRE  the questionnaire whose SIPAS mapping the figures use
                        (default: the packaged one)
   CENTRAL_HTTPS        true when served over HTTPS: Secure cookies and HSTS (default false)
+  CENTRAL_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse
+                       proxies whose X-Forwarded-For names the client, e.g.
+                       127.0.0.1 (default: none, the peer address is the client)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
 
 
@@ -39,6 +43,7 @@ class CentralConfig:
     replay_seconds: int
     case_days: int
     contact_days: int
+    trusted_proxies: tuple = ()  # ip_network objects: peers whose X-Forwarded-For is believed
 
 
 def database_url_from(environ=os.environ) -> str:
@@ -62,6 +67,19 @@ def https_from(environ) -> bool:
     return value == "true"
 
 
+def trusted_proxies_from(environ) -> tuple:
+    """CENTRAL_TRUSTED_PROXIES (``"127.0.0.1, 10.0.0.0/8"``) as IP networks; SettingError naming a bad entry."""
+    networks = []
+    for part in (p.strip() for p in environ.get("CENTRAL_TRUSTED_PROXIES", "").split(",")):
+        if part:
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise SettingError(f"CENTRAL_TRUSTED_PROXIES must be comma-separated IP addresses or networks "
+                                   f"(e.g. 127.0.0.1,10.0.0.0/8), not {part!r}.") from None
+    return tuple(networks)
+
+
 def load(environ=os.environ) -> CentralConfig:
     values = {s.name: int_setting(environ, s) for s in TUNABLES}
     questionnaire = environ.get("CENTRAL_QUESTIONNAIRE", "").strip()
@@ -74,4 +92,5 @@ def load(environ=os.environ) -> CentralConfig:
         replay_seconds=values["CENTRAL_REPLAY_SECONDS"],
         case_days=values["CENTRAL_CASE_DAYS"],
         contact_days=values["CENTRAL_CONTACT_DAYS"],
+        trusted_proxies=trusted_proxies_from(environ),
     )

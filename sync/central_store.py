@@ -115,13 +115,16 @@ users = Table(
     Column("unit", String(64)),  # null for admins: every unit
     Column("password_hash", String(200), nullable=False),
     Column("created_utc", String(24), nullable=False),
+    Column("session_version", Integer, nullable=False, server_default="1"),  # bumped to end every session
+    Column("disabled_utc", String(24)),  # set by `central disable-user`: no login, no session
 )
 
 login_attempts = Table(
     "login_attempts", metadata,
-    Column("key", String(120), primary_key=True),  # "user:NAME" or "ip:ADDRESS"
+    Column("key", String(120), primary_key=True),  # see sync.logins: pair:, addr:, name:
     Column("failures", Integer, nullable=False),
-    Column("locked_until", String(24)),
+    Column("locked_until", String(24)),  # the key waits until then
+    Column("last_failure_utc", String(24)),
 )
 
 settings = Table(
@@ -238,10 +241,22 @@ def _case_days(conn):
             index.create(conn, checkfirst=True)
 
 
+def _sessions_lockout(conn):
+    """Sessions that can be ended (a version per user, a disabled mark) and login counts per sync.logins."""
+    # 0002 makes these tables from today's definitions, so a fresh store already has the columns.
+    for table, column, ddl in (("users", "session_version", "INTEGER NOT NULL DEFAULT 1"),
+                               ("users", "disabled_utc", "VARCHAR(24)"),
+                               ("login_attempts", "last_failure_utc", "VARCHAR(24)")):
+        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    conn.execute(text("DELETE FROM login_attempts"))  # counts under the old keys (user:, ip:) mean nothing now
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
-              ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days)]
+              ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days),
+              ("0008_sessions_lockout", _sessions_lockout)]
 
 
 def engine_for(url: str):
@@ -374,30 +389,29 @@ def get_user(engine, user_id=None, name=None):
         return conn.execute(select(users).where(column == value)).mappings().first()
 
 
-def login_locked_until(engine, keys, now):
-    """The latest lock among these keys that is still in force, or None."""
-    with engine.connect() as conn:
-        locks = conn.execute(select(login_attempts.c.locked_until).where(
-            login_attempts.c.key.in_(keys), login_attempts.c.locked_until > utc_iso(now))).scalars().all()
-    return max(locks) if locks else None
+def set_password(engine, name: str, password: str) -> None:
+    """Give a user a new password; every session they have ends. Raises CentralStoreError if unknown."""
+    _change_user(engine, name, password_hash=hash_secret(password))
 
 
-def record_login(engine, keys, succeeded: bool, now, max_failures=5, lock_minutes=5) -> None:
-    """Count failures per user and per address; the fifth in a row locks that key for a while."""
+def set_disabled(engine, name: str, disabled: bool, now) -> None:
+    """Disable a user (no login, every session ends) or enable them again. Raises CentralStoreError if unknown."""
+    _change_user(engine, name, disabled_utc=utc_iso(now) if disabled else None)
+
+
+def end_sessions(engine, user_id: int) -> None:
+    """End every session of a user (logout): the session version in their cookies no longer matches."""
     with write(engine) as conn:
-        for key in keys:
-            row = conn.execute(select(login_attempts).where(login_attempts.c.key == key)).mappings().first()
-            if succeeded:
-                if row:
-                    conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
-                continue
-            failures = (row["failures"] if row else 0) + 1
-            locked = utc_iso(now + timedelta(minutes=lock_minutes)) if failures >= max_failures else None
-            values = {"failures": 0 if locked else failures, "locked_until": locked}
-            if row:
-                conn.execute(login_attempts.update().where(login_attempts.c.key == key).values(**values))
-            else:
-                conn.execute(login_attempts.insert().values(key=key, **values))
+        conn.execute(users.update().where(users.c.id == user_id)
+                     .values(session_version=users.c.session_version + 1))
+
+
+def _change_user(engine, name, **values):
+    with write(engine) as conn:
+        done = conn.execute(users.update().where(users.c.name == name)
+                            .values(session_version=users.c.session_version + 1, **values))
+        if done.rowcount != 1:
+            raise CentralStoreError(f"No user named {name!r}.")
 
 
 # --- day tallies: what the summaries add up ----------------------------------------

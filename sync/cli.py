@@ -120,17 +120,67 @@ def add_user(name, role, unit, display_name):
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}", name):
         _fail("NAME must be 2 to 64 letters, digits, '.', '_', '@' or '-'.")
     _config, engine = _ready_engine()
+    password = _read_password()
+    try:
+        cs.add_user(engine, name, role, unit, password, display_name)
+    except cs.CentralStoreError as error:
+        _fail(error)
+    click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
+
+
+def _read_password():
+    """Twice on a terminal, else one line of standard input; at least 10 characters."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < 10:
         _fail("The password must have at least 10 characters; nothing was changed.")
+    return password
+
+
+@central.command("set-password")
+@click.argument("name")
+def set_password(name):
+    """Give a staff account a new password and end every session it has.
+
+    Asks for the password twice on a terminal; otherwise reads one line from standard input.
+    """
+    _config, engine = _ready_engine()
+    password = _read_password()
     try:
-        cs.add_user(engine, name, role, unit, password, display_name)
+        cs.set_password(engine, name, password)
     except cs.CentralStoreError as error:
         _fail(error)
-    click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
+    click.echo(f"Password of {name} changed; every session of {name} has ended.")
+
+
+@central.command("disable-user")
+@click.argument("name")
+def disable_user(name):
+    """Stop a staff account from logging in and end every session it has (`enable-user` undoes it)."""
+    from kiosk.clock import now_utc
+
+    _config, engine = _ready_engine()
+    try:
+        cs.set_disabled(engine, name, True, now_utc())
+    except cs.CentralStoreError as error:
+        _fail(error)
+    click.echo(f"User {name} disabled; every session of {name} has ended.")
+
+
+@central.command("enable-user")
+@click.argument("name")
+def enable_user(name):
+    """Let a disabled staff account log in again (with its password)."""
+    from kiosk.clock import now_utc
+
+    _config, engine = _ready_engine()
+    try:
+        cs.set_disabled(engine, name, False, now_utc())
+    except cs.CentralStoreError as error:
+        _fail(error)
+    click.echo(f"User {name} enabled.")
 
 
 @central.command("erase-contact")

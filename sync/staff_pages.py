@@ -5,6 +5,7 @@ responses given while they were on duty (the kiosks' officer name).
 """
 
 import json
+import math
 from datetime import date, timedelta
 from functools import wraps
 
@@ -20,7 +21,7 @@ from kiosk.passwords import secret_matches
 from kiosk import web
 
 from . import cases as case_rules
-from . import reports
+from . import logins, reports
 from . import central_store as cs
 
 bp = Blueprint("staff", __name__)
@@ -45,9 +46,17 @@ def engine():
 
 
 def current_user():
+    """The logged-in user's row, or None: also when the session was ended (logout elsewhere, a new
+    password, the user disabled), which the session version in the cookie tells."""
     if "user" not in g:
         user_id = session.get("user_id")
-        g.user = cs.get_user(engine(), user_id=user_id) if user_id else None
+        user = cs.get_user(engine(), user_id=user_id) if user_id else None
+        if user is not None and (user["disabled_utc"] or user["session_version"] != session.get("session_version")):
+            user = None
+        if user is None and user_id:
+            session.pop("user_id", None)
+            session.pop("session_version", None)
+        g.user = user
     return g.user
 
 
@@ -75,24 +84,27 @@ def page_context():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Log in, within the limits of ``sync.logins`` (the attempt is counted before the password is checked)."""
     form, error, status = LoginForm(), None, 200
     if form.validate_on_submit():
         now = now_utc()
-        keys = [f"user:{form.name.data}", f"ip:{request.remote_addr}"]
-        locked = cs.login_locked_until(engine(), keys, now)
-        user = cs.get_user(engine(), name=form.name.data)
-        if locked:
-            minutes = max(1, round((parse_utc(locked) - now).total_seconds() / 60))
+        keys = logins.keys_for(form.name.data, request.remote_addr)
+        waiting = logins.reserve(engine(), keys, now)
+        user = None if waiting else cs.get_user(engine(), name=form.name.data)
+        if waiting:
+            minutes = max(1, math.ceil((waiting - now).total_seconds() / 60))
             error, status = gettext("Too many failed logins. Try again in %(minutes)d minute(s).",
                                     minutes=minutes), 429
-        elif user and secret_matches(form.password.data, user["password_hash"]):
-            cs.record_login(engine(), keys, True, now)
+        # An unknown name is checked against a dummy hash: it takes as long as a wrong password.
+        elif secret_matches(form.password.data, user["password_hash"] if user else None) \
+                and not user["disabled_utc"]:
+            logins.succeeded(engine(), keys)
+            lang = session.get("lang", "vi")
             session.clear()
-            session["user_id"], session["lang"] = user["id"], session.get("lang", "vi")
+            session.update(user_id=user["id"], session_version=user["session_version"], lang=lang)
             target = request.args.get("next", "")
             return redirect(target if web.is_safe_next(target) else url_for("staff.summary"))
         else:
-            cs.record_login(engine(), keys, False, now)
             error, status = gettext("Wrong name or password."), 401
     elif form.is_submitted():
         error, status = gettext("Enter your name and password."), 400
@@ -101,7 +113,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """End every session of the user, not only this browser's (see ``cs.end_sessions``)."""
+    user = current_user()
+    if user is not None:
+        cs.end_sessions(engine(), user["id"])
     session.pop("user_id", None)
+    session.pop("session_version", None)
     return redirect(url_for("staff.login"))
 
 
