@@ -226,7 +226,8 @@ def run(host, port):
     threading.Thread(target=_erase_expired_contacts_hourly, args=(engine, config.contact_days),
                      daemon=True).start()
     click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
-    serve(app, host=host, port=port, threads=8, ident="central")
+    # X-Forwarded-For reaches the app, which believes it only from CENTRAL_TRUSTED_PROXIES (sync.logins).
+    serve(app, host=host, port=port, threads=8, ident="central", clear_untrusted_proxy_headers=False)
 
 
 def _erase_expired_contacts_hourly(engine, days):

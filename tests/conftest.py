@@ -280,3 +280,15 @@ def live_central(central_url):
 def kiosk_sync(env: dict, *args, timeout=60):
     return subprocess.run([str(Path(sys.executable).parent / "kiosk-sync"), *args],
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)
+
+
+STAFF_PASSWORD = "mật-khẩu-đủ-dài"
+
+
+@pytest.fixture
+def login_app(central_app, central_engine):
+    """Central with two staff accounts (admin, and sup-a of Unit A), both with STAFF_PASSWORD."""
+    from sync import central_store
+    central_store.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
+    central_store.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
+    return central_app
