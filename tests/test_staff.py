@@ -147,3 +147,75 @@ def test_staff_mode_shows_todays_figures_from_the_shared_arithmetic(make_app):
     # guidance 100, attitude 50, fairness 0, timeliness 100 -> elements 2: 100, 3: 50, 4: 50
     assert "Chỉ số (cách tính SIPAS)</th><td>66.67%" in page
     assert "Thái độ</th>\n        <td>50.0% <small>(2)</small>" in page
+
+
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Citizen(client)
+
+
+def test_a_concurrent_burst_of_wrong_pins_checks_at_most_the_limit_and_the_wait_holds(app, db, with_pin):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kiosk.clock import now_utc, parse_utc
+
+    for round_ in range(2):
+        citizens = [from_address(app, f"192.168.{round_}.{i}") for i in range(30)]
+        start = threading.Barrier(30)
+
+        def send(citizen):
+            start.wait()
+            return citizen.post("/staff/", {"pin": "0000"}).get_data(as_text=True)
+
+        with ThreadPoolExecutor(30) as pool:
+            pages = list(pool.map(send, citizens))
+        checked = sum("Mã PIN không đúng." in page for page in pages)
+        assert checked == (10 if round_ == 0 else 0)
+        assert sum("bị khóa thêm" in page for page in pages) == 30 - checked
+    failures, until = db.execute("SELECT failures, locked_until FROM pin_attempts WHERE key = 'kiosk'").fetchone()
+    assert failures == 10 and parse_utc(until) > now_utc()
+    staff_member = from_address(app, "127.0.0.1")
+    refused = staff_member.post("/staff/", {"pin": "2468"})  # the right PIN, while staff mode waits
+    assert refused.status_code == 403 and "bị khóa thêm 1 phút" in refused.get_data(as_text=True)
+    assert staff_member.client.get("/staff/home").status_code == 302
+
+
+def test_wrong_pins_from_one_address_do_not_lock_out_another(app, with_pin):
+    prankster = from_address(app, "192.168.1.50")
+    for _ in range(5):
+        prankster.post("/staff/", {"pin": "0000"})
+    assert prankster.post("/staff/", {"pin": "2468"}).status_code == 403
+    counter = from_address(app, "127.0.0.1")
+    assert counter.post("/staff/", {"pin": "2468"}).headers["Location"] == "/staff/home"
+
+
+@pytest.mark.parametrize("leave", ["back", "dossier"])
+def test_leaving_staff_mode_ends_the_session_for_every_copy_of_the_cookie(app, client, with_pin, leave):
+    citizen, _ = log_in(client)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/staff/home").status_code == 200
+    if leave == "back":
+        client.get("/reset")
+    else:
+        assert citizen.post("/staff/dossier", {"dossier_code": "000123"}).status_code == 302
+    assert copy.get("/staff/home").headers["Location"] == "/staff/"
+    assert client.get("/staff/home").headers["Location"] == "/staff/"
+    assert Citizen(copy).post("/staff/duty", {"counter": "9", "officer": "X"}).headers["Location"] == "/staff/"
+
+
+def test_an_idle_reset_by_another_visitor_does_not_end_staff_mode(app, client, with_pin):
+    log_in(client)
+    app.test_client().get("/reset")  # someone else's browser: not the staff session
+    assert client.get("/staff/home").status_code == 200
+
+
+def test_the_pin_is_checked_once_per_attempt_with_the_real_hash(client, with_pin, monkeypatch):
+    import hashlib
+    calls, real = [], hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    citizen = Citizen(client)
+    citizen.post("/staff/", {"pin": "0000"})
+    assert len(calls) == 1
