@@ -85,9 +85,8 @@ def page_context():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log in, within the limits of ``sync.logins`` (the attempt is counted before the password is checked)."""
-    form, error, status = LoginForm(), None, 200
+    form, error, status, waiting, now = LoginForm(), None, 200, None, now_utc()
     if form.validate_on_submit():
-        now = now_utc()
         keys = logins.keys_for(form.name.data, request.remote_addr)
         waiting = logins.reserve(engine(), keys, now)
         user = None if waiting else cs.get_user(engine(), name=form.name.data)
@@ -108,7 +107,8 @@ def login():
             error, status = gettext("Wrong name or password."), 401
     elif form.is_submitted():
         error, status = gettext("Enter your name and password."), 400
-    return render_template("central/login.html", form=form, error=error), status
+    headers = {"Retry-After": str(math.ceil((waiting - now).total_seconds()))} if status == 429 else {}
+    return render_template("central/login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")

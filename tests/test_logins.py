@@ -1,10 +1,9 @@
 """Central's login limits (sync/logins.py) on SQLite and PostgreSQL: bursts, other addresses, the proxy."""
 
+import hashlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-
-import hashlib
 
 import pytest
 import requests
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from conftest import STAFF_PASSWORD, central_env_for
-from kiosk.clock import now_utc, parse_utc
+from kiosk.clock import now_utc, parse_utc, utc_iso
 from sync import central, central_store as cs
 from sync.central_config import load
 from sync.cli import central as central_cli
@@ -82,7 +81,10 @@ def test_a_concurrent_burst_from_many_addresses_checks_at_most_the_limit(login_a
 
 def test_failures_from_another_address_do_not_lock_the_admin_out(login_app):
     attacker = Browser(login_app, "203.0.113.66")
-    assert [attacker.log_in("admin", "đoán-sai").status_code for _ in range(6)] == [401] * 5 + [429]
+    replies = [attacker.log_in("admin", "đoán-sai") for _ in range(6)]
+    assert [r.status_code for r in replies] == [401] * 5 + [429]
+    assert 14 * 60 < int(replies[-1].headers["Retry-After"]) <= 15 * 60
+    assert "Xin thử lại sau 15 phút." in replies[-1].get_data(as_text=True)
     admin = Browser(login_app, "10.1.1.5")
     assert admin.log_in("admin", STAFF_PASSWORD).headers["Location"] == "/"
 
@@ -108,6 +110,19 @@ def test_a_success_clears_only_its_own_name_and_address(login_app, central_engin
     assert count_row(central_engine, "pair:203.0.113.21 sup-a")["failures"] == 1
     assert count_row(central_engine, "name:sup-a")["failures"] == 4  # its own attempt taken back, no more
     assert count_row(central_engine, "addr:203.0.113.20")["failures"] == 3
+
+
+def test_counts_nobody_needs_any_more_are_dropped(login_app, central_engine):
+    from datetime import timedelta
+    old = utc_iso(now_utc() - timedelta(minutes=20))
+    with cs.write(central_engine) as conn:
+        conn.execute(cs.login_attempts.insert(), [
+            {"key": "addr:192.0.2.1", "failures": 3, "last_failure_utc": old, "locked_until": None},
+            {"key": "pair:192.0.2.2 x", "failures": 5, "last_failure_utc": old,
+             "locked_until": utc_iso(now_utc() + timedelta(minutes=1))}])
+    Browser(login_app).log_in("admin", "đoán-sai")
+    assert count_row(central_engine, "addr:192.0.2.1") is None
+    assert count_row(central_engine, "pair:192.0.2.2 x")["failures"] == 5  # still waiting: kept
 
 
 def test_an_unknown_name_runs_the_same_password_hash_as_a_wrong_password(login_app, scrypt_calls):
