@@ -219,3 +219,23 @@ def test_the_pin_is_checked_once_per_attempt_with_the_real_hash(client, with_pin
     citizen = Citizen(client)
     citizen.post("/staff/", {"pin": "0000"})
     assert len(calls) == 1
+
+
+def test_a_kiosk_made_before_pin_attempts_is_upgraded_and_its_old_lock_forgotten(kiosk_env):
+    from pathlib import Path
+    path = Path(kiosk_env["KIOSK_DB"])
+    store.init(path, "test-kiosk")
+    with store.connect(path) as db:  # the shape before i10b_pin_attempts, locked the old way
+        db.execute("DROP TABLE pin_attempts")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'i10b_pin_attempts'")
+        with store.write(db):
+            store.set_setting(db, "pin_failures", 3)
+            store.set_setting(db, "pin_locked_until", "2999-01-01T00:00:00.000Z")
+    db = store.open_existing(path, "test-kiosk")
+    try:
+        assert store.get_setting(db, "pin_locked_until") is None and store.get_setting(db, "pin_failures") is None
+        staff.set_pin(db, "2468")
+        right, until = staff.check_pin(db, "2468", "127.0.0.1", datetime.now(timezone.utc))
+        assert (right, until) == (True, None)
+    finally:
+        db.close()
