@@ -107,6 +107,7 @@ def end_staff_session(db) -> None:
 
 
 def staff_session_valid(db, token) -> bool:
+    """Whether `token` (from the browser's session) is the staff session in force on this kiosk."""
     stored = store.get_setting(db, "staff_session")
     return bool(stored) and isinstance(token, str) and hmac.compare_digest(stored, _digest(token))
 
