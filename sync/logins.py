@@ -61,7 +61,8 @@ def _locked_counts(conn, keys):
 def _forget_stale(conn, now):
     """Drop counts nobody needs any more (rows other logins hold are left for later)."""
     stale = (select(login_attempts.c.key)
-             .where(login_attempts.c.last_failure_utc < utc_iso(now - limits.WINDOW),
+             .where(login_attempts.c.last_failure_utc.is_(None)
+                    | (login_attempts.c.last_failure_utc < utc_iso(now - limits.WINDOW)),
                     (login_attempts.c.locked_until.is_(None)) | (login_attempts.c.locked_until < utc_iso(now)))
              .limit(1000).with_for_update(skip_locked=True))
     conn.execute(delete(login_attempts).where(login_attempts.c.key.in_(stale.scalar_subquery())))
@@ -82,6 +83,10 @@ def reserve(engine, keys: dict, now):
         if counted:
             for key, count in counted.items():
                 conn.execute(login_attempts.update().where(login_attempts.c.key == key).values(**_values(count)))
+        else:  # refused: leave no empty rows behind
+            conn.execute(login_attempts.delete().where(login_attempts.c.key.in_(keys),
+                                                       login_attempts.c.failures == 0,
+                                                       login_attempts.c.locked_until.is_(None)))
     return waiting
 
 
