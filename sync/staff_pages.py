@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from kiosk import indices
 from kiosk.clock import local_today, now_utc, parse_utc
 from kiosk.passwords import secret_matches
-from kiosk import web
+from kiosk import web, websafety
 
 from . import cases as case_rules
 from . import reports
@@ -89,8 +89,7 @@ def login():
             cs.record_login(engine(), keys, True, now)
             session.clear()
             session["user_id"], session["lang"] = user["id"], session.get("lang", "vi")
-            target = request.args.get("next", "")
-            return redirect(target if web.is_safe_next(target) else url_for("staff.summary"))
+            return redirect(websafety.safe_next(request.args.get("next"), url_for("staff.summary")))
         else:
             cs.record_login(engine(), keys, False, now)
             error, status = gettext("Wrong name or password."), 401
@@ -238,11 +237,13 @@ def export_labels():
     return {"lang": session.get("lang", "vi"), "day": gettext("Day"), "time": gettext("Time"),
             "kiosk": gettext("Kiosk"), "unit": gettext("Unit"), "counter": gettext("Counter"),
             "officer": gettext("Officer"), "dossier": gettext("Dossier"),
-            "extra": gettext("Asked for extra documents or fees"), "visits": gettext("Visits"),
             "reasons": gettext("Reasons"), "complete": gettext("Complete"), "flags": gettext("Flags"),
             "comment": gettext("Comment"), "responses": gettext("Responses"), "flagged": gettext("Flagged"),
             "sipas": gettext("SIPAS-style index"), "dossiers": gettext("Dossiers satisfied (QĐ 766)"),
-            "summary_sheet": gettext("Summary"), "raw_sheet": gettext("Responses")}
+            "summary_sheet": gettext("Summary"), "raw_sheet": gettext("Responses"),
+            "yes": gettext("Yes"), "no": gettext("No"),
+            "flag_names": {"too_fast": gettext("too fast"), "burst": gettext("many in a short time"),
+                           "repeat_dossier": gettext("dossier rated before")}}
 
 
 def requested_range():
@@ -271,7 +272,7 @@ def scoped_tallies(start, end, detail=False):
 def export_csv():
     start, end = requested_range()
     _unit, rows = scoped_rows(start, end)
-    return Response(reports.csv_bytes(rows, current_app.config["QUESTIONS"], export_labels()),
+    return Response(reports.csv_bytes(rows, current_app.config["QUESTIONNAIRE"], export_labels()),
                     mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.csv"})
 
@@ -282,7 +283,7 @@ def export_xlsx():
     start, end = requested_range()
     _unit, rows = scoped_rows(start, end)
     days = reports.by_day(scoped_tallies(start, end)[1], start, end, current_app.config["ELEMENTS"])
-    body = reports.xlsx_bytes(rows, days, current_app.config["QUESTIONS"], export_labels())
+    body = reports.xlsx_bytes(rows, days, current_app.config["QUESTIONNAIRE"], export_labels())
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.xlsx"})
 
