@@ -58,10 +58,20 @@ def is_overdue(case, now, limit_days: int) -> bool:
     return working_days_between(opened, local_today(now)) > limit_days
 
 
+class CaseClosed(Exception):
+    """The case is closed: it is read-only until someone reopens it."""
+
+
 def update(engine, case_id: int, user_name: str, now, *, status=None, assignee=None, answer=None) -> None:
-    """Change a case and log who changed what, in one transaction."""
+    """Change a case and log who changed what, in one transaction.
+
+    Raises ``CaseClosed`` (and changes nothing) if the case is closed: what was
+    answered to the citizen stays as it was; ``reopen`` first.
+    """
     with cs.write(engine) as conn:
         case = conn.execute(select(cs.cases).where(cs.cases.c.id == case_id)).mappings().one()
+        if case["status"] == "closed":
+            raise CaseClosed(case_id)
         values, log = {}, []
         if assignee is not None and assignee != case["assignee"]:
             values["assignee"] = assignee
@@ -73,7 +83,7 @@ def update(engine, case_id: int, user_name: str, now, *, status=None, assignee=N
             log.append(("answer", answer))
             if case["status"] in ("new", "assigned"):
                 values["status"] = "answered"
-        if status == "closed" and case["status"] != "closed":
+        if status == "closed":
             values.update(status="closed", closed_utc=utc_iso(now))
             log.append(("close", None))
         if not values:
@@ -82,3 +92,21 @@ def update(engine, case_id: int, user_name: str, now, *, status=None, assignee=N
         conn.execute(cs.cases.update().where(cs.cases.c.id == case_id).values(**values))
         conn.execute(cs.case_log.insert(), [{"case_id": case_id, "user_name": user_name, "at_utc": utc_iso(now),
                                              "action": action, "detail": detail} for action, detail in log])
+
+
+def reopen(engine, case_id: int, user_name: str, now) -> bool:
+    """Reopen a closed case, logged as its own action; False (nothing changed) if it was not closed.
+
+    It goes back to answered, assigned or new, by what it holds; the answer already
+    given stays and is shown until someone changes it.
+    """
+    with cs.write(engine) as conn:
+        case = conn.execute(select(cs.cases).where(cs.cases.c.id == case_id)).mappings().one()
+        if case["status"] != "closed":
+            return False
+        status = "answered" if case["answer"] else "assigned" if case["assignee"] else "new"
+        conn.execute(cs.cases.update().where(cs.cases.c.id == case_id).values(
+            status=status, closed_utc=None, updated_utc=utc_iso(now)))
+        conn.execute(cs.case_log.insert().values(case_id=case_id, user_name=user_name, at_utc=utc_iso(now),
+                                                 action="reopen", detail=None))
+        return True

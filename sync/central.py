@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 from flask import Flask, jsonify, render_template, request, session
 from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
@@ -51,6 +51,8 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         SECRET_KEY=cs.get_setting(engine, "secret_key"),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.https, PERMANENT_SESSION_LIFETIME=8 * 3600,
+        # A form's token lasts as long as the session: a case page left open over lunch still saves.
+        WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="vi", BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
     )
     app.extensions["central_engine"] = engine
@@ -62,6 +64,8 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     @app.after_request
     def security_headers(response):
         return websafety.add_security_headers(response, config.https)
+
+    app.register_error_handler(CSRFError, staff_pages.form_expired)
 
     @app.errorhandler(ApiError)
     def api_error(error):

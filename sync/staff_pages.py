@@ -60,16 +60,30 @@ def login_required(view):
     return wrapped
 
 
+def form_expired(_error):
+    """A form whose token is missing, invalid or expired: shown again with what was typed (never the
+    password) and a message, status 400; nothing is saved. Other posts get the error page."""
+    message = websafety.csrf_message()
+    if request.endpoint == "staff.login":
+        return render_template("central/login.html", form=LoginForm(), error=message), 400
+    if request.endpoint == "staff.case_detail" and current_user() is not None:
+        g.form_message = message  # the view shows the form again: its own token check fails too
+        page = current_app.make_response(current_app.view_functions[request.endpoint](**request.view_args))
+        page.status_code = 400
+        return page
+    return render_template("central/error.html", code=400, message=message), 400
+
+
 @bp.app_context_processor
 def page_context():
-    return {
+    return {"form_message": g.get("form_message"),
         "lang": session.get("lang", "vi"), "user": current_user(),
         "status_names": {"new": gettext("new"), "assigned": gettext("assigned"),
                          "answered": gettext("answered"), "closed": gettext("closed")},
         "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
                       "extra_request": gettext("extra documents or fees")},
         "action_names": {"assign": gettext("assigned to"), "answer": gettext("answered"),
-                         "close": gettext("closed")},
+                         "close": gettext("closed"), "reopen": gettext("reopened")},
     }
 
 
@@ -209,28 +223,49 @@ def case_detail(case_id):
     case = cs.get_case(engine(), case_id)
     if case is None or not may_see(user, case):
         abort(404)
-    form, status = CaseForm(), 200
+    form, status, refused = CaseForm(), 200, None
     if request.method == "POST":
         if user["role"] == "officer":
             abort(403)
-        if form.validate_on_submit():
+        if case["status"] == "closed":
+            refused, status = gettext("This case is closed, so nothing was changed. Reopen it first to change it."), 409
+        elif form.validate_on_submit():
             answer = form.answer.data.strip() if form.answer.data else None
             if form.close.data and not (answer or case["answer"]):
                 form.answer.errors.append(gettext("Write the answer given to the citizen before closing."))
                 status = 400
             else:
-                case_rules.update(engine(), case_id, user["name"], now_utc(),
-                                  assignee=(form.assignee.data or "").strip() or None, answer=answer,
-                                  status="closed" if form.close.data else None)
-                return redirect(url_for("staff.case_detail", case_id=case_id))
+                try:
+                    case_rules.update(engine(), case_id, user["name"], now_utc(),
+                                      assignee=(form.assignee.data or "").strip() or None, answer=answer,
+                                      status="closed" if form.close.data else None)
+                except case_rules.CaseClosed:  # closed by someone else meanwhile
+                    refused, status = gettext("This case was closed meanwhile, so nothing was changed."), 409
+                else:
+                    return redirect(url_for("staff.case_detail", case_id=case_id))
         else:
             status = 400
+        case = cs.get_case(engine(), case_id) if status == 409 else case
     elif case["status"] != "closed":
         form.assignee.data, form.answer.data = case["assignee"] or user["name"], case["answer"]
     return render_template(
         "central/case.html", case=case, form=form, questions=current_app.config["QUESTIONS"],
-        show_phone=user["role"] != "officer",
+        show_phone=user["role"] != "officer", refused=refused,
         overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days)), status
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@login_required
+def case_reopen(case_id):
+    """Reopen a closed case (supervisors and admins): its own action, in the case's history."""
+    user = current_user()
+    case = cs.get_case(engine(), case_id)
+    if case is None or not may_see(user, case):
+        abort(404)
+    if user["role"] == "officer":
+        abort(403)
+    case_rules.reopen(engine(), case_id, user["name"], now_utc())
+    return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
 def export_labels():
