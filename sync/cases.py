@@ -3,16 +3,17 @@
 A response opens a case when it has a comment, a rating of 1 or 2, or says it
 was asked for extra documents or fees. A case goes new -> assigned ->
 answered -> closed; it is overdue after CENTRAL_CASE_DAYS working days
-(Monday to Friday, in Asia/Ho_Chi_Minh) unless closed.
+(in Asia/Ho_Chi_Minh; see ``sync.workdays``: Monday to Friday less Vietnam's
+public holidays, with the department's decreed swaps) unless closed. A closed
+case is read-only until it is reopened, which is logged as its own action.
 """
-
-from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from kiosk.clock import local_today, parse_utc, utc_iso
 
 from . import central_store as cs
+from .workdays import WorkCalendar
 
 STATUSES = ("new", "assigned", "answered", "closed")
 
@@ -41,21 +42,21 @@ def case_rows(responses) -> list:
     return rows
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days (Mon-Fri) after `start` up to and including `end`."""
-    days, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days += 1
-    return days
+#: Vietnam's public holidays without department swaps, for callers that give no calendar.
+PUBLIC_HOLIDAYS_ONLY = WorkCalendar()
 
 
-def is_overdue(case, now, limit_days: int) -> bool:
+def is_overdue(case, now, limit_days: int, calendar: WorkCalendar | None = None) -> bool:
+    """True if an open case has waited more than `limit_days` working days since the day it was opened.
+
+    `case` needs ``status`` and ``opened_utc``; `now` is an aware datetime; days are counted in
+    Asia/Ho_Chi_Minh by `calendar` (default: Vietnam's public holidays, no department swaps).
+    """
     if case["status"] == "closed":
         return False
     opened = local_today(parse_utc(case["opened_utc"]))
-    return working_days_between(opened, local_today(now)) > limit_days
+    calendar = calendar or PUBLIC_HOLIDAYS_ONLY
+    return calendar.working_days_between(opened, local_today(now), stop_after=limit_days) > limit_days
 
 
 class CaseClosed(Exception):

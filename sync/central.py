@@ -20,6 +20,7 @@ from . import staff_pages, wire
 from .central_config import CentralConfig
 from .ingest import ingest
 from .openapi import OPENAPI
+from .workdays import WorkCalendar
 
 
 class ApiError(Exception):
@@ -47,6 +48,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     app.json.sort_keys = False  # keep documents in their written order (and answers cheap to encode)
     app.config.update(
         CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes, ELEMENTS=elements, QUESTIONNAIRE=questionnaire,
+        WORKDAYS=WorkCalendar(config.workday_swaps),
         QUESTIONS=[q for q in questionnaire.questions if q.kind == "rating"],
         SECRET_KEY=cs.get_setting(engine, "secret_key"),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from kiosk.config import DEFAULT_QUESTIONNAIRE, IntSetting, SettingError, int_setting
 
+from . import workdays
+
 TUNABLES = (
     IntSetting("CENTRAL_MAX_BODY_BYTES", 5_000_000, 1_000, 100_000_000,
                "largest request body accepted, in bytes (413 beyond)"),
@@ -26,6 +28,9 @@ Settings (environment variables):
   CENTRAL_QUESTIONNAIRE  the questionnaire whose SIPAS mapping the figures use
                        (default: the packaged one)
   CENTRAL_HTTPS        true when served over HTTPS: Secure cookies and HSTS (default false)
+  CENTRAL_WORKDAY_SWAPS  the department's file of decreed day swaps, one
+                       'YYYY-MM-DD off|work [note]' a line (default: none;
+                       Vietnam's public holidays are always counted)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
 
 
@@ -39,6 +44,7 @@ class CentralConfig:
     replay_seconds: int
     case_days: int
     contact_days: int
+    workday_swaps: tuple = ()  # ((date, is_working), ...) from CENTRAL_WORKDAY_SWAPS; see sync.workdays
 
 
 def database_url_from(environ=os.environ) -> str:
@@ -74,4 +80,5 @@ def load(environ=os.environ) -> CentralConfig:
         replay_seconds=values["CENTRAL_REPLAY_SECONDS"],
         case_days=values["CENTRAL_CASE_DAYS"],
         contact_days=values["CENTRAL_CONTACT_DAYS"],
+        workday_swaps=workdays.read_swaps(swaps) if (swaps := environ.get(workdays.SWAPS_SETTING, "").strip()) else (),
     )

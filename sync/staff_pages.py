@@ -209,7 +209,7 @@ def case_list():
     filters = {"unit": unit, "officer": officer, "status": status, "day": day.isoformat() if day else None}
     now = now_utc()
     limit = current_app.config["CENTRAL"].case_days
-    rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit)}
+    rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit, current_app.config["WORKDAYS"])}
             for c in cs.list_cases(engine(), **filters, limit=CASES_SHOWN)]
     return render_template("central/cases.html", cases=rows, total=cs.count_cases(engine(), **filters),
                            status=status, day=day, unit=request.args.get("unit") or "",
@@ -251,7 +251,8 @@ def case_detail(case_id):
     return render_template(
         "central/case.html", case=case, form=form, questions=current_app.config["QUESTIONS"],
         show_phone=user["role"] != "officer", refused=refused,
-        overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days)), status
+        overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days,
+                                      current_app.config["WORKDAYS"])), status
 
 
 @bp.post("/cases/<int:case_id>/reopen")

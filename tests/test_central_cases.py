@@ -7,6 +7,7 @@ import pytest
 from helpers import add_responses, wire_responses
 from kiosk import store
 from sync import cases, wire
+from sync.workdays import WorkCalendar
 from sync import central_store as cs
 from test_central_api import post
 from test_central_pages import csrf, log_in, site  # noqa: F401  (site is a fixture)
@@ -69,7 +70,7 @@ def test_an_officer_sees_only_their_cases_and_never_a_phone(with_complaint, cent
 
 def test_overdue_after_five_working_days():
     friday = date(2026, 11, 27)
-    assert cases.working_days_between(friday, date(2026, 12, 4)) == 5  # Mon-Fri, weekend skipped
+    assert WorkCalendar().working_days_between(friday, date(2026, 12, 4)) == 5  # Mon-Fri, weekend skipped
     case = {"status": "new", "opened_utc": "2026-11-27T02:00:00.000Z"}
     assert not cases.is_overdue(case, datetime(2026, 12, 4, 5, tzinfo=timezone.utc), 5)
     assert cases.is_overdue(case, datetime(2026, 12, 7, 5, tzinfo=timezone.utc), 5)
