@@ -48,14 +48,15 @@ GUARD = "'"
 def spreadsheet_text(value, code=False) -> str:
     """`value` as text that a spreadsheet shows as written and never runs.
 
-    Characters XLSX cannot hold become U+FFFD. Text that starts like a formula
-    (= + - @, tab, CR, LF, their full-width forms, or an apostrophe), and a
+    Characters XLSX cannot hold become U+FFFD. Text that starts like a formula,
+    blanks aside (= + - @, tab, CR, LF, their full-width forms, or an apostrophe), and a
     `code` that looks like a number or a date, gets one leading apostrophe
     (``GUARD``): Excel's mark for "this is text". Removing exactly one leading
     apostrophe from a guarded cell gives the text back. None becomes ''.
     """
     text = ILLEGAL_XML.sub("\ufffd", "" if value is None else str(value))
-    if text.startswith(FORMULA_START) or (code and NUMBER_LIKE.fullmatch(text)):
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START) \
+            or (code and NUMBER_LIKE.fullmatch(text)):
         return GUARD + text
     return text
 

@@ -76,8 +76,8 @@ def form_expired(_error):
 
 @bp.app_context_processor
 def page_context():
-    return {"form_message": g.get("form_message"),
-        "lang": session.get("lang", "vi"), "user": current_user(),
+    return {
+        "lang": session.get("lang", "vi"), "user": current_user(), "form_message": g.get("form_message"),
         "status_names": {"new": gettext("new"), "assigned": gettext("assigned"),
                          "answered": gettext("answered"), "closed": gettext("closed")},
         "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
@@ -228,7 +228,8 @@ def case_detail(case_id):
         if user["role"] == "officer":
             abort(403)
         if case["status"] == "closed":
-            refused, status = gettext("This case is closed, so nothing was changed. Reopen it first to change it."), 409
+            refused = gettext("This case is closed, so nothing was changed. Reopen it first to change it.")
+            status = 409
         elif form.validate_on_submit():
             answer = form.answer.data.strip() if form.answer.data else None
             if form.close.data and not (answer or case["answer"]):
