@@ -55,6 +55,9 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_user() is None:
+            if request.method == "POST":  # never drop what was typed: show it back to copy
+                return not_saved(gettext("Your session has ended, so nothing was saved. Copy your text, "
+                                         "log in again and send it again."), 401)
             return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
@@ -62,7 +65,8 @@ def login_required(view):
 
 def form_expired(_error):
     """A form whose token is missing, invalid or expired: shown again with what was typed (never the
-    password) and a message, status 400; nothing is saved. Other posts get the error page."""
+    password) and a message, status 400; nothing is saved. Other posts (or a session that has ended)
+    get the error page, which still shows the texts that were typed so they can be copied."""
     message = websafety.csrf_message()
     if request.endpoint == "staff.login":
         return render_template("central/login.html", form=LoginForm(), error=message), 400
@@ -71,7 +75,14 @@ def form_expired(_error):
         page = current_app.make_response(current_app.view_functions[request.endpoint](**request.view_args))
         page.status_code = 400
         return page
-    return render_template("central/error.html", code=400, message=message), 400
+    return not_saved(message, 400)
+
+
+def not_saved(message, status):
+    """The error page with `message` and every text the refused form held (never a password or token)."""
+    kept = [value for name, value in request.form.items(multi=True)
+            if name not in ("csrf_token", "password") and value.strip() and value != "y"]
+    return render_template("central/error.html", code=status, message=message, kept=kept), status
 
 
 @bp.app_context_processor

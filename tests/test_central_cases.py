@@ -201,3 +201,20 @@ def test_the_login_form_keeps_the_name_when_its_token_fails(site):  # noqa: F811
     page = reply.get_data(as_text=True)
     assert reply.status_code == 400 and 'value="sup-a"' in page and "mật-khẩu-đủ-dài" not in page
     assert "Biểu mẫu đã hết hạn" in page
+
+
+def test_text_sent_after_the_session_ended_is_shown_back(with_complaint, central_engine):
+    log_in(with_complaint, "sup-a")
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    token = csrf(with_complaint, f"/cases/{case['id']}")
+    with_complaint.post("/logout", data={"csrf_token": token})
+    reply = with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "answer": "Câu trả lời dài"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 401 and "Phiên làm việc đã kết thúc" in page and "Câu trả lời dài" in page
+    assert "Cán bộ gây khó dễ" not in page  # the case itself is not shown to a stranger
+    assert cs.get_case(central_engine, case["id"])["answer"] is None
+    fresh = with_complaint.application.test_client()  # no session at all: the token check fails first
+    reply = fresh.post(f"/cases/{case['id']}", data={"csrf_token": token, "answer": "Lần thứ hai"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and "Biểu mẫu đã hết hạn" in page and "Lần thứ hai" in page
+    assert "Cán bộ gây khó dễ" not in page and cs.get_case(central_engine, case["id"])["answer"] is None
