@@ -61,6 +61,13 @@ def spreadsheet_text(value, code=False) -> str:
     return text
 
 
+class Text(str):
+    """A text cell: guarded by ``spreadsheet_text`` in every export (`code` for counters and dossiers)."""
+
+    def __new__(cls, value, code=False):
+        return super().__new__(cls, spreadsheet_text(value, code))
+
+
 def _choice_text(question, value, lang):
     option = next((o for o in question.options if o.value == value), None)
     return option.text[lang] if option else ("" if value is None else str(value))
@@ -92,13 +99,6 @@ def raw_line(row, questionnaire, labels) -> list:
             Text("; ".join(labels["flag_names"].get(flag, flag) for flag in row["flags"])), Text(row["comment"]),
             *[Text(answers.get(q.key)) for q in choices], Text(",".join(row["reasons"])), row["complete"],
             Text(",".join(row["flags"]))]
-
-
-class Text(str):
-    """A text cell: guarded by ``spreadsheet_text`` in every export (`code` for counters and dossiers)."""
-
-    def __new__(cls, value, code=False):
-        return super().__new__(cls, spreadsheet_text(value, code))
 
 
 def summary_header(questions, labels):
