@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from conftest import sqlite_only
 from helpers import add_responses, wire_responses
 from kiosk import store
 from sync import cases, wire
@@ -162,6 +163,7 @@ def test_reopening_is_its_own_logged_action(with_complaint, central_engine):
                                data={"csrf_token": csrf(with_complaint, "/")}).status_code == 403
 
 
+@sqlite_only
 def test_a_case_form_left_open_for_hours_still_saves(with_complaint, central_engine, monkeypatch):
     import itsdangerous.timed
     import time as real_time
@@ -175,6 +177,7 @@ def test_a_case_form_left_open_for_hours_still_saves(with_complaint, central_eng
     assert cs.get_case(central_engine, case["id"])["answer"] == "Trả lời sau 5 giờ"
 
 
+@sqlite_only
 def test_an_invalid_token_shows_the_form_again_with_the_typed_text(with_complaint, central_engine):
     log_in(with_complaint, "sup-a")
     [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
@@ -196,6 +199,7 @@ def csrf_in(page):
     return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page)[1]
 
 
+@sqlite_only
 def test_the_login_form_keeps_the_name_when_its_token_fails(site):  # noqa: F811
     reply = site.post("/login", data={"csrf_token": "bad", "name": "sup-a", "password": "mật-khẩu-đủ-dài"})
     page = reply.get_data(as_text=True)
@@ -203,6 +207,7 @@ def test_the_login_form_keeps_the_name_when_its_token_fails(site):  # noqa: F811
     assert "Biểu mẫu đã hết hạn" in page
 
 
+@sqlite_only
 def test_text_sent_after_the_session_ended_is_shown_back(with_complaint, central_engine):
     log_in(with_complaint, "sup-a")
     [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]

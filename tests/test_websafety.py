@@ -5,6 +5,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
+from conftest import sqlite_only
 from kiosk.websafety import safe_next
 from test_central_pages import PASSWORD, csrf, log_in, site  # noqa: F401  (site is a fixture)
 
@@ -53,6 +54,7 @@ def test_the_kiosk_language_switch_stays_on_the_kiosk(client):
         assert location(client.get(f"/lang/en?next={raw}")) == unquote(raw), raw
 
 
+@sqlite_only
 def test_central_language_switch_and_login_stay_on_central(site):  # noqa: F811
     for raw in OFF_SITE + ON_SITE:
         expected = unquote(raw) if raw in ON_SITE else "/"
@@ -67,6 +69,7 @@ def test_central_language_switch_and_login_stay_on_central(site):  # noqa: F811
 SECURITY = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 
 
+@sqlite_only
 def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):  # noqa: F811
     kiosk, central = client.get("/"), site.get("/login")
     for name in SECURITY:
@@ -79,6 +82,7 @@ def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):  # 
     static.close()
 
 
+@sqlite_only
 def test_pages_and_exports_with_personal_data_are_never_cached(site, central_engine):  # noqa: F811
     from sync import central_store as cs
     log_in(site, "admin")
@@ -109,6 +113,7 @@ def add_failing_routes(app):
     app.add_url_rule("/boom/<int:code>", "boom", lambda code: abort(code) if code != 500 else 1 / 0)
 
 
+@sqlite_only
 @pytest.mark.parametrize("which", ["kiosk", "central"])
 def test_every_error_page_speaks_the_pages_language(which, app, central_app, central_engine):
     from sync import central_store as cs

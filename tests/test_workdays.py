@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from conftest import sqlite_only
 from kiosk.config import SettingError
 from sync import cases
 from sync.central_config import load
@@ -64,6 +65,7 @@ def test_a_missing_swap_file_names_the_setting(tmp_path):
         load({"CENTRAL_DB": str(tmp_path / "c.db"), "CENTRAL_WORKDAY_SWAPS": str(tmp_path / "missing.txt")})
 
 
+@sqlite_only
 def test_the_case_list_counts_working_days_from_the_calendar(with_complaint, central_engine, monkeypatch):
     from sync import central_store as cs
     from sync import staff_pages
