@@ -90,7 +90,10 @@ def update(engine, case_id: int, user_name: str, now, *, status=None, assignee=N
         if not values:
             return
         values["updated_utc"] = utc_iso(now)
-        conn.execute(cs.cases.update().where(cs.cases.c.id == case_id).values(**values))
+        changed = conn.execute(cs.cases.update().where(  # re-checked under the row lock on PostgreSQL
+            cs.cases.c.id == case_id, cs.cases.c.status != "closed").values(**values))
+        if changed.rowcount != 1:
+            raise CaseClosed(case_id)  # closed meanwhile: the transaction rolls back
         conn.execute(cs.case_log.insert(), [{"case_id": case_id, "user_name": user_name, "at_utc": utc_iso(now),
                                              "action": action, "detail": detail} for action, detail in log])
 
@@ -106,8 +109,10 @@ def reopen(engine, case_id: int, user_name: str, now) -> bool:
         if case["status"] != "closed":
             return False
         status = "answered" if case["answer"] else "assigned" if case["assignee"] else "new"
-        conn.execute(cs.cases.update().where(cs.cases.c.id == case_id).values(
-            status=status, closed_utc=None, updated_utc=utc_iso(now)))
+        changed = conn.execute(cs.cases.update().where(cs.cases.c.id == case_id, cs.cases.c.status == "closed")
+                               .values(status=status, closed_utc=None, updated_utc=utc_iso(now)))
+        if changed.rowcount != 1:
+            return False  # reopened meanwhile
         conn.execute(cs.case_log.insert().values(case_id=case_id, user_name=user_name, at_utc=utc_iso(now),
                                                  action="reopen", detail=None))
         return True

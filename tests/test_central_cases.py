@@ -223,3 +223,34 @@ def test_text_sent_after_the_session_ended_is_shown_back(with_complaint, central
     page = reply.get_data(as_text=True)
     assert reply.status_code == 400 and "Biểu mẫu đã hết hạn" in page and "Lần thứ hai" in page
     assert "Cán bộ gây khó dễ" not in page and cs.get_case(central_engine, case["id"])["answer"] is None
+
+
+@pytest.mark.slow
+def test_an_edit_racing_a_close_never_lands_after_it(with_complaint, central_engine):
+    import threading
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    for round_ in range(10):
+        start = threading.Barrier(2)
+
+        def close():
+            start.wait()
+            cases.update(central_engine, case["id"], "sup-a", datetime.now(timezone.utc),
+                         answer=f"đóng {round_}", status="closed")
+
+        def edit():
+            start.wait()
+            try:
+                cases.update(central_engine, case["id"], "admin", datetime.now(timezone.utc), answer=f"sửa {round_}")
+            except cases.CaseClosed:
+                pass
+
+        threads = [threading.Thread(target=close), threading.Thread(target=edit)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        stored = cs.get_case(central_engine, case["id"])
+        history = stored["history"]
+        assert stored["status"] == "closed" and history[-1]["action"] == "close", round_
+        assert stored["answer"] == [h["detail"] for h in history if h["action"] == "answer"][-1], round_
+        assert cases.reopen(central_engine, case["id"], "sup-a", datetime.now(timezone.utc))
