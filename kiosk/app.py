@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from sync import outbox
 
 from . import config as kiosk_config
-from . import store
+from . import store, websafety
 from .clock import local_time, now_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
@@ -64,6 +64,7 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     app.register_blueprint(staff.bp)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.after_request(websafety.add_security_headers)
 
     @app.get("/healthz")
     def healthz():
@@ -84,20 +85,8 @@ def flag_policy(config) -> FlagPolicy:
     return FlagPolicy(config.min_seconds, config.burst_limit, config.burst_window)
 
 
-GENERIC_MESSAGES = {
-    400: lambda: gettext("The request was not valid. Nothing was saved."),
-    404: lambda: gettext("This page does not exist."),
-    405: lambda: gettext("This action is not allowed here."),
-    413: lambda: gettext("What was sent is too large. Nothing was saved."),
-}
-
-
 def _http_error(error: HTTPException):
-    # Our own aborts carry a translated description; werkzeug's defaults do not.
-    custom = error.description != type(error).description
-    fallback = GENERIC_MESSAGES.get(error.code, lambda: gettext("Something went wrong."))
-    message = error.description if custom else fallback()
-    return render_template("kiosk/error.html", code=error.code, message=message), error.code
+    return render_template("kiosk/error.html", code=error.code, message=websafety.error_message(error)), error.code
 
 
 def _csrf_error(_error):

@@ -5,7 +5,7 @@ import sys
 import click
 
 from . import config as kiosk_config
-from . import store
+from . import serving, store
 from .questionnaire import QuestionnaireError
 
 ERRORS = (kiosk_config.SettingError, QuestionnaireError, store.StoreError)
@@ -15,7 +15,8 @@ def _fail(error: Exception):
     raise click.ClickException(str(error)) from None
 
 
-@click.group(help="The satisfaction kiosk for a one-stop-shop counter.\n\n" + kiosk_config.SETTINGS_HELP)
+@click.group(help="The satisfaction kiosk for a one-stop-shop counter.\n\n" + kiosk_config.SETTINGS_HELP
+             + serving.settings_help("KIOSK"))
 @click.version_option(package_name="sipas-kiosk")
 def cli():
     pass
@@ -42,17 +43,16 @@ def init():
               help="Port to listen on.")
 def run(host, port):
     """Serve the survey to the counter tablet's browser."""
-    from waitress import serve
-
     from .app import create_app
 
     try:
+        limits = serving.options("KIOSK")
         app = create_app()
     except ERRORS as error:
         _fail(error)
     cfg = app.config["KIOSK"]
     click.echo(f"Kiosk {cfg.kiosk_id} serving on http://{host}:{port}/ (database {cfg.db_path}).")
-    serve(app, host=host, port=port, threads=8, ident="kiosk")
+    serving.serve(app, host, port, "kiosk", limits)
 
 
 @cli.command()

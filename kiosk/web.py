@@ -2,7 +2,7 @@
 
 from flask import abort, current_app, g, redirect, request, session
 
-from . import store
+from . import store, websafety
 from .questionnaire import LANGUAGES
 
 
@@ -33,16 +33,9 @@ def language() -> str:
     return chosen if chosen in LANGUAGES else LANGUAGES[0]
 
 
-def is_safe_next(target: str) -> bool:
-    """Only a path on this kiosk, never another host."""
-    return bool(target) and target.startswith("/") and not target.startswith("//") \
-        and "\\" not in target
-
-
 def switch_language(code: str, fallback_url: str):
     """Remember the visitor's language and go back to the page they were on."""
     if code not in LANGUAGES:
         abort(404)
     session["lang"] = code
-    target = request.args.get("next", "")
-    return redirect(target if is_safe_next(target) else fallback_url)
+    return redirect(websafety.safe_next(request.args.get("next"), fallback_url))

@@ -6,11 +6,11 @@ from datetime import date, datetime, timezone
 
 from flask import Flask, jsonify, render_template, request, session
 from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from kiosk import indices
+from kiosk import indices, websafety
 from kiosk.clock import local_time, now_utc
 from kiosk.paths import PACKAGE_DIR, asset_dir
 from kiosk.questionnaire import load as load_questionnaire
@@ -21,10 +21,7 @@ from .central_config import CentralConfig
 from .ingest import ingest
 from .logins import TrustedProxies
 from .openapi import OPENAPI
-
-
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+from .workdays import WorkCalendar
 
 
 class ApiError(Exception):
@@ -51,11 +48,14 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     app = Flask(__name__, template_folder=str(asset_dir("templates")), static_folder=str(asset_dir("static")))
     app.json.sort_keys = False  # keep documents in their written order (and answers cheap to encode)
     app.config.update(
-        CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes, ELEMENTS=elements,
+        CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes, ELEMENTS=elements, QUESTIONNAIRE=questionnaire,
+        WORKDAYS=WorkCalendar(config.workday_swaps),
         QUESTIONS=[q for q in questionnaire.questions if q.kind == "rating"],
         SECRET_KEY=cs.get_setting(engine, "secret_key"),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.https, PERMANENT_SESSION_LIFETIME=8 * 3600,
+        # A form's token lasts as long as the session: a case page left open over lunch still saves.
+        WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="vi", BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
     )
     app.extensions["central_engine"] = engine
@@ -67,13 +67,9 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if config.https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+        return websafety.add_security_headers(response, config.https)
+
+    app.register_error_handler(CSRFError, staff_pages.form_expired)
 
     @app.errorhandler(ApiError)
     def api_error(error):
@@ -82,8 +78,8 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(error):
         if not request.path.startswith(("/api/", "/healthz")):
-            message = error.description if error.description != type(error).description else error.name
-            return render_template("central/error.html", code=error.code, message=message), error.code
+            return render_template("central/error.html", code=error.code,
+                                   message=websafety.error_message(error)), error.code
         messages = {413: f"The body is larger than {config.max_body_bytes} bytes."}
         return error_body(error.code, [messages.get(error.code, error.description)])
 

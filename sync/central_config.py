@@ -7,6 +7,8 @@ from pathlib import Path
 
 from kiosk.config import DEFAULT_QUESTIONNAIRE, IntSetting, SettingError, int_setting
 
+from . import workdays
+
 TUNABLES = (
     IntSetting("CENTRAL_MAX_BODY_BYTES", 5_000_000, 1_000, 100_000_000,
                "largest request body accepted, in bytes (413 beyond)"),
@@ -30,6 +32,9 @@ Settings (environment variables):
   CENTRAL_TRUSTED_PROXIES  comma-separated addresses or networks of the reverse
                        proxies whose X-Forwarded-For names the client, e.g.
                        127.0.0.1 (default: none, the peer address is the client)
+  CENTRAL_WORKDAY_SWAPS  the department's file of decreed day swaps, one
+                       'YYYY-MM-DD off|work [note]' a line (default: none;
+                       Vietnam's public holidays are always counted)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
 
 
@@ -44,6 +49,7 @@ class CentralConfig:
     case_days: int
     contact_days: int
     trusted_proxies: tuple = ()  # ip_network objects: peers whose X-Forwarded-For is believed
+    workday_swaps: tuple = ()  # ((date, is_working), ...) from CENTRAL_WORKDAY_SWAPS; see sync.workdays
 
 
 def database_url_from(environ=os.environ) -> str:
@@ -93,4 +99,5 @@ def load(environ=os.environ) -> CentralConfig:
         case_days=values["CENTRAL_CASE_DAYS"],
         contact_days=values["CENTRAL_CONTACT_DAYS"],
         trusted_proxies=trusted_proxies_from(environ),
+        workday_swaps=workdays.read_swaps(swaps) if (swaps := environ.get(workdays.SWAPS_SETTING, "").strip()) else (),
     )

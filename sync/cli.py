@@ -12,7 +12,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from kiosk import config as kiosk_config
-from kiosk import store
+from kiosk import serving, store
 from kiosk.config import IntSetting, SettingError, int_setting
 from kiosk.questionnaire import QuestionnaireError
 from kiosk.store import StoreError
@@ -55,7 +55,7 @@ def _ready_engine():
 
 
 @click.group(help="The department's central server for the satisfaction kiosks.\n\n"
-                  + central_config.SETTINGS_HELP)
+                  + central_config.SETTINGS_HELP + serving.settings_help("CENTRAL"))
 def central():
     pass
 
@@ -213,11 +213,13 @@ def erase_contact(response_uuid, expired):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 def run(host, port):
-    """Serve the ingest API, the reading API and /healthz."""
-    from waitress import serve
-
+    """Serve the ingest API, the reading API, the staff pages and /healthz."""
     from .central import create_app
 
+    try:
+        limits = serving.options("CENTRAL")
+    except SettingError as error:
+        _fail(error)
     config, engine = _ready_engine()
     try:
         app = create_app(config, engine)
@@ -227,7 +229,7 @@ def run(host, port):
                      daemon=True).start()
     click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
     # X-Forwarded-For reaches the app, which believes it only from CENTRAL_TRUSTED_PROXIES (sync.logins).
-    serve(app, host=host, port=port, threads=8, ident="central", clear_untrusted_proxy_headers=False)
+    serving.serve(app, host, port, "central", limits, clear_untrusted_proxy_headers=False)
 
 
 def _erase_expired_contacts_hourly(engine, days):

@@ -3,12 +3,14 @@ the case page: no export carries them."""
 
 import csv
 import io
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from kiosk import indices
-from kiosk.clock import local_time
+from kiosk.clock import LOCAL_TZ, parse_utc
 
 MAX_DAYS = 366
 
@@ -34,18 +36,69 @@ def by_day(tallies, start, end, elements):
     return days
 
 
-def raw_header(questions, labels):
+#: Characters a spreadsheet may read as the start of a formula (or of a quote mark that hides one).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "'", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: Control characters XML 1.0 (and so XLSX) cannot hold; tab, LF and CR are allowed.
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: A code (counter, dossier) that Excel would turn into a number or a date: 01 -> 1, 000123 -> 123.
+NUMBER_LIKE = re.compile(r"[\d\s.,:/-]+")
+GUARD = "'"
+
+
+def spreadsheet_text(value, code=False) -> str:
+    """`value` as text that a spreadsheet shows as written and never runs.
+
+    Characters XLSX cannot hold become U+FFFD. Text that starts like a formula,
+    blanks aside (= + - @, tab, CR, LF, their full-width forms, or an apostrophe), and a
+    `code` that looks like a number or a date, gets one leading apostrophe
+    (``GUARD``): Excel's mark for "this is text". Removing exactly one leading
+    apostrophe from a guarded cell gives the text back. None becomes ''.
+    """
+    text = ILLEGAL_XML.sub("\ufffd", "" if value is None else str(value))
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START) \
+            or (code and NUMBER_LIKE.fullmatch(text)):
+        return GUARD + text
+    return text
+
+
+class Text(str):
+    """A text cell: guarded by ``spreadsheet_text`` in every export (`code` for counters and dossiers)."""
+
+    def __new__(cls, value, code=False):
+        return super().__new__(cls, spreadsheet_text(value, code))
+
+
+def _choice_text(question, value, lang):
+    option = next((o for o in question.options if o.value == value), None)
+    return option.text[lang] if option else ("" if value is None else str(value))
+
+
+def raw_header(questionnaire, labels):
+    """The raw sheet's header: people's columns in `labels["lang"]`, then the raw keys machines read."""
+    questions = questionnaire.questions
+    choices = [q for q in questions if q.kind == "choice"]
     return [labels["day"], labels["time"], labels["kiosk"], labels["unit"], labels["counter"], labels["officer"],
-            labels["dossier"], *[q.short[labels["lang"]] for q in questions], labels["extra"], labels["visits"],
-            labels["reasons"], labels["complete"], labels["flags"], labels["comment"]]
+            labels["dossier"], *[q.short[labels["lang"]] for q in questions], labels["reasons"],
+            labels["complete"], labels["flags"], labels["comment"],
+            *[q.key for q in choices], "reasons", "complete", "flags"]
 
 
-def raw_line(row, questions):
-    answers = row["answers"]
-    return [row["local_day"], local_time(row["created_utc"]), row["kiosk_id"], row["unit"], row["counter"] or "",
-            row["officer"] or "", row["dossier_code"] or "", *[answers.get(q.key, "") for q in questions],
-            answers.get("extra_request", ""), answers.get("visits", ""), ", ".join(row["reasons"]),
-            row["complete"], ", ".join(row["flags"]), row["comment"] or ""]
+def raw_line(row, questionnaire, labels) -> list:
+    """One response as cell values: a date, a local datetime, numbers for ratings, text for the rest."""
+    lang, answers = labels["lang"], row["answers"]
+    reasons = {r.key: r.text[lang] for r in questionnaire.reasons}
+    choices = [q for q in questionnaire.questions if q.kind == "choice"]
+    created = parse_utc(row["created_utc"]).astimezone(LOCAL_TZ).replace(tzinfo=None)
+    return [date.fromisoformat(row["local_day"]), created.replace(microsecond=0),
+            Text(row["kiosk_id"]), Text(row["unit"]), Text(row["counter"], code=True), Text(row["officer"]),
+            Text(row["dossier_code"], code=True),
+            *[answers.get(q.key) if q.kind == "rating" else Text(_choice_text(q, answers.get(q.key), lang))
+              for q in questionnaire.questions],
+            Text("; ".join(reasons.get(key, key) for key in row["reasons"])),
+            Text(labels["yes"] if row["complete"] else labels["no"]),
+            Text("; ".join(labels["flag_names"].get(flag, flag) for flag in row["flags"])), Text(row["comment"]),
+            *[Text(answers.get(q.key)) for q in choices], Text(",".join(row["reasons"])), row["complete"],
+            Text(",".join(row["flags"]))]
 
 
 def summary_header(questions, labels):
@@ -54,32 +107,67 @@ def summary_header(questions, labels):
 
 
 def summary_line(day, figures, questions):
-    def pct(value):
-        return "" if value is None else value
-    return [day.isoformat(), figures["responses"], figures["flagged"], pct(figures["sipas_index"]),
-            *[pct(figures["questions"].get(q.key, {}).get("satisfied_pct")) for q in questions],
-            pct(figures["dossiers"]["satisfaction_pct"])]
+    return [day, figures["responses"], figures["flagged"], figures["sipas_index"],
+            *[figures["questions"].get(q.key, {}).get("satisfied_pct") for q in questions],
+            figures["dossiers"]["satisfaction_pct"]]
 
 
-def csv_bytes(rows, questions, labels) -> bytes:
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%H:%M %d/%m/%Y")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and not isinstance(value, Text):
+        return spreadsheet_text(value)  # headers too: a label never becomes a formula
+    return value
+
+
+def csv_bytes(rows, questionnaire, labels) -> bytes:
+    """The responses as CSV (UTF-8 with a BOM so Excel reads it); every text passes ``spreadsheet_text``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(raw_header(questions, labels))
-    writer.writerows(raw_line(row, questions) for row in rows)
+    writer.writerow(map(_csv_cell, raw_header(questionnaire, labels)))
+    writer.writerows(map(_csv_cell, raw_line(row, questionnaire, labels)) for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 
-def xlsx_bytes(rows, days, questions, labels) -> bytes:
-    book = Workbook()
-    summary = book.active
-    summary.title = labels["summary_sheet"]
-    summary.append(summary_header(questions, labels))
-    for day, figures in days:
-        summary.append(summary_line(day, figures, questions))
+def _append(sheet, values):
+    """A row whose texts are string cells (never formulas), dates shown as dates."""
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            text = value if isinstance(value, Text) else spreadsheet_text(value)
+            cell = WriteOnlyCell(sheet, value=None)
+            text = text.replace("\r\n", "\n").replace("\r", "\n")  # XML reads every CR as LF anyway
+            cell.value, guarded = (text[1:], True) if text.startswith(GUARD) else (text, False)
+            cell.data_type = "s"  # a string, even when it starts with '='
+            cell.quotePrefix = guarded
+        else:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, datetime):
+                cell.number_format = "dd/mm/yyyy hh:mm"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def xlsx_bytes(rows, days, questionnaire, labels) -> bytes:
+    """A workbook with a summary sheet (one line per day) and the raw responses; header rows frozen."""
+    book = Workbook(write_only=True)
+    summary = book.create_sheet(labels["summary_sheet"])
     raw = book.create_sheet(labels["raw_sheet"])
-    raw.append(raw_header(questions, labels))
+    ratings = [q for q in questionnaire.questions if q.kind == "rating"]
+    for sheet in (summary, raw):
+        sheet.freeze_panes = "A2"
+    _append(summary, summary_header(ratings, labels))
+    for day, figures in days:
+        _append(summary, summary_line(day, figures, ratings))
+    _append(raw, raw_header(questionnaire, labels))
     for row in rows:
-        raw.append(raw_line(row, questions))
+        _append(raw, raw_line(row, questionnaire, labels))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

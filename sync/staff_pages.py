@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from kiosk import indices
 from kiosk.clock import local_today, now_utc, parse_utc
 from kiosk.passwords import secret_matches
-from kiosk import web
+from kiosk import web, websafety
 
 from . import cases as case_rules
 from . import logins, reports
@@ -64,21 +64,46 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_user() is None:
+            if request.method == "POST":  # never drop what was typed: show it back to copy
+                return not_saved(gettext("Your session has ended, so nothing was saved. Copy your text, "
+                                         "log in again and send it again."), 401)
             return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
 
 
+def form_expired(_error):
+    """A form whose token is missing, invalid or expired: shown again with what was typed (never the
+    password) and a message, status 400; nothing is saved. Other posts (or a session that has ended)
+    get the error page, which still shows the texts that were typed so they can be copied."""
+    message = websafety.csrf_message()
+    if request.endpoint == "staff.login":
+        return render_template("central/login.html", form=LoginForm(), error=message), 400
+    if request.endpoint == "staff.case_detail" and current_user() is not None:
+        g.form_message = message  # the view shows the form again: its own token check fails too
+        page = current_app.make_response(current_app.view_functions[request.endpoint](**request.view_args))
+        page.status_code = 400
+        return page
+    return not_saved(message, 400)
+
+
+def not_saved(message, status):
+    """The error page with `message` and every text the refused form held (never a password or token)."""
+    kept = [value for name, value in request.form.items(multi=True)
+            if name not in ("csrf_token", "password") and value.strip() and value != "y"]
+    return render_template("central/error.html", code=status, message=message, kept=kept), status
+
+
 @bp.app_context_processor
 def page_context():
     return {
-        "lang": session.get("lang", "vi"), "user": current_user(),
+        "lang": session.get("lang", "vi"), "user": current_user(), "form_message": g.get("form_message"),
         "status_names": {"new": gettext("new"), "assigned": gettext("assigned"),
                          "answered": gettext("answered"), "closed": gettext("closed")},
         "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
                       "extra_request": gettext("extra documents or fees")},
         "action_names": {"assign": gettext("assigned to"), "answer": gettext("answered"),
-                         "close": gettext("closed")},
+                         "close": gettext("closed"), "reopen": gettext("reopened")},
     }
 
 
@@ -101,8 +126,7 @@ def login():
             lang = session.get("lang", "vi")
             session.clear()
             session.update(user_id=user["id"], session_version=user["session_version"], lang=lang)
-            target = request.args.get("next", "")
-            return redirect(target if web.is_safe_next(target) else url_for("staff.summary"))
+            return redirect(websafety.safe_next(request.args.get("next"), url_for("staff.summary")))
         else:
             error, status = gettext("Wrong name or password."), 401
     elif form.is_submitted():
@@ -213,7 +237,7 @@ def case_list():
     filters = {"unit": unit, "officer": officer, "status": status, "day": day.isoformat() if day else None}
     now = now_utc()
     limit = current_app.config["CENTRAL"].case_days
-    rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit)}
+    rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit, current_app.config["WORKDAYS"])}
             for c in cs.list_cases(engine(), **filters, limit=CASES_SHOWN)]
     return render_template("central/cases.html", cases=rows, total=cs.count_cases(engine(), **filters),
                            status=status, day=day, unit=request.args.get("unit") or "",
@@ -227,39 +251,64 @@ def case_detail(case_id):
     case = cs.get_case(engine(), case_id)
     if case is None or not may_see(user, case):
         abort(404)
-    form, status = CaseForm(), 200
+    form, status, refused = CaseForm(), 200, None
     if request.method == "POST":
         if user["role"] == "officer":
             abort(403)
-        if form.validate_on_submit():
+        if case["status"] == "closed":
+            refused = gettext("This case is closed, so nothing was changed. Reopen it first to change it.")
+            status = 409
+        elif form.validate_on_submit():
             answer = form.answer.data.strip() if form.answer.data else None
             if form.close.data and not (answer or case["answer"]):
                 form.answer.errors.append(gettext("Write the answer given to the citizen before closing."))
                 status = 400
             else:
-                case_rules.update(engine(), case_id, user["name"], now_utc(),
-                                  assignee=(form.assignee.data or "").strip() or None, answer=answer,
-                                  status="closed" if form.close.data else None)
-                return redirect(url_for("staff.case_detail", case_id=case_id))
+                try:
+                    case_rules.update(engine(), case_id, user["name"], now_utc(),
+                                      assignee=(form.assignee.data or "").strip() or None, answer=answer,
+                                      status="closed" if form.close.data else None)
+                except case_rules.CaseClosed:  # closed by someone else meanwhile
+                    refused, status = gettext("This case was closed meanwhile, so nothing was changed."), 409
+                else:
+                    return redirect(url_for("staff.case_detail", case_id=case_id))
         else:
             status = 400
+        case = cs.get_case(engine(), case_id) if status == 409 else case
     elif case["status"] != "closed":
         form.assignee.data, form.answer.data = case["assignee"] or user["name"], case["answer"]
     return render_template(
         "central/case.html", case=case, form=form, questions=current_app.config["QUESTIONS"],
-        show_phone=user["role"] != "officer",
-        overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days)), status
+        show_phone=user["role"] != "officer", refused=refused,
+        overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days,
+                                      current_app.config["WORKDAYS"])), status
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@login_required
+def case_reopen(case_id):
+    """Reopen a closed case (supervisors and admins): its own action, in the case's history."""
+    user = current_user()
+    case = cs.get_case(engine(), case_id)
+    if case is None or not may_see(user, case):
+        abort(404)
+    if user["role"] == "officer":
+        abort(403)
+    case_rules.reopen(engine(), case_id, user["name"], now_utc())
+    return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
 def export_labels():
     return {"lang": session.get("lang", "vi"), "day": gettext("Day"), "time": gettext("Time"),
             "kiosk": gettext("Kiosk"), "unit": gettext("Unit"), "counter": gettext("Counter"),
             "officer": gettext("Officer"), "dossier": gettext("Dossier"),
-            "extra": gettext("Asked for extra documents or fees"), "visits": gettext("Visits"),
             "reasons": gettext("Reasons"), "complete": gettext("Complete"), "flags": gettext("Flags"),
             "comment": gettext("Comment"), "responses": gettext("Responses"), "flagged": gettext("Flagged"),
             "sipas": gettext("SIPAS-style index"), "dossiers": gettext("Dossiers satisfied (QĐ 766)"),
-            "summary_sheet": gettext("Summary"), "raw_sheet": gettext("Responses")}
+            "summary_sheet": gettext("Summary"), "raw_sheet": gettext("Responses"),
+            "yes": gettext("Yes"), "no": gettext("No"),
+            "flag_names": {"too_fast": gettext("too fast"), "burst": gettext("many in a short time"),
+                           "repeat_dossier": gettext("dossier rated before")}}
 
 
 def requested_range():
@@ -288,7 +337,7 @@ def scoped_tallies(start, end, detail=False):
 def export_csv():
     start, end = requested_range()
     _unit, rows = scoped_rows(start, end)
-    return Response(reports.csv_bytes(rows, current_app.config["QUESTIONS"], export_labels()),
+    return Response(reports.csv_bytes(rows, current_app.config["QUESTIONNAIRE"], export_labels()),
                     mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.csv"})
 
@@ -299,7 +348,7 @@ def export_xlsx():
     start, end = requested_range()
     _unit, rows = scoped_rows(start, end)
     days = reports.by_day(scoped_tallies(start, end)[1], start, end, current_app.config["ELEMENTS"])
-    body = reports.xlsx_bytes(rows, days, current_app.config["QUESTIONS"], export_labels())
+    body = reports.xlsx_bytes(rows, days, current_app.config["QUESTIONNAIRE"], export_labels())
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.xlsx"})
 

@@ -207,6 +207,10 @@ def central_url(request, tmp_path):
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+#: For central tests whose subject does not depend on the store (redirects, headers, forms): SQLite only.
+sqlite_only = pytest.mark.parametrize("central_url", ["sqlite"], indirect=True)
+
+
 def central_env_for(url: str) -> dict:
     if url.startswith("sqlite:///"):
         return {"CENTRAL_DB": url.removeprefix("sqlite:///")}

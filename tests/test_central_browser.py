@@ -81,6 +81,10 @@ def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport,
     page.get_by_role("link", name="English").click()
     assert "Case" in page.inner_text("h1") and "closed" in page.inner_text("h1")
     assert serious() == []
+    with page.expect_navigation():
+        page.get_by_role("button", name="Reopen the case").click()
+    assert "answered" in page.inner_text("h1") and "lan · reopened" in page.inner_text("main")
+    assert serious() == []
     assert all(r.startswith(central_with_data.url) or r.startswith("data:") for r in requested)
     context.close()
 
@@ -104,6 +108,9 @@ def test_export_xlsx_and_every_other_staff_page(browser, central_with_data, tmp_
         page.screenshot(path=str(screenshots / f"central-desktop-{shot}.png"), full_page=True)
         serious = [v["id"] for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], shot
+    assert page.goto(central_with_data.url + "/cases/999").status == 404  # the error page, in Vietnamese
+    assert "Trang này không tồn tại" in page.inner_text("main")
+    assert [v["id"] for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")] == []
     context.close()
 
 

@@ -4,9 +4,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from conftest import sqlite_only
 from helpers import add_responses, wire_responses
 from kiosk import store
 from sync import cases, wire
+from sync.workdays import WorkCalendar
 from sync import central_store as cs
 from test_central_api import post
 from test_central_pages import csrf, log_in, site  # noqa: F401  (site is a fixture)
@@ -69,7 +71,7 @@ def test_an_officer_sees_only_their_cases_and_never_a_phone(with_complaint, cent
 
 def test_overdue_after_five_working_days():
     friday = date(2026, 11, 27)
-    assert cases.working_days_between(friday, date(2026, 12, 4)) == 5  # Mon-Fri, weekend skipped
+    assert WorkCalendar().working_days_between(friday, date(2026, 12, 4)) == 5  # Mon-Fri, weekend skipped
     case = {"status": "new", "opened_utc": "2026-11-27T02:00:00.000Z"}
     assert not cases.is_overdue(case, datetime(2026, 12, 4, 5, tzinfo=timezone.utc), 5)
     assert cases.is_overdue(case, datetime(2026, 12, 7, 5, tzinfo=timezone.utc), 5)
@@ -117,3 +119,138 @@ def test_phone_numbers_are_erased_90_days_after_their_case_closes(with_complaint
     assert cs.erase_expired_contacts(central_engine, now_utc(), 90) == 1
     stored = cs.get_case(central_engine, case["id"])
     assert stored["phone"] is None and stored["comment"] == "Cán bộ gây khó dễ"
+
+
+def _answered_and_closed(client, engine):
+    log_in(client, "sup-a")
+    [case] = [c for c in cs.list_cases(engine) if c["officer"] == "An"]
+    token = csrf(client, f"/cases/{case['id']}")
+    client.post(f"/cases/{case['id']}", data={"csrf_token": token, "assignee": "sup-a", "answer": "Đã xin lỗi.",
+                                              "close": "y"})
+    assert cs.get_case(engine, case["id"])["status"] == "closed"
+    return case["id"], token
+
+
+def test_a_closed_case_refuses_an_edit_and_changes_nothing(with_complaint, central_engine):
+    case_id, token = _answered_and_closed(with_complaint, central_engine)
+    before = cs.get_case(central_engine, case_id)
+    reply = with_complaint.post(f"/cases/{case_id}", data={"csrf_token": token, "assignee": "ai-do",
+                                                           "answer": "Câu trả lời mới"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 409 and "Phản ánh đã đóng nên không có gì thay đổi" in page
+    assert "Câu trả lời mới" in page  # what was typed is shown back, not lost
+    assert cs.get_case(central_engine, case_id) == before
+    with pytest.raises(cases.CaseClosed):
+        cases.update(central_engine, case_id, "sup-a", datetime.now(timezone.utc), answer="khác", status="closed")
+    assert cs.get_case(central_engine, case_id) == before
+
+
+def test_reopening_is_its_own_logged_action(with_complaint, central_engine):
+    case_id, token = _answered_and_closed(with_complaint, central_engine)
+    page = with_complaint.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Mở lại phản ánh" in page and 'name="answer"' not in page
+    assert with_complaint.post(f"/cases/{case_id}/reopen").status_code == 400  # no token
+    assert with_complaint.post(f"/cases/{case_id}/reopen", data={"csrf_token": token}).status_code == 302
+    stored = cs.get_case(central_engine, case_id)
+    assert stored["status"] == "answered" and stored["closed_utc"] is None and stored["answer"] == "Đã xin lỗi."
+    assert [h["action"] for h in stored["history"]] == ["assign", "answer", "close", "reopen"]
+    assert "sup-a · đã mở lại" in with_complaint.get(f"/cases/{case_id}").get_data(as_text=True)
+    with_complaint.post(f"/cases/{case_id}", data={"csrf_token": token, "answer": "Đã gọi lại cho Ông/Bà."})
+    assert cs.get_case(central_engine, case_id)["answer"] == "Đã gọi lại cho Ông/Bà."
+    assert not cases.reopen(central_engine, case_id, "sup-a", datetime.now(timezone.utc))  # not closed: no-op
+    log_in(with_complaint, "an")
+    assert with_complaint.post(f"/cases/{case_id}/reopen",
+                               data={"csrf_token": csrf(with_complaint, "/")}).status_code == 403
+
+
+@sqlite_only
+def test_a_case_form_left_open_for_hours_still_saves(with_complaint, central_engine, monkeypatch):
+    import itsdangerous.timed
+    import time as real_time
+    log_in(with_complaint, "sup-a")
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    token = csrf(with_complaint, f"/cases/{case['id']}")
+    later = int(real_time.time()) + 5 * 3600  # the answer is sent five hours after the page was opened
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda _self: later)
+    reply = with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "answer": "Trả lời sau 5 giờ"})
+    assert reply.status_code == 302
+    assert cs.get_case(central_engine, case["id"])["answer"] == "Trả lời sau 5 giờ"
+
+
+@sqlite_only
+def test_an_invalid_token_shows_the_form_again_with_the_typed_text(with_complaint, central_engine):
+    log_in(with_complaint, "sup-a")
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    typed = "Chúng tôi đã làm việc với cán bộ <b>An</b> và xin lỗi Ông/Bà."
+    for token in ("IjEyMyI.abc.def", None):
+        data = {"assignee": "Trưởng phòng", "answer": typed, **({"csrf_token": token} if token else {})}
+        reply = with_complaint.post(f"/cases/{case['id']}", data=data)
+        page = reply.get_data(as_text=True)
+        assert reply.status_code == 400 and "Biểu mẫu đã hết hạn nên chưa có gì được lưu" in page
+        assert "xin lỗi Ông/Bà." in page and "&lt;b&gt;An&lt;/b&gt;" in page and 'value="Trưởng phòng"' in page
+        assert "CSRF" not in page and '<html lang="vi">' in page
+        assert cs.get_case(central_engine, case["id"])["answer"] is None
+    resent = with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": csrf_in(page), "answer": typed})
+    assert resent.status_code == 302 and cs.get_case(central_engine, case["id"])["answer"] == typed
+
+
+def csrf_in(page):
+    import re
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page)[1]
+
+
+@sqlite_only
+def test_the_login_form_keeps_the_name_when_its_token_fails(site):  # noqa: F811
+    reply = site.post("/login", data={"csrf_token": "bad", "name": "sup-a", "password": "mật-khẩu-đủ-dài"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and 'value="sup-a"' in page and "mật-khẩu-đủ-dài" not in page
+    assert "Biểu mẫu đã hết hạn" in page
+
+
+@sqlite_only
+def test_text_sent_after_the_session_ended_is_shown_back(with_complaint, central_engine):
+    log_in(with_complaint, "sup-a")
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    token = csrf(with_complaint, f"/cases/{case['id']}")
+    with_complaint.post("/logout", data={"csrf_token": token})
+    reply = with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "answer": "Câu trả lời dài"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 401 and "Phiên làm việc đã kết thúc" in page and "Câu trả lời dài" in page
+    assert "Cán bộ gây khó dễ" not in page  # the case itself is not shown to a stranger
+    assert cs.get_case(central_engine, case["id"])["answer"] is None
+    fresh = with_complaint.application.test_client()  # no session at all: the token check fails first
+    reply = fresh.post(f"/cases/{case['id']}", data={"csrf_token": token, "answer": "Lần thứ hai"})
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and "Biểu mẫu đã hết hạn" in page and "Lần thứ hai" in page
+    assert "Cán bộ gây khó dễ" not in page and cs.get_case(central_engine, case["id"])["answer"] is None
+
+
+@pytest.mark.slow
+def test_an_edit_racing_a_close_never_lands_after_it(with_complaint, central_engine):
+    import threading
+    [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
+    for round_ in range(10):
+        start = threading.Barrier(2)
+
+        def close():
+            start.wait()
+            cases.update(central_engine, case["id"], "sup-a", datetime.now(timezone.utc),
+                         answer=f"đóng {round_}", status="closed")
+
+        def edit():
+            start.wait()
+            try:
+                cases.update(central_engine, case["id"], "admin", datetime.now(timezone.utc), answer=f"sửa {round_}")
+            except cases.CaseClosed:
+                pass
+
+        threads = [threading.Thread(target=close), threading.Thread(target=edit)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        stored = cs.get_case(central_engine, case["id"])
+        history = stored["history"]
+        assert stored["status"] == "closed" and history[-1]["action"] == "close", round_
+        assert stored["answer"] == [h["detail"] for h in history if h["action"] == "answer"][-1], round_
+        assert cases.reopen(central_engine, case["id"], "sup-a", datetime.now(timezone.utc))

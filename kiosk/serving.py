@@ -1,0 +1,54 @@
+"""Serving either app (kiosk or central) with waitress, its connection limits set in one place.
+
+waitress answers every open connection from one event loop and hands only
+complete requests to its worker threads, so idle or slow connections cost a
+file descriptor, not a thread. Its defaults (100 connections, 120 s before an
+idle connection is closed) let 100 idle connections stop a server, so both
+apps raise the limit and close idle connections sooner:
+
+- ``<APP>_CONNECTION_LIMIT`` (default 500): open connections accepted at once;
+  keep it well under the process's open-file limit (``ulimit -n``, often 1024).
+- ``<APP>_CHANNEL_TIMEOUT`` (default 30): seconds a connection may stay silent
+  before it is closed.
+
+``<APP>`` is ``CENTRAL`` or ``KIOSK``.
+"""
+
+import os
+
+from .config import IntSetting, int_setting
+
+THREADS = 8
+
+
+def tunables(prefix: str) -> tuple:
+    """The serving settings of the app whose variables start with `prefix` (CENTRAL or KIOSK)."""
+    return (
+        IntSetting(f"{prefix}_CONNECTION_LIMIT", 500, 10, 10_000,
+                   "open connections accepted at once (keep under `ulimit -n`)"),
+        IntSetting(f"{prefix}_CHANNEL_TIMEOUT", 30, 5, 3600,
+                   "seconds a silent connection stays open"),
+    )
+
+
+def settings_help(prefix: str) -> str:
+    """Lines for the app's --help, in the layout of the other settings."""
+    return "\n" + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in tunables(prefix))
+
+
+def options(prefix: str, environ=os.environ) -> dict:
+    """waitress's connection options from the environment.
+
+    Raises ``SettingError`` naming the variable when a value is not a whole number in range.
+    """
+    limit, timeout = (int_setting(environ, setting) for setting in tunables(prefix))
+    return {"threads": THREADS, "connection_limit": limit, "channel_timeout": timeout,
+            "cleanup_interval": min(10, timeout)}
+
+
+def serve(app, host: str, port: int, ident: str, limits: dict, **extra) -> None:
+    """Serve `app` until the process stops, with `limits` from ``options`` (read them before building
+    the app, so a wrong setting stops the program at once); `extra` goes to waitress as is."""
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, host=host, port=port, ident=ident, **limits, **extra)
