@@ -16,12 +16,13 @@ SIZES = [(600, 1024), (800, 1280), (1280, 800), (1920, 1080)]
 AXE_SIZES = {(600, 1024), (1280, 800)}  # one per layout (narrow, wide): axe costs ~0.3 s a run
 LANGUAGES = ["vi", "en"]
 
-# What i8a's survey logic adds to these screens; drawn here (only when the page has none) so the
+# What the survey logic adds to these screens (a start-over button, the masked dossier code, the
+# idle countdown, a "not yet" answer to timeliness); drawn here (only when the page has none) so the
 # layout is measured with the crowded screens the citizen will really see.
 PLACEHOLDERS = {
-    "vi": {"restart": "Làm lại từ đầu", "dossier": "Hồ sơ đang đánh giá: ••••0001",
+    "vi": {"restart": "Làm lại từ đầu", "dossier": "Hồ sơ đang đánh giá: ••••0001", "not-yet": "Chưa nhận kết quả",
            "countdown": "Màn hình sẽ trở về trang đầu sau 5 giây. Chạm vào màn hình để tiếp tục."},
-    "en": {"restart": "Start over", "dossier": "Dossier being rated: ••••0001",
+    "en": {"restart": "Start over", "dossier": "Dossier being rated: ••••0001", "not-yet": "Not yet",
            "countdown": "This screen goes back to the start in 5 seconds. Tap anywhere to go on."},
 }
 
@@ -30,6 +31,13 @@ ADD_PLACEHOLDERS = """([kinds, texts]) => {
     const button = document.createElement('button');
     button.type = 'button'; button.className = 'step restart'; button.textContent = texts.restart;
     document.querySelector('.steps [value=back]').after(button);
+  }
+  const scale = document.querySelector('.options-rating');
+  if (kinds.includes('not-yet') && scale && scale.children.length === 5) {
+    const button = document.createElement('button');
+    button.type = 'button'; button.className = 'option';
+    button.innerHTML = '<span class="label"></span>'; button.firstChild.textContent = texts['not-yet'];
+    scale.append(button);
   }
   if (kinds.includes('dossier') && !document.querySelector('.dossier')) {
     const p = document.createElement('p');
@@ -199,7 +207,7 @@ def test_every_screen_fits_every_tablet(browser, live_kiosk, screenshots, lang):
         walk.press(f'button[name=answer][value="{tap}"]')
         if faces_next is None:
             break
-        walk.placeholders("restart")
+        walk.placeholders("restart", *(["not-yet"] if walk.page.url.endswith("/timeliness") else []))
         walk.check(f"{number:02d}-{urlsplit(walk.page.url).path.rsplit('/', 1)[-1]}", faces=faces_next)
     assert urlsplit(walk.page.url).path == "/feedback"
     walk.check("09-feedback")
