@@ -282,3 +282,39 @@ def test_staff_entry_is_a_quiet_corner_away_from_back_and_skip(browser, live_kio
         assert page.url == kiosk.url + "/staff/"
         assert page.locator("#pin").is_visible()
     context.close()
+
+
+# Widths from 600 px up, portrait (16:10) and landscape (16:9), plus common tablet sizes.
+SWEEP = [(w, h) for w in range(600, 1921, 80) for h in (w * 16 // 10, w * 9 // 16) if h >= 540] \
+    + [(1024, 600), (1024, 768), (768, 1024), (1366, 768), (601, 962), (1280, 720)]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_faces_equal_and_nothing_cut_at_every_width(browser, live_kiosk, lang):
+    """Measured only (no screenshots): the crowded screens at widths from 600 to 1920 px."""
+    kiosk = live_kiosk()
+    walk = Walk(browser, kiosk, lang, None)
+    walk.open(f"/lang/{lang}?next=/")
+
+    def sweep(screen, faces):
+        for width, height in SWEEP:
+            walk.page.set_viewport_size({"width": width, "height": height})
+            walk.page.evaluate("window.scrollTo(0, 0)")
+            problems = layout_problems(walk.page.evaluate(MEASURE), faces=faces)
+            walk.problems += [f"{lang} {width}x{height} {screen}: {p}" for p in problems]
+
+    walk.placeholders("dossier")
+    sweep("welcome", 5)
+    for tap in ["1", "2", "1", "2"]:  # low ratings: the last screen offers its reasons
+        walk.press(f'button[name=answer][value="{tap}"]')
+    walk.placeholders("restart", "not-yet")
+    assert walk.page.url.endswith("/timeliness")
+    sweep("timeliness", 5)
+    walk.open("/feedback")
+    walk.page.locator("#phone").fill("0912345678")
+    walk.press("button[value=submit]")
+    walk.placeholders("restart")
+    sweep("feedback-consent-error", 0)
+    walk.close()
+    assert len(SWEEP) > 30
+    assert walk.problems == []
