@@ -318,3 +318,45 @@ def test_faces_equal_and_nothing_cut_at_every_width(browser, live_kiosk, lang):
     walk.close()
     assert len(SWEEP) > 30
     assert walk.problems == []
+
+
+def test_the_tablet_faults_seen_in_issue_8(browser, live_kiosk):
+    """The inputs as reported: each value that was wrong, asserted right."""
+    kiosk = live_kiosk()
+    walk = Walk(browser, kiosk, "en", None)
+    page = walk.page
+
+    def in_viewport(locator, width, height):
+        box = locator.bounding_box()
+        return box is not None and box["x"] >= 0 and box["y"] >= 0 \
+            and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+
+    # English at 800x1280: "Very satisfied" was cut off and the page 863 px wide.
+    walk.open("/lang/en?next=/")
+    page.set_viewport_size({"width": 800, "height": 1280})
+    assert page.evaluate("document.documentElement.scrollWidth") == 800
+    label = page.locator(".option .label", has_text="Very satisfied")
+    assert label.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert in_viewport(label, 800, 1280)
+    # Vietnamese at 600x1024: two faces were off screen, and 55 px vs 90 px wide.
+    walk.open("/lang/vi?next=/")
+    page.set_viewport_size({"width": 600, "height": 1024})
+    faces = page.locator(".option .face")
+    assert faces.count() == 5
+    assert all(in_viewport(faces.nth(i), 600, 1024) for i in range(5))
+    widths = [faces.nth(i).bounding_box()["width"] for i in range(5)]
+    assert max(widths) - min(widths) <= 1 and min(widths) >= 60
+    # 600x1024, the comment screen with its reasons: "Gửi đánh giá" was below the fold.
+    for value in ["1", "1", "1", "1", "4", "no", "1"]:
+        walk.press(f'button[name=answer][value="{value}"]')
+    assert page.locator(".chip").count() > 0
+    send = page.get_by_role("button", name="Gửi đánh giá")
+    assert in_viewport(send, 600, 1024)
+    # 1280x800, after the phone-consent error: the action buttons were pushed off the bottom.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.locator("#phone").fill("0912 345 678")
+    walk.press("button[value=submit]")
+    assert page.get_by_text("đánh dấu ô đồng ý").is_visible()
+    for name in ["‹ Quay lại", "Bỏ qua ›", "Gửi đánh giá"]:
+        assert in_viewport(page.get_by_role("button", name=name, exact=True), 1280, 800), name
+    walk.close()
