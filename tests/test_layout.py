@@ -170,7 +170,11 @@ class Walk:
                 if box is None or box["y"] < 0 or box["y"] + box["height"] > measured["bar"]["top"] + 1:
                     self.problems.append(f"{where}: {selector} not in view above the action bar: {box}")
             if (width, height) in AXE_SIZES:
-                self.problems += [f"{where}: axe {v}" for v in serious_violations(self.axe, self.page)]
+                try:
+                    violations = serious_violations(self.axe, self.page)
+                except Exception as error:
+                    raise AssertionError(f"{where}: axe did not run ({self.page.url})") from error
+                self.problems += [f"{where}: axe {v}" for v in violations]
             self.page.screenshot(path=str(self.folder / f"layout-{self.lang}-{width}x{height}-{screen}.png"))
             self.checked += 1
 
