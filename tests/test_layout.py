@@ -179,7 +179,13 @@ class Walk:
             self.checked += 1
 
     def keyboard_up(self, screen, field):
-        """The on-screen keyboard takes ~45% of the height: the bar and the focused field stay visible."""
+        """The on-screen keyboard takes ~45% of the height: the bar and the focused field stay visible.
+
+        The page asks for interactive-widget=resizes-content, so the keyboard shrinks the viewport
+        (what a smaller viewport here stands for) instead of covering the bottom of the page.
+        """
+        meta = self.page.locator("meta[name=viewport]").get_attribute("content")
+        assert "interactive-widget=resizes-content" in meta
         for width, height in SIZES:
             self.page.set_viewport_size({"width": width, "height": height * 55 // 100})
             self.page.locator(field).focus()
