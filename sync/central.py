@@ -1,5 +1,6 @@
 """The central server: ingest API, reading API and health, as one Flask app."""
 
+import copy
 import json
 import zlib
 from datetime import date, datetime, timezone
@@ -94,7 +95,9 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.get("/api/v1/openapi.json")
     def openapi():
-        return jsonify(OPENAPI)
+        document = copy.deepcopy(OPENAPI)
+        document["components"]["schemas"]["Batch"]["properties"]["responses"]["maxItems"] = config.max_batch
+        return jsonify(document)
 
     @app.post("/api/v1/batches")
     @csrf.exempt  # kiosks sign their batches instead
@@ -159,6 +162,8 @@ def _authenticate(engine, config, body):
                                   request.headers.get(wire.SIGNATURE_HEADER, "")):
         raise ApiError(401, "The signature does not match: check KIOSK_SECRET.")
     try:
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            raise ValueError(timestamp)
         signed_at = datetime.fromtimestamp(int(timestamp), timezone.utc)
     except (ValueError, OverflowError, OSError):
         raise ApiError(401, f"{wire.TIMESTAMP_HEADER} must be Unix seconds.") from None
@@ -182,11 +187,42 @@ def _parse(body, config):
     elif encoding != "identity":
         raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise ApiError(400, "The body is not UTF-8.") from None
     except json.JSONDecodeError as error:
         raise ApiError(400, f"The body is not valid JSON ({error.msg} at line {error.lineno}).") from None
+    except _Unreadable as error:
+        raise ApiError(400, str(error)) from None
+    except RecursionError:
+        raise ApiError(400, "The body is nested too deeply; a batch is at most 4 levels deep.") from None
+
+
+#: The most digits a whole number in a body is read with (a sequence number has at most 10);
+#: a longer one is kept as a ``_Huge`` marker, which every field refuses, naming its place.
+MAX_DIGITS = 20
+
+
+class _Unreadable(ValueError):
+    """A JSON body that parses, but holds what no field can take."""
+
+
+class _Huge:
+    """A whole number of more than MAX_DIGITS digits (never converted: 5,000 digits would be slow)."""
+
+    def __init__(self, digits: str):
+        self.digits = len(digits.lstrip("-"))
+
+    def __repr__(self):
+        return f"<a number of {self.digits} digits>"
+
+
+def _bounded_int(digits: str):
+    return int(digits) if len(digits) <= MAX_DIGITS else _Huge(digits)
+
+
+def _no_constant(name: str):
+    raise _Unreadable(f"The body holds {name}, which is not JSON.")
 
 
 def _require_token(engine):

@@ -245,10 +245,14 @@ MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003
 
 
 def engine_for(url: str):
-    """An engine for ``sqlite:///path`` or ``postgresql://…`` (psycopg 3)."""
+    """An engine for ``sqlite:///path`` or ``postgresql://…`` (psycopg 3).
+
+    Statement parameters (phone numbers, comments) never appear in a log or an
+    error message (``hide_parameters``).
+    """
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
     return engine
