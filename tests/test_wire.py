@@ -254,3 +254,34 @@ def test_no_phone_or_comment_reaches_centrals_log_on_a_real_fault(live_central, 
     assert "response_private" in logged and "parameters hidden" in logged  # the fault itself is logged
     for secret in ("0912345678", "Rất tốt", rows[0]["private"]["phone_salt"], rows[0]["uuid"]):
         assert secret not in logged
+
+
+@pytest.mark.slow
+def test_the_uploader_sets_an_odd_row_aside_and_delivers_the_ones_after_it(live_central, tmp_path):
+    from conftest import kiosk_sync
+    from kiosk import store
+
+    db_path = tmp_path / "odd-kiosk.db"
+    add_responses(db_path, 2)
+    add_responses(db_path, 1, comment="tốt\x00", phone="0912345678")  # past the forms: a NUL in the comment
+    add_responses(db_path, 2)
+    live_central.start()
+    env = {"KIOSK_DB": str(db_path), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": live_central.secret,
+           "CENTRAL_URL": live_central.url}
+    kiosk_sync(env, "--once")
+    report = requests_get(live_central, "/api/v1/integrity?kiosk=test-kiosk")
+    assert (report["responses"], report["highest_seq"]) == (4, 5)
+    assert [(e["kind"], e["seq_from"]) for e in report["events"]] == [("gap", 3)]
+    db = store.connect(db_path)
+    try:
+        acks = dict(db.execute("SELECT seq, status FROM sync_acks").fetchall())
+        reason = db.execute("SELECT reason FROM sync_acks WHERE seq = 3").fetchone()[0]
+    finally:
+        db.close()
+    assert acks == {1: "accepted", 2: "accepted", 3: "rejected", 4: "accepted", 5: "accepted"}
+    assert "responses[2].private.comment must be text" in reason
+
+
+def requests_get(central, path):
+    import requests
+    return requests.get(central.url + path, headers={"Authorization": f"Bearer {central.token}"}, timeout=10).json()
