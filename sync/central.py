@@ -15,9 +15,10 @@ from kiosk import indices
 from kiosk.clock import local_time, now_utc
 from kiosk.paths import PACKAGE_DIR, asset_dir
 from kiosk.questionnaire import load as load_questionnaire
+from kiosk.text import nfc
 
 from . import central_store as cs
-from . import staff_pages, wire
+from . import erasure, staff_pages, wire
 from .central_config import CentralConfig
 from .ingest import ingest
 from .openapi import OPENAPI
@@ -115,7 +116,8 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
             raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
         verdicts = ingest(engine, kiosk, payload, now_utc(), signed_at)
         counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
-        return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts)
+        return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
+                       erased=erasure.erasures_for(engine, kiosk["kiosk_id"]))
 
     @app.get("/api/v1/summary")
     def summary():
@@ -124,7 +126,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         unknown = set(request.args) - {"date", "unit", "kiosk", "include_flagged"}
         if unknown:
             raise ApiError(400, f"Unknown parameter: {sorted(unknown)[0]}.")
-        unit, kiosk = request.args.get("unit") or None, request.args.get("kiosk") or None
+        unit, kiosk = nfc(request.args.get("unit")) or None, request.args.get("kiosk") or None
         if kiosk and not wire.KIOSK_ID.match(kiosk):
             raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk!r}.")
         if unit and not _plain_text(unit, 64):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kiosk import chain
 from kiosk.clock import local_today, parse_utc, utc_iso
+from kiosk.text import nfc
 
 from . import central_store as cs
 from .cases import case_rows, why
@@ -99,6 +100,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
             if parse_utc(response["created_utc"]) - received_at > SKEW_TOLERANCE:
                 event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                          f"after central received it ({received}).")
+            response = {**response, "counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
             rows.append(_row(response, kiosk, batch_id, received))
             tallied.append({**response, "local_day": rows[-1]["local_day"], "unit": kiosk["unit"],
                             "has_comment": response["comment_hash"] is not None})

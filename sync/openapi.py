@@ -131,12 +131,16 @@ OPENAPI = {
                 "uuid": {"type": "string"}, "seq": {"type": "integer"},
                 "status": {"enum": ["accepted", "duplicate", "rejected"]}, "reason": {"type": "string"}}},
             "BatchResult": {"type": "object",
-                            "required": ["ok", "batch_id", "accepted", "duplicate", "rejected", "results"],
+                            "required": ["ok", "batch_id", "accepted", "duplicate", "rejected", "results",
+                                         "erased"],
                             "properties": {
                                 "ok": {"const": True}, "batch_id": {"type": "string"},
                                 "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
                                 "rejected": {"type": "integer"},
-                                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}}}},
+                                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}},
+                                "erased": {"type": "array", "items": {"type": "string", "pattern": wire.UUID.pattern},
+                                           "description": "responses of this kiosk whose phone number central "
+                                                          "erased: the kiosk erases its copy too"}}},
             "QuestionFigures": {"type": "object", "required": ["answered", "distribution", "mean", "satisfied_pct"],
                                 "properties": {
                                     "answered": {"type": "integer"},

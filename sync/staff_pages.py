@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from kiosk import indices
 from kiosk.clock import local_today, now_utc, parse_utc
 from kiosk.passwords import secret_matches
+from kiosk.text import nfc
 from kiosk import web
 
 from . import cases as case_rules
@@ -30,13 +31,13 @@ CASES_SHOWN = 500
 
 
 class CaseForm(FlaskForm):
-    assignee = StringField(validators=[Optional(), Length(max=64)])
+    assignee = StringField(filters=[nfc], validators=[Optional(), Length(max=64)])
     answer = TextAreaField(validators=[Optional(), Length(max=4000)])
     close = BooleanField()
 
 
 class LoginForm(FlaskForm):
-    name = StringField(validators=[DataRequired(), Length(max=64)])
+    name = StringField(filters=[nfc], validators=[DataRequired(), Length(max=64)])
     password = PasswordField(validators=[DataRequired(), Length(max=200)])
 
 
@@ -111,7 +112,8 @@ def switch_language(code):
 
 
 def scope(user, requested_unit):
-    """(unit, officer) the user may see; an admin may pick any unit or all."""
+    """(unit, officer) the user may see; an admin may pick any unit or all. Units compare in NFC."""
+    requested_unit = nfc(requested_unit)
     if user["role"] == "admin":
         return requested_unit or None, None
     if requested_unit and requested_unit != user["unit"]:

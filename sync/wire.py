@@ -14,7 +14,7 @@ import re
 import uuid
 
 from kiosk.clock import parse_utc
-from kiosk.text import storable
+from kiosk.text import nfc, storable
 
 KIOSK_HEADER = "X-Kiosk-Id"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
@@ -63,8 +63,10 @@ def _is_int(value, low=None, high=None):
 
 
 def _is_text(value, longest, nullable=False, one_line=True):
+    """Text both stores hold within `longest` characters, also once in NFC (which central stores)."""
     return (nullable and value is None) or (
-        isinstance(value, str) and 0 < len(value) <= longest and storable(value, one_line))
+        isinstance(value, str) and 0 < len(value) <= longest and storable(value, one_line)
+        and len(nfc(value)) <= longest)
 
 
 def _is_time(value):
