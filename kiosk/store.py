@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -273,6 +273,37 @@ def erase_private(db: Database, seq: int, now: datetime) -> bool:
             "phone_salt = NULL, erased_utc = ? WHERE seq = ? AND erased_utc IS NULL",
             [utc_iso(now), seq])
         return cursor.rowcount == 1
+
+
+def erase_contact(db: Database, response_uuid: str, now: datetime):
+    """Erase one response's phone number (and its salt); the comment, figures and chain stay.
+
+    Returns True if a phone number was erased, False if none was kept, None if
+    no response has this UUID.
+    """
+    with write(db):
+        row = db.execute("SELECT seq FROM responses WHERE uuid = ?", [response_uuid]).fetchone()
+        if row is None:
+            return None
+        cursor = db.execute("UPDATE response_private SET phone = NULL, phone_salt = NULL, erased_utc = ? "
+                            "WHERE seq = ? AND phone IS NOT NULL", [utc_iso(now), row[0]])
+        return cursor.rowcount == 1
+
+
+def erase_expired_contacts(db: Database, now: datetime, days: int) -> int:
+    """The retention rule on the kiosk: erase every phone number given more than `days` ago.
+
+    Central keeps its own copy for call-backs (until `days` after the case is
+    closed); the kiosk needs none. Returns how many were erased.
+    """
+    cutoff = utc_iso(now - timedelta(days=days))
+    with write(db):
+        cursor = db.execute(
+            "UPDATE response_private SET phone = NULL, phone_salt = NULL, erased_utc = ? "
+            "WHERE phone IS NOT NULL AND coalesce(consent_utc, "
+            "(SELECT created_utc FROM responses r WHERE r.seq = response_private.seq)) < ?",
+            [utc_iso(now), cutoff])
+        return cursor.rowcount
 
 
 def responses_for_day(db: Database, day: date) -> list:
