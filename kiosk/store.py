@@ -18,6 +18,7 @@ from sqlite_utils import Database, Migrations
 from . import chain
 from .clock import day_bounds_utc, local_offset_minutes, parse_utc, utc_iso
 from .flags import flags_for
+from .paths import owner_only
 
 JSON_COLUMNS = ("answers", "reasons", "flags")
 
@@ -97,6 +98,8 @@ def dumps(value) -> str:
 
 
 def connect(path: Path) -> Database:
+    """Open the kiosk's SQLite file; it, its -wal and its -shm are owner-only (0600)."""
+    owner_only(path)
     conn = sqlite3.connect(str(path), timeout=15)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -119,7 +122,6 @@ def init(path: Path, kiosk_id: str) -> bool:
     """Create or upgrade the database; never drops anything. True if created."""
     path = Path(path)
     created = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
     db = connect(path)
     try:
         db.enable_wal()

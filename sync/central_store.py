@@ -20,6 +20,7 @@ from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteg
 from kiosk import indices
 from kiosk.clock import now_utc, utc_iso
 from kiosk.passwords import hash_secret
+from kiosk.paths import owner_only
 from kiosk.text import nfc
 
 metadata = MetaData()
@@ -327,6 +328,11 @@ def engine_for(url: str):
 
 
 def _sqlite_setup(engine):
+    @event.listens_for(engine, "do_connect")
+    def before_connect(_dialect, _record, _args, _kwargs):
+        if engine.url.database and engine.url.database != ":memory:":
+            owner_only(engine.url.database)  # the store holds kiosk secrets and the session key
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
