@@ -145,3 +145,22 @@ def test_the_migration_normalises_names_already_stored(central_engine, tmp_path)
     assert len(after) == len(before) == 1 and after[0]["unit"] == UNIT
     assert indices.summarize_tallies(before)["responses"] == 2
     assert indices.summarize_tallies(after)["responses"] == 4  # the two rows were added into one
+
+
+@pytest.mark.parametrize("path", ["/?unit=%00", "/cases?unit=Unit%00A", "/export.csv?unit=%1b", "/trends?unit=%00",
+                                  "/report?unit=%E2%80%AE", "/?unit=" + "x" * 65])
+def test_a_unit_parameter_no_store_can_hold_is_a_400(central_app, central_engine, path):
+    cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
+    client = central_app.test_client()
+    log_in(client, "admin")
+    reply = client.get(path)
+    assert reply.status_code == 400 and "Không có đơn vị này." in reply.get_data(as_text=True)
+
+
+def test_a_login_name_with_a_nul_is_a_400_not_a_server_error(central_app, central_engine):
+    from test_central_pages import csrf
+    cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
+    client = central_app.test_client()
+    reply = client.post("/login", data={"csrf_token": csrf(client), "name": "ad\x00min", "password": PASSWORD})
+    assert reply.status_code == 400
+    assert log_in(client, "admin").status_code == 302
