@@ -19,6 +19,7 @@ from . import chain
 from .clock import day_bounds_utc, local_offset_minutes, parse_utc, utc_iso
 from .flags import flags_for
 from .paths import owner_only
+from .text import nfc
 
 JSON_COLUMNS = ("answers", "reasons", "flags")
 
@@ -85,6 +86,15 @@ def m002_sync_acks(db):
             status TEXT NOT NULL CHECK (status IN ('accepted', 'duplicate', 'rejected')),
             reason TEXT, batch_id TEXT, acked_utc TEXT NOT NULL
         )""")
+
+
+@migrations()
+def i9b_nfc_duty_names(db):
+    # The counter and officer on duty, as staff mode keeps them, in one spelling (NFC).
+    for key in ("counter", "officer"):
+        row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        if row and nfc(row[0]) != row[0]:
+            db.execute("UPDATE settings SET value = ? WHERE key = ?", [nfc(row[0]), key])
 
 
 

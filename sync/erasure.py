@@ -85,7 +85,7 @@ def _scrub_quarantined(conn, held, erased_at) -> int:
         values = {"erased_utc": erased_at}
         if had_phone:
             private.update(phone=None, phone_salt=None)
-            values["payload"] = json.dumps(payload, ensure_ascii=False)
+            values["payload"] = json.dumps(payload)  # escaped: whatever the payload held, it fits
             erased += 1
         conn.execute(cs.quarantine.update().where(cs.quarantine.c.id == row.id).values(**values))
     return erased
@@ -118,4 +118,5 @@ def erasures_for(engine, kiosk_id: str) -> list:
         if rows:
             conn.execute(notices.update().where(notices.c.id.in_([row.id for row in rows]))
                          .values(times_sent=notices.c.times_sent + 1))
+        conn.execute(notices.delete().where(notices.c.kiosk_id == kiosk_id, notices.c.times_sent >= MAX_SENDS))
     return list(dict.fromkeys(row.uuid for row in rows))

@@ -164,3 +164,16 @@ def test_a_login_name_with_a_nul_is_a_400_not_a_server_error(central_app, centra
     reply = client.post("/login", data={"csrf_token": csrf(client), "name": "ad\x00min", "password": PASSWORD})
     assert reply.status_code == 400
     assert log_in(client, "admin").status_code == 302
+
+
+def test_the_kiosk_migration_normalises_the_duty_names_it_keeps(tmp_path):
+    path = tmp_path / "kiosk.db"
+    store.init(path, "k-1")
+    with store.connect(path) as db:
+        with store.write(db):
+            store.set_setting(db, "officer", NFD_OFFICER)
+            store.set_setting(db, "counter", unicodedata.normalize("NFD", "Quầy 3"))
+            db.execute("DELETE FROM _sqlite_migrations WHERE name = 'i9b_nfc_duty_names'")  # as before it
+    store.init(path, "k-1")
+    with store.connect(path) as db:
+        assert (store.get_setting(db, "officer"), store.get_setting(db, "counter")) == (OFFICER, "Quầy 3")

@@ -285,3 +285,28 @@ def test_the_uploader_sets_an_odd_row_aside_and_delivers_the_ones_after_it(live_
 def requests_get(central, path):
     import requests
     return requests.get(central.url + path, headers={"Authorization": f"Bearer {central.token}"}, timeout=10).json()
+
+
+def test_a_row_the_store_itself_refuses_is_quarantined_alone(client, central_engine, kiosk_secret, rows):
+    """Fault injection: the database refuses one well-formed row; the others are stored, that one held."""
+    from sqlalchemy import text
+
+    with cs.write(central_engine) as conn:
+        if central_engine.dialect.name == "sqlite":
+            conn.execute(text("CREATE TRIGGER refuse_q9 BEFORE INSERT ON responses WHEN NEW.counter = 'Q9' "
+                              "BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+        else:
+            conn.execute(text("ALTER TABLE responses ADD CONSTRAINT refuse_q9 CHECK (counter <> 'Q9')"))
+    odd = rows[:1] + [rehashed(rows[1], counter="Q9")] + rows[2:]
+    reply = post(client, kiosk_secret, wire.batch("test-kiosk", odd))
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    body = reply.get_json()
+    assert (body["accepted"], body["rejected"]) == (3, 1)
+    assert body["results"][1]["status"] == "rejected"
+    assert body["results"][1]["reason"].startswith("central's store refused it (")
+    assert stored_counts(central_engine)[:3] == (3, 3, 1)
+    with central_engine.connect() as conn:
+        held = conn.execute(cs.quarantine.select()).mappings().one()
+    assert held["seq"] == 2 and json.loads(held["payload"])["private"]["phone"] == "0912345678"
+    again = post(client, kiosk_secret, wire.batch("test-kiosk", rows[2:])).get_json()
+    assert (again["accepted"], again["duplicate"]) == (0, 2)
