@@ -24,10 +24,19 @@ def nfc(value):
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+_UNSTORABLE = {True: re.compile(ANY_CONTROL.pattern[:-1] + SURROGATE.pattern[1:]),
+               False: re.compile(CONTROL.pattern[:-1] + SURROGATE.pattern[1:])}
+
+
 def storable(value: str, one_line: bool = False) -> bool:
     """True if both SQLite and PostgreSQL can hold `value` as the kiosk's forms would have let it in.
 
     No lone surrogate, no NUL or other control character (``one_line``: no
     line break or tab either).
     """
-    return not SURROGATE.search(value) and not (ANY_CONTROL if one_line else CONTROL).search(value)
+    return _UNSTORABLE[one_line].search(value) is None
+
+
+def nfc_length(value: str) -> int:
+    """The length of `value` once in NFC (what central stores), cheaply when it already is."""
+    return len(value) if unicodedata.is_normalized("NFC", value) else len(nfc(value))

@@ -14,7 +14,7 @@ import re
 import uuid
 
 from kiosk.clock import parse_utc
-from kiosk.text import nfc, storable
+from kiosk.text import nfc_length, storable
 
 KIOSK_HEADER = "X-Kiosk-Id"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
@@ -66,7 +66,7 @@ def _is_text(value, longest, nullable=False, one_line=True):
     """Text both stores hold within `longest` characters, also once in NFC (which central stores)."""
     return (nullable and value is None) or (
         isinstance(value, str) and 0 < len(value) <= longest and storable(value, one_line)
-        and len(nfc(value)) <= longest)
+        and nfc_length(value) <= longest)
 
 
 def _is_time(value):
