@@ -109,10 +109,14 @@ def held_payloads(engine):
                 for row in conn.execute(select(cs.quarantine.c.payload, cs.quarantine.c.erased_utc))]
 
 
-def test_erase_contact_reaches_quarantine_and_is_sent_to_the_kiosk(quarantined, central_engine):
+def test_erase_contact_reaches_quarantine_and_is_sent_to_the_kiosk(quarantined, central_engine, central_url):
+    from conftest import central_env_for
+    from test_central_cli import invoke
+
     uuid = quarantined.rows[1]["uuid"]
     assert held_payloads(central_engine)[0][0]["private"]["phone"] == PHONE
-    assert erasure.erase_contact(central_engine, uuid, now_utc()) is True
+    result = invoke(["erase-contact", uuid], central_env_for(central_url))
+    assert result.exit_code == 0 and result.output.startswith(f"Erased the phone number of response {uuid};")
     [(payload, erased_utc)] = held_payloads(central_engine)
     assert payload["private"]["phone"] is None and payload["private"]["phone_salt"] is None and erased_utc
     assert payload["private"]["comment"] == "Chậm" and PHONE not in json.dumps(payload)
