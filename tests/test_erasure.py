@@ -165,3 +165,23 @@ def test_centrals_erasure_reaches_the_kiosk_and_every_figure_stays(live_central,
     assert (report["responses"], report["highest_seq"], report["quarantined"], report["events"]) == (4, 4, 0, [])
     after = requests.get(f"{live_central.url}/api/v1/summary?date={today()}", headers=auth, timeout=10).json()
     assert after["responses"] == before["responses"] + 1 == 4
+
+
+def test_0007_upgrades_a_store_made_before_it(central_engine):
+    """An existing store at 0005, quarantine without erased_utc: 0007 adds it and erasure works."""
+    from sqlalchemy import text
+
+    with cs.write(central_engine) as conn:  # back to the store as 0005 left it
+        conn.execute(text("DROP TABLE erasure_notices"))
+        conn.execute(text("ALTER TABLE quarantine DROP COLUMN erased_utc"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0007_quarantine_erasure'"))
+        conn.execute(text("INSERT INTO quarantine (kiosk_id, batch_id, seq, uuid, reason, payload, received_utc) "
+                          "VALUES ('k-1', :b, 2, :u, 'altered', :p, '2026-01-01T00:00:00.000Z')"),
+                     {"b": "00000000-0000-4000-8000-00000000000b", "u": "00000000-0000-4000-8000-00000000000a",
+                      "p": json.dumps({"private": {"phone": PHONE, "phone_salt": "ab" * 16}})})
+    assert cs.pending_migrations(central_engine) == ["0007_quarantine_erasure"]
+    assert cs.migrate(central_engine) == ["0007_quarantine_erasure"]
+    assert erasure.erase_expired_contacts(central_engine, now_utc(), 90) == 1
+    [(payload, erased_utc)] = held_payloads(central_engine)
+    assert payload["private"]["phone"] is None and erased_utc
+    assert erasure.erasures_for(central_engine, "k-1") == ["00000000-0000-4000-8000-00000000000a"]
