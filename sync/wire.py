@@ -116,10 +116,11 @@ FIELD_RULES = {
     "started_utc": (_is_time, f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"),
     "created_utc": (_is_time, f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"),
     "utc_offset_minutes": (lambda v: _is_int(v, -840, 840), "minutes from -840 to 840"),
-    **{name: ((lambda v, n=TEXT_MAX[name], null=nullable: _is_text(v, n, nullable=null)),
+    # counter and officer as the kiosk's duty form lets them in (tab and line breaks are not refused there)
+    **{name: ((lambda v, n=TEXT_MAX[name], null=nullable, one=one_line: _is_text(v, n, null, one)),
               ("null or " if nullable else "") + _TEXT.format(TEXT_MAX[name]))
-       for name, nullable in (("questionnaire_version", False), ("counter", True), ("officer", True),
-                              ("dossier_code", True))},
+       for name, nullable, one_line in (("questionnaire_version", False, True), ("counter", True, False),
+                                        ("officer", True, False), ("dossier_code", True, True))},
     "answers": (_is_answers, f"an object of at most {ANSWERS_MAX} answers (keys of 1 to {ANSWER_KEY_MAX} "
                              f"characters): 1 to 5, or a code of 1 to {ANSWER_TEXT_MAX} characters"),
     "reasons": (_is_codes, f"a list of at most {CODES_MAX} reason codes of 1 to {CODE_MAX} characters"),

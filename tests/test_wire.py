@@ -67,7 +67,8 @@ ODD_ROWS = [
     ("seq just over PostgreSQL's integer", lambda r: rehashed(r, seq=2**31), "responses[1].seq"),
     ("NUL in comment", lambda r: with_private(r, comment="tốt\u0000"), "responses[1].private.comment"),
     ("NUL in dossier code", lambda r: rehashed(r, dossier_code="HS\u00001"), "responses[1].dossier_code"),
-    ("line break in officer", lambda r: rehashed(r, officer="An\nB"), "responses[1].officer"),
+    ("escape character in officer", lambda r: rehashed(r, officer="An\x1b[2J"), "responses[1].officer"),
+    ("zero-width space in officer", lambda r: rehashed(r, officer="An\u200b"), "responses[1].officer"),
     ("bidi override in counter", lambda r: rehashed(r, counter="3\u202e"), "responses[1].counter"),
     ("lone surrogate in phone", lambda r: with_private(r, phone="09\udc00"), "responses[1].private.phone"),
     ("NUL in an answer code", lambda r: rehashed(r, answers={**r["answers"], "visits": "1\x00"}),
@@ -141,6 +142,15 @@ def test_a_timestamp_not_in_ascii_digits_is_401(client, kiosk_secret, rows, time
     assert_error(reply, 401, "must be Unix seconds")
 
 
+def test_what_the_duty_form_lets_in_central_accepts(client, central_engine, kiosk_secret, rows):
+    """The kiosk's duty form refuses control characters but not tab or line breaks; central agrees."""
+    from kiosk.forms import CONTROL
+    assert not CONTROL.search("Quầy\t3\nB") and CONTROL.search("\x1b")
+    reply = post(client, kiosk_secret, wire.batch("test-kiosk", [rehashed(rows[0], counter="Quầy\t3",
+                                                                          officer="An\r\nBình")]))
+    assert reply.status_code == 200 and reply.get_json()["accepted"] == 1
+
+
 def test_the_bounds_themselves_are_accepted(client, central_engine, kiosk_secret, rows):
     """The largest values the validator allows are stored on both databases."""
     edge = [rehashed(rows[0], counter="Q" * 20, officer="Nguyễn" * 13 + "An", dossier_code="H" * 64,
@@ -175,8 +185,9 @@ def _variants(row):
             target = {**row, "private": {**row["private"], name: ""}} if name in ("comment", "phone") \
                 else {**row, name: ""}
             yield f"{name} empty", target
-        yield f"{name} with NUL", with_private(row, **{name: "a\x00"}) if name in ("comment", "phone") \
-            else {**row, name: "a\x00"}
+        for odd in ("\x00", "\n", "\t", "\x85", "\u2066"):
+            yield f"{name} with {odd!r}", with_private(row, **{name: "a" + odd}) if name in ("comment", "phone") \
+                else {**row, name: "a" + odd}
     for seq in (1, wire.SEQ_MAX, 0, wire.SEQ_MAX + 1):
         yield f"seq {seq}", {**row, "seq": seq}
     for minutes in (-840, 840, -841, 841):
