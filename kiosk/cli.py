@@ -1,11 +1,16 @@
 """`kiosk`: set up, run and check the counter kiosk."""
 
+import logging
+import sqlite3
 import sys
+import threading
+import time
 
 import click
 
 from . import config as kiosk_config
 from . import serving, store
+from .clock import now_utc
 from .questionnaire import QuestionnaireError
 
 ERRORS = (kiosk_config.SettingError, QuestionnaireError, store.StoreError)
@@ -51,8 +56,53 @@ def run(host, port):
     except ERRORS as error:
         _fail(error)
     cfg = app.config["KIOSK"]
+    threading.Thread(target=_erase_expired_contacts_hourly, args=(cfg.db_path, cfg.contact_days),
+                     daemon=True).start()
     click.echo(f"Kiosk {cfg.kiosk_id} serving on http://{host}:{port}/ (database {cfg.db_path}).")
     serving.serve(app, host, port, "kiosk", limits)
+
+
+def _erase_expired_contacts_hourly(db_path, days):
+    """The retention rule, applied while the kiosk runs: phone numbers go `days` after they were given."""
+    log = logging.getLogger("kiosk")
+    while True:
+        try:
+            with store.connect(db_path) as db:
+                erased = store.erase_expired_contacts(db, now_utc(), days)
+            if erased:
+                log.info("erased %d phone number(s) past retention", erased)
+        except sqlite3.Error as error:  # busy for a moment: try again next hour
+            log.warning("retention check failed: %s", error)
+        time.sleep(3600)
+
+
+@cli.command("erase-contact")
+@click.argument("response_uuid", required=False)
+@click.option("--expired", is_flag=True, help="Erase every phone number given more than KIOSK_CONTACT_DAYS "
+                                              "days ago (`kiosk run` does this hourly).")
+def erase_contact(response_uuid, expired):
+    """Erase a citizen's phone number on this kiosk at once, or those past retention.
+
+    Figures and the hash chain are unchanged: the chain holds only a salted hash.
+    Central erases its own copy with `central erase-contact`, and tells the kiosk.
+    """
+    if bool(response_uuid) == expired:
+        raise click.ClickException("Give either a response UUID or --expired.")
+    try:
+        cfg = kiosk_config.load()
+        db = store.open_existing(cfg.db_path, cfg.kiosk_id)
+    except ERRORS as error:
+        _fail(error)
+    with db:
+        if expired:
+            count = store.erase_expired_contacts(db, now_utc(), cfg.contact_days)
+            click.echo(f"Erased {count} phone number(s) given more than {cfg.contact_days} days ago.")
+            return
+        done = store.erase_contact(db, response_uuid.strip().lower(), now_utc())
+    if done is None:
+        raise click.ClickException(f"No response {response_uuid!r} is stored on this kiosk.")
+    click.echo(f"Erased the phone number of response {response_uuid}." if done
+               else f"Response {response_uuid} has no phone number to erase.")
 
 
 @cli.command()

@@ -38,6 +38,8 @@ TUNABLES = (
                "more responses than this within KIOSK_BURST_WINDOW are flagged burst"),
     IntSetting("KIOSK_BURST_WINDOW", 120, 1, 86400,
                "the burst window, in seconds"),
+    IntSetting("KIOSK_CONTACT_DAYS", 90, 1, 3650,
+               "days after which a phone number is erased on the kiosk (`kiosk run` checks hourly)"),
 )
 
 SETTINGS_HELP = """\
@@ -61,6 +63,7 @@ class KioskConfig:
     min_seconds: int
     burst_limit: int
     burst_window: int
+    contact_days: int = 90
 
 
 def _required(environ, name, example):
@@ -115,4 +118,5 @@ def load(environ=os.environ) -> KioskConfig:
         min_seconds=values["KIOSK_MIN_SECONDS"],
         burst_limit=values["KIOSK_BURST_LIMIT"],
         burst_window=values["KIOSK_BURST_WINDOW"],
+        contact_days=values["KIOSK_CONTACT_DAYS"],
     )

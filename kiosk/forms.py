@@ -9,8 +9,9 @@ from wtforms import BooleanField, PasswordField, SelectMultipleField, StringFiel
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .text import CONTROL, SURROGATE
+
 COMMENT_MAX = 1000
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
 
 
@@ -22,7 +23,7 @@ def nfc(text):
 
 
 def no_control_characters(_form, field):
-    if field.data and CONTROL.search(field.data):
+    if field.data and (CONTROL.search(field.data) or SURROGATE.search(field.data)):
         raise ValidationError(_l("Please remove the invisible control characters from this text."))
 
 

@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -18,6 +18,8 @@ from sqlite_utils import Database, Migrations
 from . import chain
 from .clock import day_bounds_utc, local_offset_minutes, parse_utc, utc_iso
 from .flags import flags_for
+from .paths import owner_only
+from .text import nfc
 
 JSON_COLUMNS = ("answers", "reasons", "flags")
 
@@ -97,6 +99,15 @@ def i10b_pin_attempts(db):
     db.execute("DELETE FROM settings WHERE key IN ('pin_failures', 'pin_locked_until')")
 
 
+@migrations()
+def i9b_nfc_duty_names(db):
+    # The counter and officer on duty, as staff mode keeps them, in one spelling (NFC).
+    for key in ("counter", "officer"):
+        row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        if row and nfc(row[0]) != row[0]:
+            db.execute("UPDATE settings SET value = ? WHERE key = ?", [nfc(row[0]), key])
+
+
 
 
 
@@ -108,6 +119,8 @@ def dumps(value) -> str:
 
 
 def connect(path: Path) -> Database:
+    """Open the kiosk's SQLite file; it, its -wal and its -shm are owner-only (0600)."""
+    owner_only(path)
     conn = sqlite3.connect(str(path), timeout=15)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -130,7 +143,6 @@ def init(path: Path, kiosk_id: str) -> bool:
     """Create or upgrade the database; never drops anything. True if created."""
     path = Path(path)
     created = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
     db = connect(path)
     try:
         db.enable_wal()
@@ -284,6 +296,37 @@ def erase_private(db: Database, seq: int, now: datetime) -> bool:
             "phone_salt = NULL, erased_utc = ? WHERE seq = ? AND erased_utc IS NULL",
             [utc_iso(now), seq])
         return cursor.rowcount == 1
+
+
+def erase_contact(db: Database, response_uuid: str, now: datetime):
+    """Erase one response's phone number (and its salt); the comment, figures and chain stay.
+
+    Returns True if a phone number was erased, False if none was kept, None if
+    no response has this UUID.
+    """
+    with write(db):
+        row = db.execute("SELECT seq FROM responses WHERE uuid = ?", [response_uuid]).fetchone()
+        if row is None:
+            return None
+        cursor = db.execute("UPDATE response_private SET phone = NULL, phone_salt = NULL, erased_utc = ? "
+                            "WHERE seq = ? AND phone IS NOT NULL", [utc_iso(now), row[0]])
+        return cursor.rowcount == 1
+
+
+def erase_expired_contacts(db: Database, now: datetime, days: int) -> int:
+    """The retention rule on the kiosk: erase every phone number given more than `days` ago.
+
+    Central keeps its own copy for call-backs (until `days` after the case is
+    closed); the kiosk needs none. Returns how many were erased.
+    """
+    cutoff = utc_iso(now - timedelta(days=days))
+    with write(db):
+        cursor = db.execute(
+            "UPDATE response_private SET phone = NULL, phone_salt = NULL, erased_utc = ? "
+            "WHERE phone IS NOT NULL AND coalesce(consent_utc, "
+            "(SELECT created_utc FROM responses r WHERE r.seq = response_private.seq)) < ?",
+            [utc_iso(now), cutoff])
+        return cursor.rowcount
 
 
 def responses_for_day(db: Database, day: date) -> list:

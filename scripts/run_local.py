@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+from kiosk.paths import owner_only
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
@@ -31,8 +33,9 @@ def run(*args, env, **kwargs):
 def once(path: Path, make) -> str:
     """A value made on the first run and kept in ./var."""
     if not path.exists():
-        path.write_text(make().strip() + "\n", encoding="utf-8")
-        path.chmod(0o600)
+        value = make().strip()
+        owner_only(path)  # created 0600 before the secret is written
+        path.write_text(value + "\n", encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -1,5 +1,6 @@
 """The central server: ingest API, reading API and health, as one Flask app."""
 
+import copy
 import json
 import zlib
 from datetime import date, datetime, timezone
@@ -14,11 +15,12 @@ from kiosk import indices, websafety
 from kiosk.clock import local_time, now_utc
 from kiosk.paths import PACKAGE_DIR, asset_dir
 from kiosk.questionnaire import load as load_questionnaire
+from kiosk.text import nfc
 
 from . import central_store as cs
-from . import staff_pages, wire
+from . import erasure, staff_pages, wire
 from .central_config import CentralConfig
-from .ingest import ingest
+from .ingest import ingest_each_alone
 from .logins import TrustedProxies
 from .openapi import OPENAPI
 from .workdays import WorkCalendar
@@ -92,7 +94,9 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.get("/api/v1/openapi.json")
     def openapi():
-        return jsonify(OPENAPI)
+        document = copy.deepcopy(OPENAPI)
+        document["components"]["schemas"]["Batch"]["properties"]["responses"]["maxItems"] = config.max_batch
+        return jsonify(document)
 
     @app.post("/api/v1/batches")
     @csrf.exempt  # kiosks sign their batches instead
@@ -108,9 +112,10 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         others = {r["kiosk_id"] for r in payload["responses"]} | {payload["kiosk_id"]}
         if others != {kiosk["kiosk_id"]}:
             raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
-        verdicts = ingest(engine, kiosk, payload, now_utc(), signed_at)
+        verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at)
         counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
-        return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts)
+        return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
+                       erased=erasure.erasures_for(engine, kiosk["kiosk_id"]))
 
     @app.get("/api/v1/summary")
     def summary():
@@ -119,7 +124,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         unknown = set(request.args) - {"date", "unit", "kiosk", "include_flagged"}
         if unknown:
             raise ApiError(400, f"Unknown parameter: {sorted(unknown)[0]}.")
-        unit, kiosk = request.args.get("unit") or None, request.args.get("kiosk") or None
+        unit, kiosk = nfc(request.args.get("unit")) or None, request.args.get("kiosk") or None
         if kiosk and not wire.KIOSK_ID.match(kiosk):
             raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk!r}.")
         if unit and not _plain_text(unit, 64):
@@ -157,6 +162,8 @@ def _authenticate(engine, config, body):
                                   request.headers.get(wire.SIGNATURE_HEADER, "")):
         raise ApiError(401, "The signature does not match: check KIOSK_SECRET.")
     try:
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            raise ValueError(timestamp)
         signed_at = datetime.fromtimestamp(int(timestamp), timezone.utc)
     except (ValueError, OverflowError, OSError):
         raise ApiError(401, f"{wire.TIMESTAMP_HEADER} must be Unix seconds.") from None
@@ -180,11 +187,42 @@ def _parse(body, config):
     elif encoding != "identity":
         raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise ApiError(400, "The body is not UTF-8.") from None
     except json.JSONDecodeError as error:
         raise ApiError(400, f"The body is not valid JSON ({error.msg} at line {error.lineno}).") from None
+    except _Unreadable as error:
+        raise ApiError(400, str(error)) from None
+    except RecursionError:
+        raise ApiError(400, "The body is nested too deeply; a batch is at most 4 levels deep.") from None
+
+
+#: The most digits a whole number in a body is read with (a sequence number has at most 10);
+#: a longer one is kept as a ``_Huge`` marker, which every field refuses, naming its place.
+MAX_DIGITS = 20
+
+
+class _Unreadable(ValueError):
+    """A JSON body that parses, but holds what no field can take."""
+
+
+class _Huge:
+    """A whole number of more than MAX_DIGITS digits (never converted: 5,000 digits would be slow)."""
+
+    def __init__(self, digits: str):
+        self.digits = len(digits.lstrip("-"))
+
+    def __repr__(self):
+        return f"<a number of {self.digits} digits>"
+
+
+def _bounded_int(digits: str):
+    return int(digits) if len(digits) <= MAX_DIGITS else _Huge(digits)
+
+
+def _no_constant(name: str):
+    raise _Unreadable(f"The body holds {name}, which is not JSON.")
 
 
 def _require_token(engine):

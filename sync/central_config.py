@@ -17,7 +17,8 @@ TUNABLES = (
                "a signed request whose timestamp is further off than this is refused as a replay"),
     IntSetting("CENTRAL_CASE_DAYS", 5, 1, 60, "working days before an open case is overdue"),
     IntSetting("CENTRAL_CONTACT_DAYS", 90, 1, 3650,
-               "days after a case closes before `central erase-contact --expired` erases its phone number"),
+               "days after a case closes, or a response is quarantined, before `central erase-contact "
+               "--expired` erases its phone number"),
 )
 
 SETTINGS_HELP = """\

@@ -20,6 +20,8 @@ from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteg
 from kiosk import indices
 from kiosk.clock import now_utc, utc_iso
 from kiosk.passwords import hash_secret
+from kiosk.paths import owner_only
+from kiosk.text import nfc
 
 metadata = MetaData()
 
@@ -76,8 +78,21 @@ quarantine = Table(
     Column("batch_id", String(36), nullable=False),
     Column("seq", Integer), Column("uuid", String(36)),
     Column("reason", Text, nullable=False),
-    Column("payload", Text, nullable=False),  # the response exactly as received
+    Column("payload", Text, nullable=False),  # the response exactly as received (phone erased: see erasure)
     Column("received_utc", String(24), nullable=False),
+    Column("erased_utc", String(24)),  # when its phone number was erased (0007)
+)
+
+# Erasures central made that a kiosk's copy must follow: sent with the kiosk's
+# next sync answers (``"erased": [uuid, ...]``), a few times over (see sync.erasure).
+erasure_notices = Table(
+    "erasure_notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("uuid", String(36), nullable=False),
+    Column("erased_utc", String(24), nullable=False),
+    Column("times_sent", Integer, nullable=False),
+    Index("erasure_notices_kiosk", "kiosk_id", "times_sent"),
 )
 
 integrity_events = Table(
@@ -241,6 +256,59 @@ def _case_days(conn):
             index.create(conn, checkfirst=True)
 
 
+#: Name columns stored in NFC from 0007 on: (table, columns).
+NAME_COLUMNS = (("kiosks", ("unit",)), ("users", ("name", "display_name", "unit")),
+                ("responses", ("unit", "counter", "officer")), ("cases", ("unit", "officer", "assignee")),
+                ("case_log", ("user_name",)), ("api_tokens", ("name",)))
+
+
+def _quarantine_erasure(conn):
+    """Quarantined phones can be erased; central's erasures wait for their kiosk; every name in NFC."""
+    if "erased_utc" not in {column["name"] for column in inspect(conn).get_columns("quarantine")}:
+        conn.execute(text("ALTER TABLE quarantine ADD COLUMN erased_utc VARCHAR(24)"))
+    Table("erasure_notices", MetaData(),
+          Column("id", Integer, primary_key=True, autoincrement=True),
+          Column("kiosk_id", String(64), nullable=False), Column("uuid", String(36), nullable=False),
+          Column("erased_utc", String(24), nullable=False), Column("times_sent", Integer, nullable=False),
+          Index("erasure_notices_kiosk", "kiosk_id", "times_sent")).create(conn)
+    for table, columns in NAME_COLUMNS:
+        for column in columns:
+            for old in _not_nfc(conn, table, column):
+                conn.execute(text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
+                             {"new": nfc(old), "old": old})
+    for table, keys, names in (
+            ("day_tallies", ("local_day", "unit", "kiosk_id", "counter", "officer", "flagged"),
+             ("unit", "counter", "officer")),
+            ("unit_day_tallies", ("local_day", "unit", "flagged"), ("unit",))):
+        _merge_tallies_to_nfc(conn, table, keys, names)
+
+
+def _not_nfc(conn, table, column):
+    return [v for v in conn.execute(text(f"SELECT DISTINCT {column} FROM {table}")).scalars()
+            if v is not None and nfc(v) != v]
+
+
+def _merge_tallies_to_nfc(conn, table, keys, names):
+    """Re-key tallies stored under a non-NFC name; two that now share a key are added into one."""
+    for name in names:
+        for old in _not_nfc(conn, table, name):
+            rows = conn.execute(text(f"SELECT id, tally, {', '.join(keys)} FROM {table} WHERE {name} = :old"),
+                                {"old": old}).mappings().all()
+            for row in rows:
+                key = {k: nfc(row[k]) if k in names else row[k] for k in keys}
+                same = conn.execute(text(f"SELECT id, tally FROM {table} WHERE "
+                                         + " AND ".join(f"{k} = :{k}" for k in keys)), key).first()
+                if same is None:
+                    conn.execute(text(f"UPDATE {table} SET {', '.join(f'{n} = :{n}' for n in names)} "
+                                      "WHERE id = :id"), {**{n: key[n] for n in names}, "id": row["id"]})
+                    continue
+                facts = indices.tally_from_json(same.tally)
+                facts.update(indices.tally_from_json(row["tally"]))
+                conn.execute(text(f"UPDATE {table} SET tally = :tally WHERE id = :id"),
+                             {"tally": indices.tally_json(facts), "id": same.id})
+                conn.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": row["id"]})
+
+
 def _sessions_lockout(conn):
     """Sessions that can be ended (a version per user, a disabled mark) and login counts per sync.logins."""
     # 0002 makes these tables from today's definitions, so a fresh store already has the columns.
@@ -256,20 +324,30 @@ def _sessions_lockout(conn):
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
               ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days),
+              ("0007_quarantine_erasure", _quarantine_erasure),
               ("0008_sessions_lockout", _sessions_lockout)]
 
 
 def engine_for(url: str):
-    """An engine for ``sqlite:///path`` or ``postgresql://…`` (psycopg 3)."""
+    """An engine for ``sqlite:///path`` or ``postgresql://…`` (psycopg 3).
+
+    Statement parameters (phone numbers, comments) never appear in a log or an
+    error message (``hide_parameters``).
+    """
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
     return engine
 
 
 def _sqlite_setup(engine):
+    @event.listens_for(engine, "do_connect")
+    def before_connect(_dialect, _record, _args, _kwargs):
+        if engine.url.database and engine.url.database != ":memory:":
+            owner_only(engine.url.database)  # the store holds kiosk secrets and the session key
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -330,8 +408,8 @@ def pending_migrations(engine) -> list:
 # --- kiosks and tokens ---------------------------------------------------------
 
 def add_kiosk(engine, kiosk_id: str, unit: str) -> str:
-    """Register a kiosk; returns its new secret (shown once)."""
-    secret = secrets.token_hex(32)
+    """Register a kiosk; returns its new secret (shown once). The unit is stored in NFC."""
+    secret, unit = secrets.token_hex(32), nfc(unit)
     with write(engine) as conn:
         if conn.execute(select(kiosks.c.kiosk_id).where(kiosks.c.kiosk_id == kiosk_id)).first():
             raise CentralStoreError(f"Kiosk {kiosk_id!r} is already registered.")
@@ -350,7 +428,7 @@ def token_digest(token: str) -> str:
 
 
 def add_token(engine, name: str) -> str:
-    token = secrets.token_urlsafe(32)
+    token, name = secrets.token_urlsafe(32), nfc(name)
     with write(engine) as conn:
         if conn.execute(select(api_tokens.c.id).where(api_tokens.c.name == name)).first():
             raise CentralStoreError(f"A token named {name!r} already exists.")
@@ -371,6 +449,11 @@ def get_setting(engine, key: str):
 
 
 def add_user(engine, name, role, unit, password, display_name=None) -> None:
+    """Create a staff account; names, unit and display name are stored in NFC.
+
+    Raises CentralStoreError for an unknown role, a missing unit or a taken name.
+    """
+    name, unit, display_name = nfc(name), nfc(unit), nfc(display_name)
     if role not in ROLES:
         raise CentralStoreError(f"--role must be one of {', '.join(ROLES)}, not {role!r}.")
     if role != "admin" and not unit:
@@ -384,7 +467,7 @@ def add_user(engine, name, role, unit, password, display_name=None) -> None:
 
 
 def get_user(engine, user_id=None, name=None):
-    column, value = (users.c.id, user_id) if user_id is not None else (users.c.name, name)
+    column, value = (users.c.id, user_id) if user_id is not None else (users.c.name, nfc(name))
     with engine.connect() as conn:
         return conn.execute(select(users).where(column == value)).mappings().first()
 
@@ -482,7 +565,7 @@ def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer
     """
     table = day_tallies if detail or kiosk or officer else unit_day_tallies
     query = select(table).where(table.c.local_day >= start, table.c.local_day <= end)
-    for name, value in (("unit", unit), ("kiosk_id", kiosk), ("officer", officer)):
+    for name, value in (("unit", nfc(unit)), ("kiosk_id", kiosk), ("officer", nfc(officer))):
         if value:
             query = query.where(table.c[name] == value)
     with engine.connect() as conn:
@@ -503,9 +586,9 @@ def range_responses(engine, start: str, end: str, unit=None, officer=None):
              .where(responses.c.local_day >= start, responses.c.local_day <= end)
              .order_by(responses.c.created_utc))
     if unit:
-        query = query.where(responses.c.unit == unit)
+        query = query.where(responses.c.unit == nfc(unit))
     if officer:
-        query = query.where(responses.c.officer == officer)
+        query = query.where(responses.c.officer == nfc(officer))
     with engine.connect() as conn:
         return [decoded(row) for row in conn.execute(query).mappings()]
 
@@ -514,7 +597,7 @@ def kiosk_list(engine, unit=None):
     """Registered kiosks with their last batch time, and how many integrity events each has."""
     query = select(kiosks.c.kiosk_id, kiosks.c.unit, kiosks.c.last_batch_utc).order_by(kiosks.c.kiosk_id)
     if unit:
-        query = query.where(kiosks.c.unit == unit)
+        query = query.where(kiosks.c.unit == nfc(unit))
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
         events = dict(conn.execute(select(integrity_events.c.kiosk_id, func.count())
@@ -524,7 +607,7 @@ def kiosk_list(engine, unit=None):
 
 def _cases_where(query, unit, officer, status, day):
     """Keep the cases of a unit, an officer, a status, or a day (when their response was given)."""
-    for column, value in ((cases.c.unit, unit), (cases.c.officer, officer), (cases.c.status, status),
+    for column, value in ((cases.c.unit, nfc(unit)), (cases.c.officer, nfc(officer)), (cases.c.status, status),
                           (cases.c.local_day, day)):
         if value:
             query = query.where(column == value)
@@ -564,29 +647,6 @@ def get_case(engine, case_id: int):
                                .order_by(case_log.c.id)).mappings().all()
     return {**case, "answers": json.loads(case["answers"]), "reasons": json.loads(case["reasons"]),
             "history": history}
-
-
-def erase_contact(engine, response_uuid: str, now) -> bool:
-    """Erase a response's phone number (a citizen's right); figures and the chain are untouched."""
-    with write(engine) as conn:
-        response_id = conn.execute(select(responses.c.id).where(responses.c.uuid == response_uuid)).scalar()
-        if response_id is None:
-            raise CentralStoreError(f"No response {response_uuid!r} is stored.")
-        done = conn.execute(response_private.update().where(
-            response_private.c.response_id == response_id, response_private.c.phone.is_not(None))
-            .values(phone=None, phone_salt=None, erased_utc=utc_iso(now)))
-        return done.rowcount == 1
-
-
-def erase_expired_contacts(engine, now, days: int) -> int:
-    """Erase the phone numbers of cases closed more than `days` ago (the retention rule)."""
-    cutoff = utc_iso(now - timedelta(days=days))
-    with write(engine) as conn:
-        closed = select(cases.c.response_id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff)
-        done = conn.execute(response_private.update().where(
-            response_private.c.response_id.in_(closed), response_private.c.phone.is_not(None))
-            .values(phone=None, phone_salt=None, erased_utc=utc_iso(now)))
-        return done.rowcount
 
 
 def units(engine):

@@ -15,9 +15,10 @@ from kiosk import config as kiosk_config
 from kiosk import serving, store
 from kiosk.config import IntSetting, SettingError, int_setting
 from kiosk.questionnaire import QuestionnaireError
+from kiosk.text import nfc
 from kiosk.store import StoreError
 
-from . import central_config
+from . import central_config, erasure
 from . import central_store as cs
 
 UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
@@ -80,6 +81,7 @@ def init():
 @click.option("--unit", required=True, help="The unit (department or one-stop shop) the kiosk serves.")
 def add_kiosk(kiosk_id, unit):
     """Register a kiosk and print its secret (shown only once)."""
+    unit = nfc(unit)
     if not kiosk_config.KIOSK_ID_PATTERN.match(kiosk_id):
         _fail(f"KIOSK_ID must be 1 to 64 letters, digits, '.', '_' or '-', not {kiosk_id!r}.")
     if not UNIT.match(unit):
@@ -98,6 +100,7 @@ def add_kiosk(kiosk_id, unit):
 @click.argument("name")
 def add_token(name):
     """Create a read-only API token and print it (shown only once)."""
+    name = nfc(name)
     if not UNIT.match(name):
         _fail("NAME must be 1 to 64 printable characters.")
     _config, engine = _ready_engine()
@@ -116,7 +119,13 @@ def add_user(name, role, unit, display_name):
     """Create a staff account for the central pages.
 
     Asks for the password twice on a terminal; otherwise reads one line from standard input.
+    Names, unit and display name are stored in Unicode NFC, whatever form they were typed in.
     """
+    name, unit, display_name = nfc(name), nfc(unit), nfc(display_name)
+    if unit is not None and not UNIT.match(unit):
+        _fail("--unit must be 1 to 64 printable characters.")
+    if display_name is not None and not re.fullmatch(r"[^\x00-\x1f\x7f-\x9f]{1,80}", display_name):
+        _fail("--display-name must be 1 to 80 printable characters.")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}", name):
         _fail("NAME must be 2 to 64 letters, digits, '.', '_', '@' or '-'.")
     _config, engine = _ready_engine()
@@ -185,8 +194,8 @@ def enable_user(name):
 
 @central.command("erase-contact")
 @click.argument("response_uuid", required=False)
-@click.option("--expired", is_flag=True, help="Erase every phone number whose case closed more than "
-                                              "CENTRAL_CONTACT_DAYS days ago.")
+@click.option("--expired", is_flag=True, help="Erase every phone number whose case closed, or that was "
+                                              "quarantined, more than CENTRAL_CONTACT_DAYS days ago.")
 def erase_contact(response_uuid, expired):
     """Erase a citizen's phone number at once, or those past retention.
 
@@ -199,12 +208,15 @@ def erase_contact(response_uuid, expired):
     config, engine = _ready_engine()
     try:
         if expired:
-            count = cs.erase_expired_contacts(engine, now_utc(), config.contact_days)
-            click.echo(f"Erased {count} phone number(s) of cases closed more than {config.contact_days} days ago.")
-        elif cs.erase_contact(engine, response_uuid, now_utc()):
-            click.echo(f"Erased the phone number of response {response_uuid}.")
+            count = erasure.erase_expired_contacts(engine, now_utc(), config.contact_days)
+            click.echo(f"Erased {count} phone number(s) of cases closed, or responses quarantined, more than "
+                       f"{config.contact_days} days ago; their kiosks erase theirs at the next sync.")
+        elif erasure.erase_contact(engine, response_uuid, now_utc()):
+            click.echo(f"Erased the phone number of response {response_uuid}; its kiosk erases its copy "
+                       "at the next sync.")
         else:
-            click.echo(f"Response {response_uuid} has no phone number to erase.")
+            click.echo(f"Response {response_uuid} has no phone number to erase here; its kiosk is told "
+                       "to erase any copy at the next sync.")
     except cs.CentralStoreError as error:
         _fail(error)
 
@@ -239,7 +251,7 @@ def _erase_expired_contacts_hourly(engine, days):
     log = logging.getLogger("central")
     while True:
         try:
-            erased = cs.erase_expired_contacts(engine, now_utc(), days)
+            erased = erasure.erase_expired_contacts(engine, now_utc(), days)
             if erased:
                 log.info("erased %d phone number(s) past retention", erased)
         except DBAPIError as error:  # the database is away for a moment: try again next hour

@@ -12,9 +12,11 @@ from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from kiosk import chain
 from kiosk.clock import local_today, parse_utc, utc_iso
+from kiosk.text import nfc
 
 from . import central_store as cs
 from .cases import case_rows, why
@@ -99,6 +101,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
             if parse_utc(response["created_utc"]) - received_at > SKEW_TOLERANCE:
                 event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                          f"after central received it ({received}).")
+            response = {**response, "counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
             rows.append(_row(response, kiosk, batch_id, received))
             tallied.append({**response, "local_day": rows[-1]["local_day"], "unit": kiosk["unit"],
                             "has_comment": response["comment_hash"] is not None})
@@ -127,3 +130,36 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
         conn.execute(cs.kiosks.update().where(cs.kiosks.c.kiosk_id == kiosk["kiosk_id"])
                      .values(last_batch_utc=received))
     return verdicts
+
+
+def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at):
+    """``ingest``, and should the store refuse the batch, each response alone: those the store still
+    refuses are quarantined one by one, so a row that passed validation cannot hold back the others.
+
+    Only a store's refusal of values (DataError, IntegrityError) is handled so;
+    any other fault is a real server fault and raises.
+    """
+    try:
+        return ingest(engine, kiosk, payload, received_at, kiosk_clock_at)
+    except (DataError, IntegrityError):
+        pass
+    verdicts = []
+    for response in payload["responses"]:
+        try:
+            verdicts += ingest(engine, kiosk, {**payload, "responses": [response]}, received_at, kiosk_clock_at)
+        except (DataError, IntegrityError) as error:
+            verdicts.append(_quarantine_refused(engine, kiosk, payload["batch_id"], response, received_at, error))
+    return verdicts
+
+
+def _quarantine_refused(engine, kiosk, batch_id, response, received_at, error):
+    reason = f"central's store refused it ({type(error.orig).__name__})"
+    received = utc_iso(received_at)
+    with cs.write(engine) as conn:
+        conn.execute(cs.quarantine.insert().values(
+            kiosk_id=kiosk["kiosk_id"], batch_id=batch_id, seq=response["seq"], uuid=response["uuid"],
+            reason=reason, payload=json.dumps(response), received_utc=received))  # escaped: any text fits
+        conn.execute(cs.integrity_events.insert().values(
+            kiosk_id=kiosk["kiosk_id"], kind="conflict", seq=response["seq"], recorded_utc=received,
+            detail=f"Response #{response['seq']} ({response['uuid']}): {reason}."))
+    return {"uuid": response["uuid"], "seq": response["seq"], "status": "rejected", "reason": reason}

@@ -1,4 +1,11 @@
-"""The OpenAPI 3 description of central's HTTP API, served at /api/v1/openapi.json."""
+"""The OpenAPI 3 description of central's HTTP API, served at /api/v1/openapi.json.
+
+The batch schema is built from the validator's own bounds (``sync.wire``), so
+the two agree on lengths, integer ranges and item counts
+(tests/test_openapi.py checks them field by field).
+"""
+
+from . import wire
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -12,8 +19,20 @@ def _errors(*codes):
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+TIME = {"type": "string", "pattern": r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
         "description": "UTC, e.g. 2026-01-31T08:15:00.000Z"}
+#: Text without control characters, as the kiosk's forms let it in (one line, or with line breaks).
+ONE_LINE = r"^[^\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]*$"
+LINES = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]*$"
+
+
+def _text(name, nullable=False, pattern=ONE_LINE):
+    return {"type": ["string", "null"] if nullable else "string", "minLength": 1,
+            "maxLength": wire.TEXT_MAX[name], "pattern": pattern}
+
+
+CODES = {"type": "array", "maxItems": wire.CODES_MAX,
+         "items": {"type": "string", "minLength": 1, "maxLength": wire.CODE_MAX, "pattern": ONE_LINE}}
 KIOSK_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
 SALT = {"type": ["string", "null"], "pattern": "^[0-9a-f]{32}$"}
 
@@ -77,43 +96,52 @@ OPENAPI = {
                 "ok": {"const": False}, "error": {"type": "string"},
                 "errors": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"}}},
             "Private": {"type": ["object", "null"], "additionalProperties": False, "properties": {
-                "comment": {"type": ["string", "null"], "maxLength": 1000}, "comment_salt": SALT,
-                "phone": {"type": ["string", "null"], "maxLength": 16}, "phone_salt": SALT,
+                "comment": _text("comment", nullable=True, pattern=LINES), "comment_salt": SALT,
+                "phone": _text("phone", nullable=True), "phone_salt": SALT,
                 "consent_utc": {"oneOf": [TIME, {"type": "null"}]}}},
             "Response": {"type": "object", "additionalProperties": False, "required": [
                 "seq", "uuid", "kiosk_id", "started_utc", "created_utc", "utc_offset_minutes",
                 "questionnaire_version", "counter", "officer", "dossier_code", "answers", "reasons",
                 "complete", "flags", "comment_hash", "contact_hash", "prev_hash", "hash"], "properties": {
-                "seq": {"type": "integer", "minimum": 1}, "uuid": {"type": "string", "format": "uuid"},
+                "seq": {"type": "integer", "minimum": 1, "maximum": wire.SEQ_MAX},
+                "uuid": {"type": "string", "pattern": wire.UUID.pattern},
                 "kiosk_id": KIOSK_ID, "started_utc": TIME, "created_utc": TIME,
                 "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840},
-                "questionnaire_version": {"type": "string", "minLength": 1, "maxLength": 64},
-                "counter": {"type": ["string", "null"], "minLength": 1, "maxLength": 20},
-                "officer": {"type": ["string", "null"], "minLength": 1, "maxLength": 80},
-                "dossier_code": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
-                "answers": {"type": "object", "additionalProperties": {
-                    "oneOf": [{"type": "integer", "minimum": 1, "maximum": 5}, {"type": "string"}]}},
-                "reasons": {"type": "array", "items": {"type": "string"}},
-                "complete": {"enum": [0, 1]}, "flags": {"type": "array", "items": {"type": "string"}},
+                "questionnaire_version": _text("questionnaire_version"),
+                "counter": _text("counter", nullable=True, pattern=LINES),
+                "officer": _text("officer", nullable=True, pattern=LINES),
+                "dossier_code": _text("dossier_code", nullable=True),
+                "answers": {"type": "object", "maxProperties": wire.ANSWERS_MAX,
+                            "propertyNames": {"minLength": 1, "maxLength": wire.ANSWER_KEY_MAX,
+                                              "pattern": ONE_LINE},
+                            "additionalProperties": {"oneOf": [
+                                {"type": "integer", "minimum": 1, "maximum": 5},
+                                {"type": "string", "minLength": 1, "maxLength": wire.ANSWER_TEXT_MAX,
+                                 "pattern": ONE_LINE}]}},
+                "reasons": CODES, "complete": {"type": "integer", "enum": [0, 1]}, "flags": CODES,
                 "comment_hash": {"oneOf": [HASH, {"type": "null"}]},
                 "contact_hash": {"oneOf": [HASH, {"type": "null"}]},
                 "prev_hash": HASH, "hash": HASH,
                 "private": {"$ref": "#/components/schemas/Private"}}},
             "Batch": {"type": "object", "additionalProperties": False,
                       "required": ["kiosk_id", "batch_id", "responses"], "properties": {
-                          "kiosk_id": KIOSK_ID, "batch_id": {"type": "string", "format": "uuid"},
+                          "kiosk_id": KIOSK_ID, "batch_id": {"type": "string", "pattern": wire.UUID.pattern},
                           "responses": {"type": "array", "minItems": 1,
                                         "items": {"$ref": "#/components/schemas/Response"}}}},
             "Verdict": {"type": "object", "required": ["uuid", "seq", "status"], "properties": {
                 "uuid": {"type": "string"}, "seq": {"type": "integer"},
                 "status": {"enum": ["accepted", "duplicate", "rejected"]}, "reason": {"type": "string"}}},
             "BatchResult": {"type": "object",
-                            "required": ["ok", "batch_id", "accepted", "duplicate", "rejected", "results"],
+                            "required": ["ok", "batch_id", "accepted", "duplicate", "rejected", "results",
+                                         "erased"],
                             "properties": {
                                 "ok": {"const": True}, "batch_id": {"type": "string"},
                                 "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
                                 "rejected": {"type": "integer"},
-                                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}}}},
+                                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}},
+                                "erased": {"type": "array", "items": {"type": "string", "pattern": wire.UUID.pattern},
+                                           "description": "responses of this kiosk whose phone number central "
+                                                          "erased: the kiosk erases its copy too"}}},
             "QuestionFigures": {"type": "object", "required": ["answered", "distribution", "mean", "satisfied_pct"],
                                 "properties": {
                                     "answered": {"type": "integer"},

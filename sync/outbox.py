@@ -5,7 +5,7 @@ It reads and writes the kiosk's own SQLite file, beside the kiosk process.
 
 from kiosk import store
 from kiosk.clock import now_utc, utc_iso
-from sync.wire import PRIVATE_FIELDS
+from sync.wire import PRIVATE_FIELDS, UUID
 
 STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
 
@@ -42,6 +42,19 @@ def record_verdicts(db, batch_id: str, verdicts: dict) -> None:
         db.conn.executemany(
             "INSERT OR IGNORE INTO sync_acks (seq, status, reason, batch_id, acked_utc) VALUES (?, ?, ?, ?, ?)",
             [(seq, status, reason, batch_id, now) for seq, (status, reason) in verdicts.items()])
+
+
+def apply_erasures(db, uuids) -> int:
+    """Erase the phone numbers central erased (its answer's ``"erased"`` list of UUIDs).
+
+    Anything that is not a list of UUIDs is ignored; UUIDs this kiosk does not
+    hold are skipped. Returns how many phone numbers were erased here.
+    """
+    if not isinstance(uuids, list):
+        return 0
+    now = now_utc()
+    return sum(bool(store.erase_contact(db, uuid, now)) for uuid in dict.fromkeys(uuids)
+               if isinstance(uuid, str) and UUID.match(uuid))
 
 
 def record_success(db) -> None:

@@ -18,6 +18,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from kiosk import indices
 from kiosk.clock import local_today, now_utc, parse_utc
 from kiosk.passwords import secret_matches
+from kiosk.forms import no_control_characters
+from kiosk.text import nfc, storable
 from kiosk import web, websafety
 
 from . import cases as case_rules
@@ -31,13 +33,13 @@ CASES_SHOWN = 500
 
 
 class CaseForm(FlaskForm):
-    assignee = StringField(validators=[Optional(), Length(max=64)])
-    answer = TextAreaField(validators=[Optional(), Length(max=4000)])
+    assignee = StringField(filters=[nfc], validators=[Optional(), Length(max=64), no_control_characters])
+    answer = TextAreaField(validators=[Optional(), Length(max=4000), no_control_characters])
     close = BooleanField()
 
 
 class LoginForm(FlaskForm):
-    name = StringField(validators=[DataRequired(), Length(max=64)])
+    name = StringField(filters=[nfc], validators=[DataRequired(), Length(max=64), no_control_characters])
     password = PasswordField(validators=[DataRequired(), Length(max=200)])
 
 
@@ -152,7 +154,10 @@ def switch_language(code):
 
 
 def scope(user, requested_unit):
-    """(unit, officer) the user may see; an admin may pick any unit or all."""
+    """(unit, officer) the user may see; an admin may pick any unit or all. Units compare in NFC."""
+    requested_unit = nfc(requested_unit)
+    if requested_unit and not (len(requested_unit) <= 64 and storable(requested_unit, one_line=True)):
+        abort(400, description=gettext("Unknown unit."))
     if user["role"] == "admin":
         return requested_unit or None, None
     if requested_unit and requested_unit != user["unit"]:

@@ -148,6 +148,9 @@ class Uploader:
         if not verdicts:
             raise SyncError("central's answer named none of the responses sent", fatal=True)
         outbox.record_verdicts(db, payload["batch_id"], verdicts)
+        erased = outbox.apply_erasures(db, _json(reply).get("erased"))
+        if erased:
+            log.info("erased %d phone number(s) central erased", erased)
         return len(verdicts)
 
     def _set_aside_malformed(self, db, payload, reply, message) -> int:

@@ -14,6 +14,7 @@ import re
 import uuid
 
 from kiosk.clock import parse_utc
+from kiosk.text import nfc_length, storable
 
 KIOSK_HEADER = "X-Kiosk-Id"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
@@ -30,7 +31,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def signature_matches(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
+    """True if `signature` (hex) signs `timestamp` and `body`; any other text, non-ASCII too, is False."""
+    if not isinstance(signature, str) or not signature.isascii():
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
 def batch(kiosk_id: str, responses: list) -> dict:
@@ -38,20 +42,36 @@ def batch(kiosk_id: str, responses: list) -> dict:
 
 
 # --- validation: every problem of a batch, each naming its place ---------------
+# The bounds below are what both stores hold (PostgreSQL INTEGER, the VARCHAR
+# lengths of central's columns) and what the kiosk's forms let in; sync/openapi.py
+# builds the batch schema from the same constants.
+
+#: The largest sequence number: PostgreSQL's INTEGER.
+SEQ_MAX = 2**31 - 1
+#: Longest texts, in characters (code points, as both stores count them).
+TEXT_MAX = {"questionnaire_version": 64, "counter": 20, "officer": 80, "dossier_code": 64,
+            "comment": 1000, "phone": 16}
+ANSWERS_MAX, ANSWER_KEY_MAX, ANSWER_TEXT_MAX = 50, 32, 16
+CODES_MAX, CODE_MAX = 50, 32
+#: Earliest and latest year of a time: its day in Asia/Ho_Chi_Minh must exist.
+YEARS = (2000, 2999)
+
 
 def _is_int(value, low=None, high=None):
     return isinstance(value, int) and not isinstance(value, bool) and \
         (low is None or value >= low) and (high is None or value <= high)
 
 
-def _is_text(value, longest, nullable=False):
-    return (nullable and value is None) or (isinstance(value, str) and 0 < len(value) <= longest)
+def _is_text(value, longest, nullable=False, one_line=True):
+    """Text both stores hold within `longest` characters, also once in NFC (which central stores)."""
+    return (nullable and value is None) or (
+        isinstance(value, str) and 0 < len(value) <= longest and storable(value, one_line)
+        and nfc_length(value) <= longest)
 
 
 def _is_time(value):
     try:
-        parse_utc(value)
-        return True
+        return YEARS[0] <= parse_utc(value).year <= YEARS[1]
     except (TypeError, ValueError):
         return False
 
@@ -64,21 +84,21 @@ def _is_uuid(value):
 
 
 def _is_answers(value):
-    if not isinstance(value, dict) or len(value) > 50:
+    if not isinstance(value, dict) or len(value) > ANSWERS_MAX:
         return False
     for key, answer in value.items():
-        if not isinstance(key, str) or len(key) > 32:
+        if not _is_text(key, ANSWER_KEY_MAX):
             return False
         if type(answer) is int:
             if not 1 <= answer <= 5:
                 return False
-        elif not (type(answer) is str and 0 < len(answer) <= 16):
+        elif not _is_text(answer, ANSWER_TEXT_MAX):
             return False
     return True
 
 
 def _is_codes(value):
-    return isinstance(value, list) and len(value) <= 50 and all(_is_text(v, 32) for v in value)
+    return isinstance(value, list) and len(value) <= CODES_MAX and all(_is_text(v, CODE_MAX) for v in value)
 
 
 def _is_hash(value, nullable=False):
@@ -86,23 +106,26 @@ def _is_hash(value, nullable=False):
 
 
 _MISSING = object()
+_TEXT = "text of 1 to {} characters, without control characters"
 
 #: field -> (check, what it must be)
 FIELD_RULES = {
-    "seq": (lambda v: _is_int(v, 1), "a whole number from 1"),
+    "seq": (lambda v: _is_int(v, 1, SEQ_MAX), f"a whole number from 1 to {SEQ_MAX}"),
     "uuid": (_is_uuid, "a UUID in lower-case canonical form"),
     "kiosk_id": (lambda v: isinstance(v, str) and bool(KIOSK_ID.match(v)), "a kiosk id"),
-    "started_utc": (_is_time, "a UTC time like 2026-01-31T08:15:00.000Z"),
-    "created_utc": (_is_time, "a UTC time like 2026-01-31T08:15:00.000Z"),
+    "started_utc": (_is_time, f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"),
+    "created_utc": (_is_time, f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"),
     "utc_offset_minutes": (lambda v: _is_int(v, -840, 840), "minutes from -840 to 840"),
-    "questionnaire_version": (lambda v: _is_text(v, 64), "text of 1 to 64 characters"),
-    "counter": (lambda v: _is_text(v, 20, nullable=True), "null or text of 1 to 20 characters"),
-    "officer": (lambda v: _is_text(v, 80, nullable=True), "null or text of 1 to 80 characters"),
-    "dossier_code": (lambda v: _is_text(v, 64, nullable=True), "null or text of 1 to 64 characters"),
-    "answers": (_is_answers, "an object of answers: 1 to 5, or a short code"),
-    "reasons": (_is_codes, "a list of reason codes"),
-    "complete": (lambda v: v in (0, 1) and not isinstance(v, bool), "0 or 1"),
-    "flags": (_is_codes, "a list of flag codes"),
+    # counter and officer as the kiosk's duty form lets them in (tab and line breaks are not refused there)
+    **{name: ((lambda v, n=TEXT_MAX[name], null=nullable, one=one_line: _is_text(v, n, null, one)),
+              ("null or " if nullable else "") + _TEXT.format(TEXT_MAX[name]))
+       for name, nullable, one_line in (("questionnaire_version", False, True), ("counter", True, False),
+                                        ("officer", True, False), ("dossier_code", True, True))},
+    "answers": (_is_answers, f"an object of at most {ANSWERS_MAX} answers (keys of 1 to {ANSWER_KEY_MAX} "
+                             f"characters): 1 to 5, or a code of 1 to {ANSWER_TEXT_MAX} characters"),
+    "reasons": (_is_codes, f"a list of at most {CODES_MAX} reason codes of 1 to {CODE_MAX} characters"),
+    "complete": (lambda v: type(v) is int and v in (0, 1), "0 or 1"),
+    "flags": (_is_codes, f"a list of at most {CODES_MAX} flag codes of 1 to {CODE_MAX} characters"),
     "comment_hash": (lambda v: _is_hash(v, nullable=True), "null or 64 hex digits"),
     "contact_hash": (lambda v: _is_hash(v, nullable=True), "null or 64 hex digits"),
     "prev_hash": (_is_hash, "64 hex digits"),
@@ -110,19 +133,25 @@ FIELD_RULES = {
 }
 
 
+def _key(name: str) -> str:
+    """An unknown field's name as an error message may quote it: short, control characters escaped."""
+    return name if KIOSK_ID.match(name) and len(name) <= 32 else ascii(name[:32])
+
+
 def _private_problems(private, where):
     if private is None:
         return []
     if not isinstance(private, dict):
         return [f"{where}.private must be null or an object"]
-    problems = [f"{where}.private.{k} is not a known field" for k in private if k not in PRIVATE_FIELDS]
-    for text, salt, longest in (("comment", "comment_salt", 1000), ("phone", "phone_salt", 16)):
-        value, salt_value = private.get(text), private.get(salt)
+    problems = [f"{where}.private.{_key(k)} is not a known field" for k in private if k not in PRIVATE_FIELDS]
+    for text, salt, one_line in (("comment", "comment_salt", False), ("phone", "phone_salt", True)):
+        value, salt_value, longest = private.get(text), private.get(salt), TEXT_MAX[text]
         if value is None and salt_value is None:
             continue
-        if not _is_text(value, longest) or not (isinstance(salt_value, str) and HEX32.match(salt_value)):
-            problems.append(f"{where}.private.{text} must be text of at most {longest} characters "
-                            f"with a 32-hex-digit {salt}")
+        if not _is_text(value, longest, one_line=one_line) or \
+                not (isinstance(salt_value, str) and HEX32.match(salt_value)):
+            problems.append(f"{where}.private.{text} must be text of 1 to {longest} characters without "
+                            f"control characters, with a 32-hex-digit {salt}")
     if private.get("consent_utc") is not None and not _is_time(private["consent_utc"]):
         problems.append(f"{where}.private.consent_utc must be a UTC time")
     return problems
@@ -132,7 +161,7 @@ def batch_problems(payload, max_responses: int):
     """Every structural problem of a batch, as sentences naming the place."""
     if not isinstance(payload, dict):
         return ["The body must be a JSON object."]
-    problems = [f"{k} is not a known field" for k in payload if k not in ("kiosk_id", "batch_id", "responses")]
+    problems = [f"{_key(k)} is not a known field" for k in payload if k not in ("kiosk_id", "batch_id", "responses")]
     if not (isinstance(payload.get("kiosk_id"), str) and KIOSK_ID.match(payload["kiosk_id"])):
         problems.append("kiosk_id must be a kiosk id")
     if not _is_uuid(payload.get("batch_id")):
@@ -154,11 +183,11 @@ def batch_problems(payload, max_responses: int):
             elif not check(value):
                 problems.append(f"responses[{i}].{field} must be {must_be}")
         if not known.issuperset(response):
-            problems += [f"responses[{i}].{k} is not a known field" for k in response if k not in known]
+            problems += [f"responses[{i}].{_key(k)} is not a known field" for k in response if k not in known]
         if response.get("private") is not None:
             problems += _private_problems(response["private"], f"responses[{i}]")
         seq = response.get("seq")
-        if _is_int(seq, 1):
+        if _is_int(seq, 1, SEQ_MAX):
             if seq <= previous_seq:
                 problems.append(f"responses[{i}].seq must be greater than the one before it (sequence order)")
             previous_seq = seq

@@ -155,7 +155,7 @@ BAD = [
     ("malformed JSON", lambda c, s, r: post(c, s, body=b'{"kiosk_id": '), 400, "The body is not valid JSON"),
     ("not UTF-8", lambda c, s, r: post(c, s, body=b'{"kiosk_id": "\xff\xfe"}'), 400, "The body is not UTF-8."),
     ("wrong types", lambda c, s, r: post(c, s, _wrong_types(r)), 400,
-     "responses[0].seq must be a whole number from 1; responses[1].answers must be an object of answers"),
+     "responses[0].seq must be a whole number from 1 to 2147483647; responses[1].answers must be an object of at most 50 answers"),
     ("not an object", lambda c, s, r: post(c, s, [1, 2]), 400, "The body must be a JSON object."),
     # Found by schemathesis: a repeated sequence number once crashed the validator.
     ("sequence out of order", lambda c, s, r: post(c, s, wire.batch("test-kiosk", [r[1], r[0]])), 400,

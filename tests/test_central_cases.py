@@ -7,7 +7,7 @@ import pytest
 from conftest import sqlite_only
 from helpers import add_responses, wire_responses
 from kiosk import store
-from sync import cases, wire
+from sync import cases, erasure, wire
 from sync.workdays import WorkCalendar
 from sync import central_store as cs
 from test_central_api import post
@@ -86,15 +86,18 @@ def test_erase_contact_keeps_figures_and_integrity(with_complaint, central_engin
     before = cs.integrity_report(central_engine, "k-a")
     env = central_env_for(central_url)
     result = invoke(["erase-contact", stored["uuid"]], env)
-    assert result.output == f"Erased the phone number of response {stored['uuid']}.\n"
+    assert result.output == (f"Erased the phone number of response {stored['uuid']}; its kiosk erases its copy "
+                             "at the next sync.\n")
     after = cs.get_case(central_engine, case["id"])
     assert after["phone"] is None and after["erased_utc"] and after["comment"] == "Cán bộ gây khó dễ"
     assert cs.integrity_report(central_engine, "k-a") == before
     again = invoke(["erase-contact", stored["uuid"]], env)
-    assert again.output == f"Response {stored['uuid']} has no phone number to erase.\n"
+    assert again.output == (f"Response {stored['uuid']} has no phone number to erase here; its kiosk is told "
+                            "to erase any copy at the next sync.\n")
     assert invoke(["erase-contact"], env).output == "Error: Give either a response UUID or --expired.\n"
     assert invoke(["erase-contact", "--expired"], env).output == (
-        "Erased 0 phone number(s) of cases closed more than 90 days ago.\n")
+        "Erased 0 phone number(s) of cases closed, or responses quarantined, more than 90 days ago; "
+        "their kiosks erase theirs at the next sync.\n")
 
 
 def test_the_summary_lists_the_days_comments_and_low_ratings(with_complaint):
@@ -112,11 +115,11 @@ def test_phone_numbers_are_erased_90_days_after_their_case_closes(with_complaint
     from kiosk.clock import now_utc, utc_iso
     [case] = [c for c in cs.list_cases(central_engine) if c["officer"] == "An"]
     cases.update(central_engine, case["id"], "sup-a", now_utc(), answer="Đã trả lời.", status="closed")
-    assert cs.erase_expired_contacts(central_engine, now_utc(), 90) == 0  # closed today: kept
+    assert erasure.erase_expired_contacts(central_engine, now_utc(), 90) == 0  # closed today: kept
     with cs.write(central_engine) as conn:
         conn.execute(cs.cases.update().where(cs.cases.c.id == case["id"]).values(
             closed_utc=utc_iso(now_utc() - timedelta(days=91))))
-    assert cs.erase_expired_contacts(central_engine, now_utc(), 90) == 1
+    assert erasure.erase_expired_contacts(central_engine, now_utc(), 90) == 1
     stored = cs.get_case(central_engine, case["id"])
     assert stored["phone"] is None and stored["comment"] == "Cán bộ gây khó dễ"
 

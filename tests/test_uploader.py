@@ -93,6 +93,7 @@ def test_a_response_central_cannot_read_is_kept_back_and_the_rest_delivered(live
     db = store.connect(tmp_path / "kiosk.db")
     acks = {row["seq"]: (row["status"], row["reason"]) for row in db["sync_acks"].rows}
     db.close()
-    assert acks[2] == ("rejected", "responses[1].questionnaire_version must be text of 1 to 64 characters")
+    assert acks[2] == ("rejected", "responses[1].questionnaire_version must be text of 1 to 64 characters, "
+                                    "without control characters")
     assert {seq: status for seq, (status, _) in acks.items() if seq != 2} == {
         1: "accepted", 3: "accepted", 4: "accepted", 5: "accepted"}

@@ -1,0 +1,122 @@
+"""Erasing a citizen's phone number everywhere central keeps it, and telling the kiosk.
+
+Central keeps a phone in ``response_private`` and, for a response it could not
+accept, inside the quarantined payload. Both are erased by ``central
+erase-contact UUID`` and by the retention rule (``--expired``). Each erasure
+is also queued for the kiosk that sent the response: central's next sync
+answers to that kiosk carry ``"erased": [uuid, ...]`` (``MAX_SENDS`` answers in
+all, as an answer can be lost on the way), and the uploader erases its copy.
+Figures and the hash chain are untouched: the chain holds only a salted hash.
+"""
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from kiosk.clock import utc_iso
+
+from . import central_store as cs
+
+#: How many sync answers carry one erasure to its kiosk (erasing there twice is harmless).
+MAX_SENDS = 5
+#: The most erasures one answer carries; the rest follow in the next ones.
+PER_ANSWER = 500
+
+
+def erase_contact(engine, response_uuid: str, now) -> bool:
+    """Erase one response's phone number at central (stored and quarantined copies).
+
+    Returns True if a phone number was erased, False if none was kept. The
+    kiosk is told either way. Raises CentralStoreError if central has never
+    received the response.
+    """
+    erased_at = utc_iso(now)
+    with cs.write(engine) as conn:
+        stored = conn.execute(select(cs.responses.c.id, cs.responses.c.kiosk_id).where(
+            cs.responses.c.uuid == response_uuid)).first()
+        held = conn.execute(select(cs.quarantine.c.id, cs.quarantine.c.kiosk_id, cs.quarantine.c.payload).where(
+            cs.quarantine.c.uuid == response_uuid)).all()
+        if stored is None and not held:
+            raise cs.CentralStoreError(f"No response {response_uuid!r} is stored or quarantined.")
+        erased = 0
+        if stored is not None:
+            erased += conn.execute(cs.response_private.update().where(
+                cs.response_private.c.response_id == stored.id, cs.response_private.c.phone.is_not(None))
+                .values(phone=None, phone_salt=None, erased_utc=erased_at)).rowcount
+        erased += _scrub_quarantined(conn, held, erased_at)
+        kiosks = {stored.kiosk_id} if stored is not None else {row.kiosk_id for row in held}
+        _notify(conn, [(kiosk_id, response_uuid) for kiosk_id in kiosks], erased_at)
+    return erased > 0
+
+
+def erase_expired_contacts(engine, now, days: int) -> int:
+    """The retention rule: erase the phone numbers of cases closed more than `days` ago, and those
+    held in quarantine for more than `days`; returns how many were erased."""
+    cutoff, erased_at = utc_iso(now - timedelta(days=days)), utc_iso(now)
+    with cs.write(engine) as conn:
+        closed = select(cs.cases.c.response_id).where(cs.cases.c.status == "closed", cs.cases.c.closed_utc < cutoff)
+        due = conn.execute(select(cs.responses.c.id, cs.responses.c.kiosk_id, cs.responses.c.uuid)
+                           .join(cs.response_private, cs.response_private.c.response_id == cs.responses.c.id)
+                           .where(cs.responses.c.id.in_(closed), cs.response_private.c.phone.is_not(None))).all()
+        if due:
+            conn.execute(cs.response_private.update().where(
+                cs.response_private.c.response_id.in_([row.id for row in due]),
+                cs.response_private.c.phone.is_not(None)).values(phone=None, phone_salt=None, erased_utc=erased_at))
+        held = conn.execute(select(cs.quarantine.c.id, cs.quarantine.c.kiosk_id, cs.quarantine.c.uuid,
+                                   cs.quarantine.c.payload).where(
+            cs.quarantine.c.received_utc < cutoff, cs.quarantine.c.erased_utc.is_(None))).all()
+        scrubbed = _scrub_quarantined(conn, held, erased_at)
+        _notify(conn, [(row.kiosk_id, row.uuid) for row in due]
+                + [(row.kiosk_id, row.uuid) for row in held if row.uuid], erased_at)
+    return len(due) + scrubbed
+
+
+def _scrub_quarantined(conn, held, erased_at) -> int:
+    """Erase the phone inside quarantined payloads; returns how many held one."""
+    erased = 0
+    for row in held:
+        try:
+            payload = json.loads(row.payload)
+        except ValueError:
+            payload = None
+        private = payload.get("private") if isinstance(payload, dict) else None
+        had_phone = isinstance(private, dict) and private.get("phone") is not None
+        values = {"erased_utc": erased_at}
+        if had_phone:
+            private.update(phone=None, phone_salt=None)
+            values["payload"] = json.dumps(payload)  # escaped: whatever the payload held, it fits
+            erased += 1
+        conn.execute(cs.quarantine.update().where(cs.quarantine.c.id == row.id).values(**values))
+    return erased
+
+
+def _notify(conn, pairs, erased_at) -> None:
+    """Queue (kiosk_id, uuid) erasures for the kiosks' next sync answers (once each while queued)."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return
+    queued = set(conn.execute(select(cs.erasure_notices.c.kiosk_id, cs.erasure_notices.c.uuid).where(
+        cs.erasure_notices.c.uuid.in_([uuid for _k, uuid in pairs]),
+        cs.erasure_notices.c.times_sent == 0)).all())
+    fresh = [{"kiosk_id": k, "uuid": u, "erased_utc": erased_at, "times_sent": 0}
+             for k, u in pairs if (k, u) not in queued]
+    if fresh:
+        conn.execute(cs.erasure_notices.insert(), fresh)
+
+
+def erasures_for(engine, kiosk_id: str) -> list:
+    """The UUIDs whose phone the kiosk must erase, for one sync answer (each counted as sent once)."""
+    notices = cs.erasure_notices
+    due = (select(notices.c.id, notices.c.uuid).where(notices.c.kiosk_id == kiosk_id, notices.c.times_sent < MAX_SENDS)
+           .order_by(notices.c.id).limit(PER_ANSWER))
+    with engine.connect() as conn:  # most answers carry none: no write lock for them
+        if conn.execute(due).first() is None:
+            return []
+    with cs.write(engine) as conn:
+        rows = conn.execute(due).all()
+        if rows:
+            conn.execute(notices.update().where(notices.c.id.in_([row.id for row in rows]))
+                         .values(times_sent=notices.c.times_sent + 1))
+        conn.execute(notices.delete().where(notices.c.kiosk_id == kiosk_id, notices.c.times_sent >= MAX_SENDS))
+    return list(dict.fromkeys(row.uuid for row in rows))
