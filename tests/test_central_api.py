@@ -88,7 +88,7 @@ def test_batches_out_of_order_show_a_gap_until_it_is_filled(client, central_engi
     post(client, kiosk_secret, wire.batch("test-kiosk", responses[5:]))
     auth = {"Authorization": f"Bearer {token}"}
     events = client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()["events"]
-    assert events == [{"kind": "gap", "seq_from": 1, "seq_to": 5,
+    assert events == [{"kind": "gap", "install_id": "", "seq_from": 1, "seq_to": 5,
                        "detail": "Responses #1–#5 have not been received."}]
     post(client, kiosk_secret, wire.batch("test-kiosk", responses[:5]))
     report = client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()
