@@ -59,7 +59,9 @@ def run(host, port):
 def verify():
     """Check the sequence and hash chain of every stored response.
 
-    Exits 1 naming the first broken link.
+    Exits 1 naming the first broken link. Responses kept with a mark (e.g.
+    clock_back: committed while the clock was behind the previous response's)
+    are listed as warnings; they do not break the chain.
     """
     try:
         db = store.open_existing(kiosk_config.db_path_from(), kiosk_config.kiosk_id_from())
@@ -67,9 +69,13 @@ def verify():
         _fail(error)
     with db:
         checked, problem = store.verify(db)
+        notes = store.marks(db)
+    for note in notes:
+        click.echo(f"Warning: response #{note['seq']} is marked {note['mark']}: {note['detail']}.", err=True)
     if problem:
         raise click.ClickException(f"{problem} ({checked} responses before it are intact.)")
-    click.echo(f"OK: {checked} responses, sequence and hash chain intact.")
+    marked = f"; {len(notes)} marked (see the warnings above)" if notes else ""
+    click.echo(f"OK: {checked} responses, sequence and hash chain intact{marked}.")
 
 
 @cli.command("set-pin")
