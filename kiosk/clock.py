@@ -19,7 +19,8 @@ def now_utc() -> datetime:
     offset_file = os.environ.get(TEST_OFFSET_VARIABLE)
     if offset_file:
         try:
-            moment += timedelta(seconds=float(open(offset_file).read().strip() or 0))
+            with open(offset_file) as text:
+                moment += timedelta(seconds=float(text.read().strip() or 0))
         except (OSError, ValueError):
             pass
     return moment

@@ -144,7 +144,7 @@ class Uploader:
         return responses, payload, body
 
     def _post(self, body):
-        timestamp = str(int(time.time()))
+        timestamp = str(int(now_utc().timestamp()))
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
                    wire.KIOSK_HEADER: self.kiosk_id, wire.TIMESTAMP_HEADER: timestamp,
                    wire.SIGNATURE_HEADER: wire.sign(self.secret, timestamp, body)}
