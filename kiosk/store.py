@@ -367,6 +367,11 @@ def marks(db: Database) -> list:
     return list(db["response_marks"].rows_where(order_by="seq, mark"))
 
 
+def mark_counts(db: Database) -> dict:
+    """How many responses carry each mark, e.g. ``{"clock_back": 1}``."""
+    return dict(db.execute("SELECT mark, count(*) FROM response_marks GROUP BY mark").fetchall())
+
+
 def verify(db: Database):
     """Check sequence, chain and erasable-text hashes.
 

@@ -566,8 +566,9 @@ def range_responses(engine, start: str, end: str, unit=None, officer=None):
         return [decoded(row) for row in conn.execute(query).mappings()]
 
 
-def kiosk_list(engine, unit=None):
-    """Registered kiosks with their last batch time, and how many integrity events each has."""
+def kiosk_list(engine, unit=None, recent=3):
+    """Registered kiosks with their last batch time, how many integrity events each has, and the
+    ``recent`` newest of them (dicts with kind, seq, detail, recorded_utc, install_id)."""
     query = select(kiosks.c.kiosk_id, kiosks.c.unit, kiosks.c.last_batch_utc).order_by(kiosks.c.kiosk_id)
     if unit:
         query = query.where(kiosks.c.unit == unit)
@@ -575,7 +576,12 @@ def kiosk_list(engine, unit=None):
         rows = conn.execute(query).mappings().all()
         events = dict(conn.execute(select(integrity_events.c.kiosk_id, func.count())
                                    .group_by(integrity_events.c.kiosk_id)).all())
-    return [{**row, "events": events.get(row["kiosk_id"], 0)} for row in rows]
+        newest = {row["kiosk_id"]: conn.execute(
+            select(integrity_events).where(integrity_events.c.kiosk_id == row["kiosk_id"])
+            .order_by(integrity_events.c.id.desc()).limit(recent)).mappings().all()
+            for row in rows if events.get(row["kiosk_id"])}
+    return [{**row, "events": events.get(row["kiosk_id"], 0), "recent": newest.get(row["kiosk_id"], [])}
+            for row in rows]
 
 
 def _cases_where(query, unit, officer, status, day):

@@ -147,3 +147,24 @@ def test_staff_mode_shows_todays_figures_from_the_shared_arithmetic(make_app):
     # guidance 100, attitude 50, fairness 0, timeliness 100 -> elements 2: 100, 3: 50, 4: 50
     assert "Chỉ số (cách tính SIPAS)</th><td>66.67%" in page
     assert "Thái độ</th>\n        <td>50.0% <small>(2)</small>" in page
+
+
+def test_staff_mode_and_healthz_tell_refusals_and_a_clock_set_back(client, db, with_pin):
+    from datetime import timedelta
+
+    from kiosk.clock import now_utc
+    from kiosk.flags import FlagPolicy
+    from sync import outbox
+
+    for moment in (now_utc(), now_utc() - timedelta(hours=2)):  # the second one with the clock set back
+        draft = store.start_draft(db, "2025.1", moment)
+        store.finish_draft(db, draft, complete=False, now=moment, policy=FlagPolicy())
+    outbox.record_verdicts(db, "b", {1: ("accepted", None), 2: ("rejected", "conflict: test reason")})
+    citizen, _ = log_in(client, "2468")
+    page = citizen.client.get("/staff/home").get_data(as_text=True)
+    assert "Máy chủ đã từ chối 1 phiếu" in page and "Phiếu gần nhất: #2 (conflict: test reason)" in page
+    assert "1 phiếu được lưu khi đồng hồ bị chậm" in page
+    health = client.get("/healthz").get_json()
+    assert health["marked"] == {"clock_back": 1}
+    assert health["sync"]["rejected"] == 1 and health["sync"]["last_rejected"] == {
+        "seq": 2, "reason": "conflict: test reason"}
