@@ -41,7 +41,7 @@ def _local_day(utc_hour: str) -> str:
     return local_today(parse_utc(utc_hour + ":00:00.000Z")).isoformat()
 
 
-def _row(response, kiosk, batch_id, received, install_id):
+def _row(response, kiosk, batch_id, received, install_id=""):
     record = {name: response[name] for name in chain.CHAINED_FIELDS}
     for name in ("answers", "reasons", "flags"):
         record[name] = chain.CANONICAL_JSON.encode(record[name])
@@ -64,9 +64,10 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
                                                [r["seq"] for r in items], received)
         by_uuid = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.hash).where(
             cs.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
+        seqs = [r["seq"] for r in items]  # increasing (validated): the range keeps the lookup on the index
         taken_seqs = dict(conn.execute(select(cs.responses.c.seq, cs.responses.c.uuid).where(
             cs.responses.c.kiosk_id == kiosk["kiosk_id"], cs.responses.c.install_id == install_id,
-            cs.responses.c.seq.in_([r["seq"] for r in items]))).all())
+            cs.responses.c.seq.between(seqs[0], seqs[-1]), cs.responses.c.seq.in_(seqs))).all())
 
         verdicts, rows, tallied, privates, held, accepted = [], [], [], {}, [], []
         events = [{**e, "recorded_utc": received} for e in chain_events]

@@ -46,8 +46,9 @@ def arrive(conn, kiosk_id: str, install, seqs: list, received: str):
     install_id = install.get("id", "")
     rows = {row["install_id"]: dict(row) for row in
             conn.execute(select(cs.installs).where(cs.installs.c.kiosk_id == kiosk_id)).mappings()}
-    highest = dict(conn.execute(select(cs.responses.c.install_id, func.max(cs.responses.c.seq)).where(
-        cs.responses.c.kiosk_id == kiosk_id).group_by(cs.responses.c.install_id)).all())
+    # One index lookup per store (a kiosk has a few), never a scan of its responses.
+    highest = {known: conn.execute(select(func.max(cs.responses.c.seq)).where(
+        cs.responses.c.kiosk_id == kiosk_id, cs.responses.c.install_id == known)).scalar() for known in rows}
     before, events = rows.get(install_id), []
     head = install.get("head_seq")
     if before is None:
@@ -121,7 +122,7 @@ def time_events(conn, kiosk_id, install_id, before, accepted: list, received_at)
     for chain_id in filter(lambda c: c is not None, (parent, install_id)):
         stored.update(conn.execute(select(cs.responses.c.seq, cs.responses.c.created_utc).where(
             cs.responses.c.kiosk_id == kiosk_id, cs.responses.c.install_id == chain_id,
-            cs.responses.c.seq.in_(sorted(around)))).all())
+            cs.responses.c.seq.between(min(around), max(around)), cs.responses.c.seq.in_(sorted(around)))).all())
     stamps = {**stored, **in_batch}
     events = []
     head, last = (before or {}).get("head_seq"), (before or {}).get("last_batch_utc")
