@@ -246,3 +246,28 @@ def _back_to_0005(engine):
                           "hash, batch_id FROM kept"))
         conn.execute(text("DROP TABLE kept"))
         conn.execute(text("CREATE INDEX responses_day_unit ON responses (local_day, unit)"))
+
+
+def test_responses_pending_when_the_database_was_copied_stay_in_their_own_chain(live_central, tmp_path):
+    first, second = tmp_path / "a" / "kiosk.db", tmp_path / "b" / "kiosk.db"
+    add_responses(first, 2)
+    live_central.start()
+    assert kiosk_sync(env_for(first, live_central), "--once").returncode == 0
+    add_responses(first, 2)  # #3 and #4 still pending when the file is copied
+    second.parent.mkdir()
+    source, copy = sqlite3.connect(first), sqlite3.connect(second)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    add_responses(second, 2)  # the copy's own #5 and #6
+    result = kiosk_sync(env_for(second, live_central), "--once")
+    assert (result.returncode, result.stdout) == (0, delivered(4)), result.stderr
+    again = kiosk_sync(env_for(first, live_central), "--once")  # the original sends #3 and #4 too
+    assert again.returncode == 0
+    assert again.stdout == ("Delivered: 2 response(s) answered for by central (0 accepted, 2 duplicate, "
+                            "0 rejected); nothing pending.\n")
+    report = api(live_central, "/api/v1/integrity", kiosk="test-kiosk")
+    stores = {s["install_id"]: s["responses"] for s in report["installs"]}
+    assert stores == {install_id(first): 4, install_id(second): 2}
+    assert not events_of(report, "gap", "broken_link", "conflict")
+    assert day_count(live_central) == 6
