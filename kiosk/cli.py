@@ -25,7 +25,9 @@ def cli():
 def init():
     """Create the local database (KIOSK_DB) for this kiosk (KIOSK_ID).
 
-    Safe to run again: it upgrades the schema and never drops anything.
+    Safe to run again: it upgrades the schema and never drops anything. Each
+    database gets a store (install) id sent with every batch; a database copied
+    or moved to another machine or path gets a new one continuing its chain.
     """
     try:
         path, kiosk_id = kiosk_config.db_path_from(), kiosk_config.kiosk_id_from()
@@ -34,6 +36,14 @@ def init():
         _fail(error)
     verb = "Created" if created else "Checked"
     click.echo(f"{verb} the database {path} for kiosk {kiosk_id}.")
+    db = store.connect(path)
+    try:
+        install = store.installs(db)[-1]
+    finally:
+        db.close()
+    copied = f", a copy of store {install['parent'] or 'legacy'}" if install["parent"] is not None else ""
+    click.echo(f"Store id {install['id'] or 'legacy (made before store ids)'}, from response "
+               f"#{install['from_seq']}{copied}.")
 
 
 @cli.command()
