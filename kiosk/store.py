@@ -320,6 +320,10 @@ def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, 
             db["response_marks"].insert({"seq": seq, "mark": "clock_back", "detail": (
                 f"committed at {utc_iso(now)} by the kiosk's clock, earlier than response #{head[0]} "
                 f"({head[2]}): the clock went back")})
+        elif utc_iso(now) < draft["started_utc"]:
+            db["response_marks"].insert({"seq": seq, "mark": "clock_back", "detail": (
+                f"committed at {utc_iso(now)} by the kiosk's clock, earlier than its own first tap "
+                f"({draft['started_utc']}): the clock went back during the survey")})
         db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
         set_setting(db, "chain_head", f"{seq} {record['hash']}")
     return seq

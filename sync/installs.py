@@ -9,7 +9,8 @@ ingest's transaction and returns integrity events as rows for
 - ``reinstalled``: a new store of a known kiosk starting from seq 1;
 - ``copied``: a new store continuing another one's chain (its database was copied or moved);
 - ``two_installs``: two stores of one kiosk sending at the same time, naming both;
-- ``clock_back``: a response stamped earlier than the one before it in its chain;
+- ``clock_back``: a response stamped earlier than the one before it in its chain
+  (or than its own first tap);
 - ``clock_behind``: a response made after the previous batch reached central but
   stamped well before that batch arrived (the kiosk's clock was behind).
 
@@ -136,6 +137,11 @@ def time_events(conn, kiosk_id, install_id, before, accepted: list, received_at)
                                      f"Response #{later} of kiosk {kiosk_id} ({label(install_id)}) is stamped "
                                      f"{stamps[later]}, earlier than response #{earlier} ({stamps[earlier]}): "
                                      f"the kiosk's clock went back. It is filed under the kiosk's day."))
+        if created < response["started_utc"] and not any(e["seq"] == seq for e in events):
+            events.append(_event(kiosk_id, install_id, "clock_back", seq,
+                                 f"Response #{seq} of kiosk {kiosk_id} ({label(install_id)}) is stamped "
+                                 f"{created}, earlier than its own first tap ({response['started_utc']}): the "
+                                 f"kiosk's clock went back during the survey. It is filed under the kiosk's day."))
         if head is not None and last and seq > head and \
                 parse_utc(created) < parse_utc(last) - FRESH_TOLERANCE and \
                 not any(e["seq"] == seq and e["kind"] == "clock_back" for e in events):

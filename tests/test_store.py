@@ -245,3 +245,16 @@ def test_a_response_committed_with_the_clock_behind_is_marked_and_verify_stays_i
         assert [(m["seq"], m["mark"]) for m in store.marks(db)] == [(2, "clock_back")]
         assert store.verify(db) == (3, None)
         assert store.mark_counts(db) == {"clock_back": 1}
+
+
+def test_a_clock_set_back_during_a_survey_marks_its_response(tmp_path):
+    from datetime import timedelta
+
+    path, now = tmp_path / "k.db", now_utc()
+    store.init(path, "test-kiosk")
+    with store.connect(path) as db:
+        draft = store.start_draft(db, "2025.1", now)
+        store.finish_draft(db, draft, complete=False, now=now - timedelta(minutes=10), policy=FlagPolicy())
+        marks = store.marks(db)
+    assert [(m["seq"], m["mark"]) for m in marks] == [(1, "clock_back")]
+    assert "earlier than its own first tap" in marks[0]["detail"]
