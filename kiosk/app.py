@@ -75,6 +75,7 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
             questionnaire_version=questionnaire.version,
             responses=db["responses"].count,
             open_surveys=db["drafts"].count,
+            marked=store.mark_counts(db),
             sync=outbox.status(db),
         )
 

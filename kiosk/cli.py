@@ -31,7 +31,9 @@ def cli():
 def init():
     """Create the local database (KIOSK_DB) for this kiosk (KIOSK_ID).
 
-    Safe to run again: it upgrades the schema and never drops anything.
+    Safe to run again: it upgrades the schema and never drops anything. Each
+    database gets a store (install) id sent with every batch; a database copied
+    or moved to another machine or path gets a new one continuing its chain.
     """
     try:
         path, kiosk_id = kiosk_config.db_path_from(), kiosk_config.kiosk_id_from()
@@ -40,6 +42,14 @@ def init():
         _fail(error)
     verb = "Created" if created else "Checked"
     click.echo(f"{verb} the database {path} for kiosk {kiosk_id}.")
+    db = store.connect(path)
+    try:
+        install = store.installs(db)[-1]
+    finally:
+        db.close()
+    copied = f", a copy of store {install['parent'] or 'legacy'}" if install["parent"] is not None else ""
+    click.echo(f"Store id {install['id'] or 'legacy (made before store ids)'}, from response "
+               f"#{install['from_seq']}{copied}.")
 
 
 @cli.command()
@@ -109,7 +119,9 @@ def erase_contact(response_uuid, expired):
 def verify():
     """Check the sequence and hash chain of every stored response.
 
-    Exits 1 naming the first broken link.
+    Exits 1 naming the first broken link. Responses kept with a mark (e.g.
+    clock_back: committed while the clock was behind the previous response's)
+    are listed as warnings; they do not break the chain.
     """
     try:
         db = store.open_existing(kiosk_config.db_path_from(), kiosk_config.kiosk_id_from())
@@ -117,9 +129,13 @@ def verify():
         _fail(error)
     with db:
         checked, problem = store.verify(db)
+        notes = store.marks(db)
+    for note in notes:
+        click.echo(f"Warning: response #{note['seq']} is marked {note['mark']}: {note['detail']}.", err=True)
     if problem:
         raise click.ClickException(f"{problem} ({checked} responses before it are intact.)")
-    click.echo(f"OK: {checked} responses, sequence and hash chain intact.")
+    marked = f"; {len(notes)} marked (see the warnings above)" if notes else ""
+    click.echo(f"OK: {checked} responses, sequence and hash chain intact{marked}.")
 
 
 @cli.command("set-pin")

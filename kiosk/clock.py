@@ -1,5 +1,6 @@
 """Time as the product keeps it: stored in UTC, days counted in Asia/Ho_Chi_Minh."""
 
+import os
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -7,8 +8,22 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+#: For tests only: a file holding seconds (e.g. -172800) added to the machine's clock,
+#: read again at every call, so a running kiosk or uploader can be set wrong and fixed.
+TEST_OFFSET_VARIABLE = "KIOSK_TEST_CLOCK_OFFSET_FILE"
+
+
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    """The kiosk's clock, in UTC (shifted by the test hook ``KIOSK_TEST_CLOCK_OFFSET_FILE`` if set)."""
+    moment = datetime.now(timezone.utc)
+    offset_file = os.environ.get(TEST_OFFSET_VARIABLE)
+    if offset_file:
+        try:
+            with open(offset_file) as text:
+                moment += timedelta(seconds=float(text.read().strip() or 0))
+        except (OSError, ValueError):
+            pass
+    return moment
 
 
 def utc_iso(moment: datetime) -> str:

@@ -162,6 +162,7 @@ def render_home(duty=None, dossier=None, status=200):
         figures=indices.summarize(todays, {q.key: q.elements for q in questionnaire().questions}),
         questions=questionnaire().questions,
         sync=outbox.status(db),
+        marked=store.mark_counts(db),
     ), status
 
 

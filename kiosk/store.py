@@ -5,8 +5,11 @@ so two requests can never take the same sequence number. ``synchronous=FULL``
 with WAL makes a committed response survive power loss.
 """
 
+import hashlib
 import json
+import os
 import secrets
+import socket
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -108,10 +111,20 @@ def i9b_nfc_duty_names(db):
             db.execute("UPDATE settings SET value = ? WHERE key = ?", [nfc(row[0]), key])
 
 
-
-
-
-
+@migrations()
+def i9a_response_marks(db):
+    # Notes kept with a response at commit, outside its chained record, never
+    # changed: e.g. 'clock_back' when the clock was behind the previous response's.
+    db.execute("""
+        CREATE TABLE response_marks (
+            seq INTEGER NOT NULL REFERENCES responses(seq),
+            mark TEXT NOT NULL, detail TEXT NOT NULL,
+            PRIMARY KEY (seq, mark)
+        )""")
+    for action in ("UPDATE", "DELETE"):
+        db.execute(f"""
+            CREATE TRIGGER response_marks_no_{action.lower()} BEFORE {action} ON response_marks
+            BEGIN SELECT RAISE(ABORT, 'response marks are append-only'); END""")
 
 
 def dumps(value) -> str:
@@ -155,6 +168,7 @@ def init(path: Path, kiosk_id: str) -> bool:
             with write(db):
                 set_setting(db, "kiosk_id", kiosk_id)
                 set_setting(db, "secret_key", secrets.token_hex(32))
+        ensure_install(db, path)
     finally:
         db.close()
     return created
@@ -167,6 +181,65 @@ def open_existing(path: Path, kiosk_id: str) -> Database:
         raise StoreError(f"KIOSK_DB names {path}, which does not exist: run `kiosk init` first.")
     init(path, kiosk_id)
     return connect(path)
+
+
+# --- install identity: which store (and which machine) a response was made in -----
+
+def install_place(path: Path) -> str:
+    """A fingerprint of where this store lives: the machine's id and the file's real path.
+
+    The machine id is /etc/machine-id (or D-Bus's copy), else the host name.
+    """
+    machine = socket.gethostname()
+    for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            machine = Path(candidate).read_text().strip() or machine
+            break
+        except OSError:
+            continue
+    place = f"{machine}\0{os.path.realpath(path)}"
+    return hashlib.sha256(place.encode("utf-8")).hexdigest()[:32]
+
+
+def ensure_install(db: Database, path: Path) -> dict:
+    """Give the store its install id, or a new one when it was copied or moved to another place.
+
+    A new store gets a random install id from seq 1. A store made before install
+    ids that already holds responses stays the legacy install (id ''). A store
+    opened somewhere other than where its install was made (another machine or
+    path: a copied or moved database) starts a new install continuing the chain
+    from its next seq, with the old one as parent. Returns the current install:
+    ``{"id", "from_seq", "parent"}``.
+    """
+    place = install_place(path)
+    with write(db):
+        history = installs(db)
+        if history and get_setting(db, "install_place") == place:
+            return history[-1]
+        head = db.execute("SELECT max(seq) FROM responses").fetchone()[0] or 0
+        if not history:
+            current = {"id": "" if head else str(uuid.uuid4()), "from_seq": 1, "parent": None}
+        else:
+            current = {"id": str(uuid.uuid4()), "from_seq": head + 1, "parent": history[-1]["id"]}
+        set_setting(db, "install_history", dumps(history + [current]))
+        set_setting(db, "install_place", place)
+    return current
+
+
+def installs(db: Database) -> list:
+    """This store's installs, oldest first: dicts ``{"id", "from_seq", "parent"}`` (id '' is legacy)."""
+    return json.loads(get_setting(db, "install_history", "[]"))
+
+
+def install_of(history: list, seq: int):
+    """(the install a response with this seq was made in, the next install's from_seq or None)."""
+    current, following = history[0], None
+    for install in history[1:]:
+        if install["from_seq"] > seq:
+            following = install["from_seq"]
+            break
+        current = install
+    return current, following
 
 
 def get_setting(db: Database, key: str, default=None):
@@ -235,8 +308,9 @@ def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, 
         draft = get_draft(db, draft_id)
         if draft is None:
             return None
-        head = db.execute("SELECT seq, hash FROM responses ORDER BY seq DESC LIMIT 1").fetchone()
+        head = db.execute("SELECT seq, hash, created_utc FROM responses ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS_HASH)
+
         private = {}
         if comment:
             private["comment_salt"] = chain.new_salt()
@@ -265,6 +339,14 @@ def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, 
         db["responses"].insert({k: dumps(v) if k in JSON_COLUMNS else v for k, v in record.items()})
         if private:
             db["response_private"].insert({"seq": seq, **private})
+        if head and utc_iso(now) < head[2]:
+            db["response_marks"].insert({"seq": seq, "mark": "clock_back", "detail": (
+                f"committed at {utc_iso(now)} by the kiosk's clock, earlier than response #{head[0]} "
+                f"({head[2]}): the clock went back")})
+        elif utc_iso(now) < draft["started_utc"]:
+            db["response_marks"].insert({"seq": seq, "mark": "clock_back", "detail": (
+                f"committed at {utc_iso(now)} by the kiosk's clock, earlier than its own first tap "
+                f"({draft['started_utc']}): the clock went back during the survey")})
         db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
         set_setting(db, "chain_head", f"{seq} {record['hash']}")
     return seq
@@ -336,6 +418,16 @@ def responses_for_day(db: Database, day: date) -> list:
                       "WHERE created_utc >= ? AND created_utc < ?", [start, end]).fetchall()
     return [{"answers": json.loads(a), "reasons": json.loads(r), "flags": json.loads(f),
              "dossier_code": d, "has_comment": c is not None} for a, r, f, d, c in rows]
+
+
+def marks(db: Database) -> list:
+    """Notes kept with responses (e.g. 'clock_back'), in sequence order: dicts ``{seq, mark, detail}``."""
+    return list(db["response_marks"].rows_where(order_by="seq, mark"))
+
+
+def mark_counts(db: Database) -> dict:
+    """How many responses carry each mark, e.g. ``{"clock_back": 1}``."""
+    return dict(db.execute("SELECT mark, count(*) FROM response_marks GROUP BY mark").fetchall())
 
 
 def verify(db: Database):

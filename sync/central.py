@@ -5,7 +5,7 @@ import json
 import zlib
 from datetime import date, datetime, timezone
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select
@@ -27,15 +27,17 @@ from .workdays import WorkCalendar
 
 
 class ApiError(Exception):
-    """An error answered as JSON: ``{ok: false, error, errors, status}``."""
+    """An error answered as JSON: ``{ok: false, error, errors, status}``, plus ``code`` when given
+    (a word a program can act on, e.g. ``clock_skew``)."""
 
-    def __init__(self, status: int, *errors: str):
+    def __init__(self, status: int, *errors: str, code=None):
         super().__init__(errors[0])
-        self.status, self.errors = status, list(errors)
+        self.status, self.errors, self.code = status, list(errors), code
 
 
-def error_body(status: int, errors: list):
-    return jsonify(ok=False, error="; ".join(errors), errors=errors, status=status), status
+def error_body(status: int, errors: list, code=None):
+    extra = {"code": code} if code else {}
+    return jsonify(ok=False, error="; ".join(errors), errors=errors, status=status, **extra), status
 
 
 def create_app(config: CentralConfig, engine=None) -> Flask:
@@ -75,7 +77,16 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
 
     @app.errorhandler(ApiError)
     def api_error(error):
-        return error_body(error.status, error.errors)
+        return error_body(error.status, error.errors, error.code)
+
+    @app.after_request
+    def sign_answer(response):
+        """An authenticated kiosk's answer is signed with its secret (see ``wire.sign_answer``)."""
+        secret = g.pop("answer_secret", None)
+        if secret is not None:
+            response.headers[wire.CENTRAL_SIGNATURE_HEADER] = wire.sign_answer(
+                secret, g.pop("batch_id", ""), response.get_data())
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error):
@@ -103,7 +114,10 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     def post_batch():
         body = request.get_data(cache=False)
         kiosk, signed_at = _authenticate(engine, config, body)
+        g.answer_secret = kiosk["secret"]
         payload = _parse(body, config)
+        if isinstance(payload, dict) and isinstance(payload.get("batch_id"), str):
+            g.batch_id = payload["batch_id"]
         problems = wire.batch_problems(payload, config.max_batch)
         if problems and any(p.startswith("responses has ") for p in problems):
             raise ApiError(413, *problems)
@@ -170,7 +184,8 @@ def _authenticate(engine, config, body):
     off_by = abs((now_utc() - signed_at).total_seconds())
     if off_by > config.replay_seconds:
         raise ApiError(401, f"The timestamp is {off_by:.0f} s away from central's clock (more than "
-                            f"{config.replay_seconds} s): refused as a possible replay; check the kiosk's clock.")
+                            f"{config.replay_seconds} s): refused as a possible replay; check the kiosk's clock.",
+                       code="clock_skew")
     return kiosk, signed_at
 
 

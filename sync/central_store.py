@@ -59,7 +59,9 @@ responses = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("batch_id", String(36), nullable=False),
-    UniqueConstraint("kiosk_id", "seq", name="responses_kiosk_seq"),
+    # The kiosk store (install) that sent it: '' for a legacy kiosk without install ids.
+    Column("install_id", String(36), nullable=False, server_default=""),
+    UniqueConstraint("kiosk_id", "install_id", "seq", name="responses_chain_seq"),
     Index("responses_day_unit", "local_day", "unit"),
 )
 
@@ -81,6 +83,7 @@ quarantine = Table(
     Column("payload", Text, nullable=False),  # the response exactly as received (phone erased: see erasure)
     Column("received_utc", String(24), nullable=False),
     Column("erased_utc", String(24)),  # when its phone number was erased (0007)
+    Column("install_id", String(36)),
 )
 
 # Erasures central made that a kiosk's copy must follow: sent with the kiosk's
@@ -99,10 +102,12 @@ integrity_events = Table(
     "integrity_events", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kiosk_id", String(64), nullable=False),
-    Column("kind", String(32), nullable=False),  # altered, conflict, clock_skew
+    # altered, conflict, clock_skew, clock_back, reinstalled, copied, two_installs
+    Column("kind", String(32), nullable=False),
     Column("seq", Integer),
     Column("detail", Text, nullable=False),
     Column("recorded_utc", String(24), nullable=False),
+    Column("install_id", String(36)),
     Index("integrity_kiosk", "kiosk_id"),
 )
 
@@ -188,6 +193,20 @@ day_tallies = _tally_table(
     indexes=[Index("day_tallies_day_unit", "local_day", "unit")])
 unit_day_tallies = _tally_table(
     "unit_day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False))
+
+# Each kiosk store ("install", see kiosk.store) is a hash chain of its own: a
+# reinstalled kiosk starts again from seq 1, a copied store continues its parent.
+installs = Table(
+    "installs", metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("install_id", String(36), primary_key=True),  # '' for the legacy install
+    Column("parent_id", String(36)),  # the install a copied store continues, if any
+    Column("from_seq", Integer, nullable=False),  # its first sequence number
+    Column("first_seen_utc", String(24), nullable=False),
+    Column("last_batch_utc", String(24), nullable=False),
+    Column("head_seq", Integer),  # the kiosk's newest seq when its last batch was read
+    Column("concurrent_with", String(36)),  # another install seen sending at the same time
+)
 
 case_log = Table(
     "case_log", metadata,
@@ -320,10 +339,61 @@ def _sessions_lockout(conn):
     conn.execute(text("DELETE FROM login_attempts"))  # counts under the old keys (user:, ip:) mean nothing now
 
 
+_RESPONSES_WITH_INSTALL = """
+CREATE TABLE responses (
+    id INTEGER NOT NULL, uuid VARCHAR(36) NOT NULL, kiosk_id VARCHAR(64) NOT NULL,
+    unit VARCHAR(64) NOT NULL, seq INTEGER NOT NULL, local_day VARCHAR(10) NOT NULL,
+    started_utc VARCHAR(24) NOT NULL, created_utc VARCHAR(24) NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL, received_utc VARCHAR(24) NOT NULL,
+    questionnaire_version VARCHAR(64) NOT NULL, counter VARCHAR(20), officer VARCHAR(80),
+    dossier_code VARCHAR(64), answers TEXT NOT NULL, reasons TEXT NOT NULL, complete SMALLINT NOT NULL,
+    flags TEXT NOT NULL, comment_hash VARCHAR(64), contact_hash VARCHAR(64), prev_hash VARCHAR(64) NOT NULL,
+    hash VARCHAR(64) NOT NULL, batch_id VARCHAR(36) NOT NULL, install_id VARCHAR(36) DEFAULT '' NOT NULL,
+    PRIMARY KEY (id), CONSTRAINT responses_chain_seq UNIQUE (kiosk_id, install_id, seq), UNIQUE (uuid),
+    FOREIGN KEY(kiosk_id) REFERENCES kiosks (kiosk_id))"""
+
+
+def _installs(conn):
+    """Chains per (kiosk, install): a sequence number is unique within its install, not its kiosk."""
+    def columns(table):
+        return {column["name"] for column in inspect(conn).get_columns(table)}
+
+    if "install_id" not in columns("responses"):  # stores made before install ids
+        if conn.dialect.name == "sqlite":
+            # SQLite cannot drop a constraint: rebuild the table, keeping every row and id.
+            # Foreign keys (cases, response_private) are checked at commit, after the rows are back.
+            names = ", ".join(sorted(columns("responses")))
+            conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+            conn.execute(text("CREATE TEMP TABLE responses_before_installs AS SELECT * FROM responses"))
+            conn.execute(text("DROP TABLE responses"))
+            conn.execute(text(_RESPONSES_WITH_INSTALL))
+            conn.execute(text(f"INSERT INTO responses ({names}) SELECT {names} FROM responses_before_installs"))
+            conn.execute(text("DROP TABLE responses_before_installs"))
+            conn.execute(text("CREATE INDEX responses_day_unit ON responses (local_day, unit)"))
+        else:
+            conn.execute(text("ALTER TABLE responses ADD COLUMN install_id VARCHAR(36) DEFAULT '' NOT NULL"))
+            conn.execute(text("ALTER TABLE responses DROP CONSTRAINT responses_kiosk_seq"))
+            conn.execute(text("ALTER TABLE responses ADD CONSTRAINT responses_chain_seq "
+                              "UNIQUE (kiosk_id, install_id, seq)"))
+    for table in ("quarantine", "integrity_events"):
+        if "install_id" not in columns(table):
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN install_id VARCHAR(36)"))
+    conn.execute(text("""
+        CREATE TABLE installs (
+            kiosk_id VARCHAR(64) NOT NULL, install_id VARCHAR(36) NOT NULL, parent_id VARCHAR(36),
+            from_seq INTEGER NOT NULL, first_seen_utc VARCHAR(24) NOT NULL,
+            last_batch_utc VARCHAR(24) NOT NULL, head_seq INTEGER, concurrent_with VARCHAR(36),
+            PRIMARY KEY (kiosk_id, install_id))"""))
+    conn.execute(text("INSERT INTO installs (kiosk_id, install_id, from_seq, first_seen_utc, last_batch_utc) "
+                      "SELECT kiosk_id, '', 1, min(received_utc), max(received_utc) FROM responses "
+                      "GROUP BY kiosk_id"))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
               ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days),
+              ("0006_installs", _installs),
               ("0007_quarantine_erasure", _quarantine_erasure),
               ("0008_sessions_lockout", _sessions_lockout)]
 
@@ -593,8 +663,9 @@ def range_responses(engine, start: str, end: str, unit=None, officer=None):
         return [decoded(row) for row in conn.execute(query).mappings()]
 
 
-def kiosk_list(engine, unit=None):
-    """Registered kiosks with their last batch time, and how many integrity events each has."""
+def kiosk_list(engine, unit=None, recent=3):
+    """Registered kiosks with their last batch time, how many integrity events each has, and the
+    ``recent`` newest of them (dicts with kind, seq, detail, recorded_utc, install_id)."""
     query = select(kiosks.c.kiosk_id, kiosks.c.unit, kiosks.c.last_batch_utc).order_by(kiosks.c.kiosk_id)
     if unit:
         query = query.where(kiosks.c.unit == nfc(unit))
@@ -602,7 +673,12 @@ def kiosk_list(engine, unit=None):
         rows = conn.execute(query).mappings().all()
         events = dict(conn.execute(select(integrity_events.c.kiosk_id, func.count())
                                    .group_by(integrity_events.c.kiosk_id)).all())
-    return [{**row, "events": events.get(row["kiosk_id"], 0)} for row in rows]
+        newest = {row["kiosk_id"]: conn.execute(
+            select(integrity_events).where(integrity_events.c.kiosk_id == row["kiosk_id"])
+            .order_by(integrity_events.c.id.desc()).limit(recent)).mappings().all()
+            for row in rows if events.get(row["kiosk_id"])}
+    return [{**row, "events": events.get(row["kiosk_id"], 0), "recent": newest.get(row["kiosk_id"], [])}
+            for row in rows]
 
 
 def _cases_where(query, unit, officer, status, day):
@@ -655,28 +731,46 @@ def units(engine):
 
 
 def integrity_report(engine, kiosk_id: str) -> dict:
-    """Gaps and broken links, derived from what is stored, plus the recorded events."""
+    """Gaps and broken links, derived per (kiosk, install) chain from what is stored, plus the recorded events.
+
+    Returns ``{kiosk, responses, highest_seq, quarantined, installs: [...], events: [...]}``; each event
+    has ``kind``, ``install_id`` ('' for the legacy store, None when not about one), ``seq_from``, ``seq_to``
+    and ``detail``.
+    """
+    chain_of = ("LEFT JOIN installs i ON i.kiosk_id = r.kiosk_id AND i.install_id = r.install_id ")
     with engine.connect() as conn:
         stored = conn.execute(select(func.count(), func.max(responses.c.seq)).where(
             responses.c.kiosk_id == kiosk_id)).one()
         gaps = conn.execute(text(
-            "SELECT prev + 1, seq - 1 FROM (SELECT seq, LAG(seq, 1, 0) OVER (ORDER BY seq) AS prev "
-            "FROM responses WHERE kiosk_id = :k) s WHERE seq - prev > 1 ORDER BY seq"), {"k": kiosk_id}).all()
+            "SELECT install_id, prev + 1, seq - 1 FROM (SELECT r.install_id, r.seq, LAG(r.seq, 1, "
+            "COALESCE(i.from_seq, 1) - 1) OVER (PARTITION BY r.install_id ORDER BY r.seq) AS prev "
+            f"FROM responses r {chain_of}WHERE r.kiosk_id = :k) s WHERE seq - prev > 1 "
+            "ORDER BY install_id, seq"), {"k": kiosk_id}).all()
         links = conn.execute(text(
-            "SELECT r.seq FROM responses r LEFT JOIN responses p ON p.kiosk_id = r.kiosk_id AND p.seq = r.seq - 1 "
+            f"SELECT r.install_id, r.seq FROM responses r {chain_of}"
+            "LEFT JOIN responses p ON p.kiosk_id = r.kiosk_id AND p.seq = r.seq - 1 AND p.install_id = "
+            "CASE WHEN r.seq = COALESCE(i.from_seq, 1) THEN COALESCE(i.parent_id, '') ELSE r.install_id END "
             "WHERE r.kiosk_id = :k AND ((r.seq = 1 AND r.prev_hash != :genesis) "
-            "OR (p.seq IS NOT NULL AND r.prev_hash != p.hash)) ORDER BY r.seq"),
-            {"k": kiosk_id, "genesis": "0" * 64}).scalars().all()
+            "OR (p.seq IS NOT NULL AND r.prev_hash != p.hash)) ORDER BY r.install_id, r.seq"),
+            {"k": kiosk_id, "genesis": "0" * 64}).all()
         events = conn.execute(select(integrity_events).where(
             integrity_events.c.kiosk_id == kiosk_id).order_by(integrity_events.c.id)).mappings().all()
         quarantined = conn.execute(select(func.count()).select_from(quarantine).where(
             quarantine.c.kiosk_id == kiosk_id)).scalar()
-    derived = [{"kind": "gap", "seq_from": a, "seq_to": b,
+        counts = dict(conn.execute(select(responses.c.install_id, func.count()).where(
+            responses.c.kiosk_id == kiosk_id).group_by(responses.c.install_id)).all())
+        chains = conn.execute(select(installs).where(installs.c.kiosk_id == kiosk_id)
+                              .order_by(installs.c.first_seen_utc)).mappings().all()
+    derived = [{"kind": "gap", "install_id": i, "seq_from": a, "seq_to": b,
                 "detail": f"Responses #{a}–#{b} have not been received." if a != b
-                else f"Response #{a} has not been received."} for a, b in gaps]
-    derived += [{"kind": "broken_link", "seq_from": seq - 1, "seq_to": seq,
-                 "detail": f"Response #{seq} does not chain to response #{seq - 1}."} for seq in links]
-    recorded = [{"kind": e["kind"], "seq_from": e["seq"], "seq_to": e["seq"], "detail": e["detail"],
-                 "recorded_utc": e["recorded_utc"]} for e in events]
+                else f"Response #{a} has not been received."} for i, a, b in gaps]
+    derived += [{"kind": "broken_link", "install_id": i, "seq_from": seq - 1, "seq_to": seq,
+                 "detail": f"Response #{seq} does not chain to response #{seq - 1}."} for i, seq in links]
+    recorded = [{"kind": e["kind"], "install_id": e["install_id"], "seq_from": e["seq"], "seq_to": e["seq"],
+                 "detail": e["detail"], "recorded_utc": e["recorded_utc"]} for e in events]
+    stores = [{"install_id": c["install_id"], "parent_id": c["parent_id"], "from_seq": c["from_seq"],
+               "first_seen_utc": c["first_seen_utc"], "last_batch_utc": c["last_batch_utc"],
+               "responses": counts.get(c["install_id"], 0), "concurrent_with": c["concurrent_with"]}
+              for c in chains]
     return {"kiosk": kiosk_id, "responses": stored[0], "highest_seq": stored[1],
-            "quarantined": quarantined, "events": derived + recorded}
+            "quarantined": quarantined, "installs": stores, "events": derived + recorded}

@@ -261,6 +261,7 @@ def _erase_expired_contacts_hourly(engine, days):
 
 SYNC_TUNABLES = (
     IntSetting("KIOSK_SYNC_BATCH", 500, 1, 100_000, "responses per batch"),
+    IntSetting("KIOSK_SYNC_BACKOFF_CAP", 300, 1, 3600, "longest wait between retries, in seconds"),
 )
 
 
@@ -270,26 +271,38 @@ SYNC_TUNABLES = (
                "  KIOSK_ID             this kiosk's id (required)\n"
                "  KIOSK_SECRET         the secret `central add-kiosk` printed (required)\n"
                "  CENTRAL_URL          central's address, e.g. http://10.0.0.5:8000 (required)\n"
-               "  KIOSK_SYNC_BATCH     responses per batch (default 500)")
-@click.option("--once", is_flag=True, help="Upload everything pending, then exit (non-zero on failure).")
+               "  KIOSK_SYNC_BATCH     responses per batch (default 500)\n"
+               "  KIOSK_SYNC_BACKOFF_CAP  longest wait between retries, in seconds (default 300)\n\n"
+               "Exit codes: 0 delivered, none refused; 1 failed for now, nothing lost; 3 delivered but "
+               "central refused some responses; 4 stopped: a person must fix a setting "
+               "(unknown kiosk, wrong secret).")
+@click.option("--once", is_flag=True, help="Upload everything pending, then exit (non-zero on failure "
+                                           "or when central refused a response).")
 @click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between looks for new responses.")
 def kiosk_sync(once, interval):
-    from .uploader import SyncError, Uploader, run_forever, run_once
+    from .uploader import EXIT_FATAL, EXIT_REJECTED, Backoff, SyncError, Uploader, describe, run_forever, run_once
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s kiosk-sync %(message)s")
     try:
         uploader = Uploader(*sync_settings(), batch_size=int_setting(os.environ, SYNC_TUNABLES[0]))
+        cap = int_setting(os.environ, SYNC_TUNABLES[1])
         store.open_existing(uploader.db_path, uploader.kiosk_id).close()  # made by `kiosk init`, schema current
         if once:
-            sent = run_once(uploader)
-            click.echo(f"Delivered: {sent} response(s) answered for by central; nothing pending.")
+            verdicts = run_once(uploader)
+            click.echo(describe(verdicts))
+            if verdicts["rejected"]:
+                sys.exit(EXIT_REJECTED)
         else:
-            run_forever(uploader, interval=interval)
+            run_forever(uploader, interval=interval, backoff=Backoff(cap=cap))
     except (SettingError, StoreError) as error:
         _fail(error)
     except SyncError as error:
-        _fail(f"Upload failed: {error}. Nothing was lost; the responses stay pending.")
+        if error.fatal:
+            click.echo(f"Error: Stopped: {str(error).rstrip('.')}. A person must fix this; nothing was lost, "
+                       f"the responses stay pending.", err=True)
+            sys.exit(EXIT_FATAL)
+        _fail(f"Upload failed: {str(error).rstrip('.')}. Nothing was lost; the responses stay pending.")
 
 
 def sync_settings(environ=os.environ):

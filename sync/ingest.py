@@ -19,6 +19,7 @@ from kiosk.clock import local_today, parse_utc, utc_iso
 from kiosk.text import nfc
 
 from . import central_store as cs
+from . import installs
 from .cases import case_rows, why
 
 #: A kiosk clock further off than this is recorded as an integrity event.
@@ -42,31 +43,39 @@ def _local_day(utc_hour: str) -> str:
     return local_today(parse_utc(utc_hour + ":00:00.000Z")).isoformat()
 
 
-def _row(response, kiosk, batch_id, received):
+def _row(response, kiosk, batch_id, received, install_id=""):
     record = {name: response[name] for name in chain.CHAINED_FIELDS}
     for name in ("answers", "reasons", "flags"):
         record[name] = chain.CANONICAL_JSON.encode(record[name])
     return {**record, "hash": response["hash"], "unit": kiosk["unit"],
             "local_day": _local_day(response["created_utc"][:13]),
-            "received_utc": received, "batch_id": batch_id}
+            "received_utc": received, "batch_id": batch_id, "install_id": install_id}
 
 
 def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
-    """Store a validated batch; returns the list of verdicts in the batch's order."""
+    """Store a validated batch; returns the list of verdicts in the batch's order.
+
+    Sequence numbers are unique per (kiosk, install): see ``sync.installs``.
+    """
     received = utc_iso(received_at)
     batch_id, items = payload["batch_id"], payload["responses"]
+    install_id = (payload.get("install") or {}).get("id", "")
     with cs.write(engine) as conn:
         cs.lock_unit(conn, kiosk["unit"])
+        before, chain_events = installs.arrive(conn, kiosk["kiosk_id"], payload.get("install"),
+                                               [r["seq"] for r in items], received)
         by_uuid = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.hash).where(
             cs.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
+        seqs = [r["seq"] for r in items]  # increasing (validated): the range keeps the lookup on the index
         taken_seqs = dict(conn.execute(select(cs.responses.c.seq, cs.responses.c.uuid).where(
-            cs.responses.c.kiosk_id == kiosk["kiosk_id"],
-            cs.responses.c.seq.in_([r["seq"] for r in items]))).all())
+            cs.responses.c.kiosk_id == kiosk["kiosk_id"], cs.responses.c.install_id == install_id,
+            cs.responses.c.seq.between(seqs[0], seqs[-1]), cs.responses.c.seq.in_(seqs))).all())
 
-        verdicts, rows, tallied, privates, held, events = [], [], [], {}, [], []
+        verdicts, rows, tallied, privates, held, accepted = [], [], [], {}, [], []
+        events = [{**e, "recorded_utc": received} for e in chain_events]
 
         def event(kind, seq, detail):
-            events.append({"kiosk_id": kiosk["kiosk_id"], "kind": kind, "seq": seq,
+            events.append({"kiosk_id": kiosk["kiosk_id"], "install_id": install_id, "kind": kind, "seq": seq,
                            "detail": detail, "recorded_utc": received})
 
         skew = kiosk_clock_at - received_at
@@ -95,14 +104,15 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
             if reason:
                 held.append({"kiosk_id": kiosk["kiosk_id"], "batch_id": batch_id, "seq": seq, "uuid": uuid,
                              "reason": reason, "payload": json.dumps(response, ensure_ascii=False),
-                             "received_utc": received})
+                             "received_utc": received, "install_id": install_id})
                 verdicts.append({**verdict, "status": "rejected", "reason": reason})
                 continue
             if parse_utc(response["created_utc"]) - received_at > SKEW_TOLERANCE:
                 event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                          f"after central received it ({received}).")
             response = {**response, "counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
-            rows.append(_row(response, kiosk, batch_id, received))
+            rows.append(_row(response, kiosk, batch_id, received, install_id))
+            accepted.append(response)
             tallied.append({**response, "local_day": rows[-1]["local_day"], "unit": kiosk["unit"],
                             "has_comment": response["comment_hash"] is not None})
             if response.get("private"):
@@ -110,6 +120,8 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
             by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
             verdicts.append({**verdict, "status": "accepted"})
 
+        events += [{**e, "recorded_utc": received} for e in installs.time_events(
+            conn, kiosk["kiosk_id"], install_id, before, accepted, received_at)]
         if rows:
             cs.bulk_insert(conn, cs.responses, rows)
             cs.add_tallies(conn, tallied)
@@ -148,18 +160,21 @@ def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at):
         try:
             verdicts += ingest(engine, kiosk, {**payload, "responses": [response]}, received_at, kiosk_clock_at)
         except (DataError, IntegrityError) as error:
-            verdicts.append(_quarantine_refused(engine, kiosk, payload["batch_id"], response, received_at, error))
+            verdicts.append(_quarantine_refused(engine, kiosk, payload, response, received_at, error))
     return verdicts
 
 
-def _quarantine_refused(engine, kiosk, batch_id, response, received_at, error):
+def _quarantine_refused(engine, kiosk, payload, response, received_at, error):
     reason = f"central's store refused it ({type(error.orig).__name__})"
     received = utc_iso(received_at)
+    install_id = (payload.get("install") or {}).get("id", "")
     with cs.write(engine) as conn:
         conn.execute(cs.quarantine.insert().values(
-            kiosk_id=kiosk["kiosk_id"], batch_id=batch_id, seq=response["seq"], uuid=response["uuid"],
-            reason=reason, payload=json.dumps(response), received_utc=received))  # escaped: any text fits
+            kiosk_id=kiosk["kiosk_id"], batch_id=payload["batch_id"], seq=response["seq"], uuid=response["uuid"],
+            reason=reason, payload=json.dumps(response), received_utc=received,  # escaped: any text fits
+            install_id=install_id))
         conn.execute(cs.integrity_events.insert().values(
-            kiosk_id=kiosk["kiosk_id"], kind="conflict", seq=response["seq"], recorded_utc=received,
+            kiosk_id=kiosk["kiosk_id"], install_id=install_id, kind="conflict", seq=response["seq"],
+            recorded_utc=received,
             detail=f"Response #{response['seq']} ({response['uuid']}): {reason}."))
     return {"uuid": response["uuid"], "seq": response["seq"], "status": "rejected", "reason": reason}

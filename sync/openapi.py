@@ -55,7 +55,11 @@ OPENAPI = {
             "summary": "Upload a kiosk's batch of responses",
             "description": "Signed with HMAC-SHA256 over `timestamp + '.' + body` (the body exactly as "
                            "sent, gzip or not) with the kiosk's secret. Each response gets a verdict: "
-                           "accepted, duplicate, or rejected with a reason (kept in quarantine).",
+                           "accepted, duplicate, or rejected with a reason (kept in quarantine). Every answer "
+                           "to an authenticated kiosk carries `X-Central-Signature`: hex HMAC-SHA256 over "
+                           "`batch_id + '.' + answer body` with the kiosk's secret (batch_id as sent; '' if "
+                           "the body could not be read); the uploader believes no answer without it. A 401 "
+                           "with `code: clock_skew` means the kiosk's clock is off: retry once it is fixed.",
             "parameters": [
                 {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": KIOSK_ID},
                 {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
@@ -65,7 +69,9 @@ OPENAPI = {
             ],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Batch"}}}},
-            "responses": {"200": {"description": "A verdict for every response", "content": {
+            "responses": {"200": {"description": "A verdict for every response", "headers": {
+                "X-Central-Signature": {"description": "hex HMAC-SHA256 over batch_id + '.' + this body",
+                                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}},
                 **_errors(400, 401, 403, 413, 415)}}},
         "/api/v1/summary": {"get": {
@@ -94,7 +100,8 @@ OPENAPI = {
         "schemas": {
             "Error": {"type": "object", "required": ["ok", "error", "errors", "status"], "properties": {
                 "ok": {"const": False}, "error": {"type": "string"},
-                "errors": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"}}},
+                "errors": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"},
+                "code": {"type": "string", "description": "for programs, e.g. clock_skew"}}},
             "Private": {"type": ["object", "null"], "additionalProperties": False, "properties": {
                 "comment": _text("comment", nullable=True, pattern=LINES), "comment_salt": SALT,
                 "phone": _text("phone", nullable=True), "phone_salt": SALT,
@@ -123,9 +130,20 @@ OPENAPI = {
                 "contact_hash": {"oneOf": [HASH, {"type": "null"}]},
                 "prev_hash": HASH, "hash": HASH,
                 "private": {"$ref": "#/components/schemas/Private"}}},
+            "Install": {"type": "object", "additionalProperties": False,
+                        "required": ["id", "from_seq", "head_seq"],
+                        "description": "The kiosk store the responses were made in; absent for a legacy kiosk",
+                        "properties": {
+                            "id": {"type": "string", "pattern": wire.UUID.pattern},
+                            "from_seq": {"type": "integer", "minimum": 1, "maximum": wire.SEQ_MAX},
+                            "parent": {"type": ["string", "null"], "pattern": wire.UUID.pattern,
+                                       "description": "the store this one was copied from"},
+                            "head_seq": {"type": "integer", "minimum": 0, "maximum": wire.SEQ_MAX,
+                                         "description": "the store's newest seq when the batch was read"}}},
             "Batch": {"type": "object", "additionalProperties": False,
                       "required": ["kiosk_id", "batch_id", "responses"], "properties": {
                           "kiosk_id": KIOSK_ID, "batch_id": {"type": "string", "pattern": wire.UUID.pattern},
+                          "install": {"$ref": "#/components/schemas/Install"},
                           "responses": {"type": "array", "minItems": 1,
                                         "items": {"$ref": "#/components/schemas/Response"}}}},
             "Verdict": {"type": "object", "required": ["uuid", "seq", "status"], "properties": {
@@ -178,9 +196,16 @@ OPENAPI = {
                                                          "quarantined", "events"], "properties": {
                 "ok": {"const": True}, "kiosk": {"type": "string"}, "responses": {"type": "integer"},
                 "highest_seq": {"type": ["integer", "null"]}, "quarantined": {"type": "integer"},
+                "installs": {"type": "array", "items": {"type": "object", "properties": {
+                    "install_id": {"type": "string", "description": "'' for the legacy store"},
+                    "parent_id": {"type": ["string", "null"]}, "from_seq": {"type": "integer"},
+                    "first_seen_utc": {"type": "string"}, "last_batch_utc": {"type": "string"},
+                    "responses": {"type": "integer"}, "concurrent_with": {"type": ["string", "null"]}}}},
                 "events": {"type": "array", "items": {"type": "object", "required": ["kind", "detail"],
                                                       "properties": {
-                    "kind": {"enum": ["gap", "broken_link", "altered", "conflict", "clock_skew"]},
+                    "kind": {"enum": ["gap", "broken_link", "altered", "conflict", "clock_skew", "clock_back",
+                                      "clock_behind", "reinstalled", "copied", "two_installs"]},
+                    "install_id": {"type": ["string", "null"]},
                     "seq_from": {"type": ["integer", "null"]}, "seq_to": {"type": ["integer", "null"]},
                     "detail": {"type": "string"}, "recorded_utc": {"type": "string"}}}}}},
         },

@@ -69,9 +69,15 @@ def record_error(db, message: str) -> None:
 
 
 def status(db) -> dict:
-    """Pending count, last success, last error: for staff mode and /healthz."""
+    """Pending count, refusals, last success, last error: for staff mode and /healthz.
+
+    ``last_rejected`` is ``{seq, reason}`` of the newest response central refused, or None.
+    """
     result = {"pending": pending_count(db),
               "rejected": db.execute("SELECT count(*) FROM sync_acks WHERE status = 'rejected'").fetchone()[0]}
+    newest = db.execute("SELECT seq, reason FROM sync_acks WHERE status = 'rejected' "
+                        "ORDER BY seq DESC LIMIT 1").fetchone()
+    result["last_rejected"] = {"seq": newest[0], "reason": newest[1]} if newest else None
     for key in STATUS_KEYS:
         result[key.removeprefix("sync_")] = store.get_setting(db, key)
     return result

@@ -2,7 +2,18 @@
 
 At-least-once on the wire: a batch may be sent again after a timeout or a cut
 connection, which is safe because central answers a response it already has
-as a duplicate. A response is marked done only when central's answer names it.
+as a duplicate. A response is marked done only when central's answer names it
+and is signed with this kiosk's secret (``wire.answer_signature_matches``).
+
+Each batch carries the install (see ``kiosk.store.ensure_install``) its
+responses were made in; a batch never mixes installs.
+
+``kiosk-sync --once`` exit codes: 0 everything answered and none refused;
+1 the upload failed for now (central unreachable, busy, clock refused, an
+unsigned answer), nothing lost; 3 delivered, but central refused some
+responses (kept in its quarantine, in no figure); 4 stopped: a person must
+fix a setting (unknown kiosk, wrong secret). Forever mode exits 4 only for the
+latter and keeps retrying everything else.
 """
 
 import gzip
@@ -10,7 +21,9 @@ import json
 import logging
 import random
 import re
+import sqlite3
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -29,6 +42,8 @@ FATAL_STATUSES = {401: "central refused the kiosk's credentials",
                   403: "central refused this kiosk's batch",
                   413: "central refused the batch as too large"}
 RETRY_STATUSES = {429} | set(range(500, 600))
+STATUSES = ("accepted", "duplicate", "rejected")
+EXIT_FAILED, EXIT_REJECTED, EXIT_FATAL = 1, 3, 4
 ROW_ERROR = re.compile(r"^responses\[(\d+)\]")
 
 
@@ -77,12 +92,14 @@ class Uploader:
         self.batch_size, self.timeout = batch_size, timeout
         self.session = session or requests.Session()
 
-    def send_pending(self) -> int:
-        """Send every pending response, batch by batch; returns how many central answered for.
+    def send_pending(self) -> Counter:
+        """Send every pending response, batch by batch; returns central's verdicts counted by status
+        (``accepted``, ``duplicate``, ``rejected``; a Counter, empty when nothing was pending).
 
         The next batch is read and encoded while central works on the current one.
+        Raises ``SyncError`` (``fatal`` when a person must act); nothing unanswered is marked.
         """
-        answered, after = 0, 0
+        answered, after = Counter(), 0
         with store.connect(self.db_path) as db, ThreadPoolExecutor(max_workers=1) as wire_thread:
             try:
                 prepared = self._prepare(db, after)
@@ -90,9 +107,9 @@ class Uploader:
                     responses, payload, body = prepared
                     in_flight = wire_thread.submit(self._post, body)
                     upcoming = self._prepare(db, responses[-1]["seq"])
-                    count = self._handle(db, responses, payload, in_flight.result())
-                    answered += count
-                    if count == len(responses):
+                    verdicts = self._handle(db, responses, payload, in_flight.result())
+                    answered.update(status for status, _reason in verdicts.values())
+                    if len(verdicts) == len(responses):
                         after = responses[-1]["seq"]
                     else:  # some of this batch are still pending: read them again
                         upcoming = self._prepare(db, after)
@@ -100,6 +117,9 @@ class Uploader:
             except SyncError as error:
                 outbox.record_error(db, str(error))
                 raise
+            except sqlite3.Error as error:  # e.g. the kiosk's database busy for too long
+                outbox.record_error(db, f"the kiosk's database: {error}")
+                raise SyncError(f"cannot read or write the kiosk's database ({error})") from None
             if answered:
                 outbox.record_success(db)
         return answered
@@ -108,13 +128,23 @@ class Uploader:
         responses = outbox.pending(db, self.batch_size, after)
         if not responses:
             return None
-        payload = wire.batch(self.kiosk_id, responses)
+        history = store.installs(db)
+        install = None
+        if history:
+            made_in, following = store.install_of(history, responses[0]["seq"])
+            if following:
+                responses = [r for r in responses if r["seq"] < following]
+            if made_in["id"]:
+                head = db.execute("SELECT max(seq) FROM responses").fetchone()[0]
+                install = {"id": made_in["id"], "from_seq": made_in["from_seq"], "parent": made_in["parent"] or None,
+                           "head_seq": min(head, following - 1) if following else head}
+        payload = wire.batch(self.kiosk_id, responses, install)
         body = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
                              compresslevel=1)
         return responses, payload, body
 
     def _post(self, body):
-        timestamp = str(int(time.time()))
+        timestamp = str(int(now_utc().timestamp()))
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
                    wire.KIOSK_HEADER: self.kiosk_id, wire.TIMESTAMP_HEADER: timestamp,
                    wire.SIGNATURE_HEADER: wire.sign(self.secret, timestamp, body)}
@@ -124,10 +154,22 @@ class Uploader:
             raise SyncError(f"central at {self.url} did not answer in time") from None
         except requests.ConnectionError as error:
             raise SyncError(f"cannot reach central at {self.url} ({_root_cause(error)})") from None
+        except requests.RequestException as error:
+            raise SyncError(f"the request to central at {self.url} failed ({_root_cause(error)})") from None
 
-    def _handle(self, db, responses, payload, reply) -> int:
-        """Record central's verdicts; returns how many responses they name."""
+    def _check_signed(self, payload, reply):
+        """Believe an answer only if central signed it with this kiosk's secret."""
+        if not wire.answer_signature_matches(self.secret, payload["batch_id"], reply.content,
+                                             reply.headers.get(wire.CENTRAL_SIGNATURE_HEADER)):
+            raise SyncError(f"the answer from {self.url} (HTTP {reply.status_code}) is not signed with this "
+                            f"kiosk's secret, so nothing was marked done: check that CENTRAL_URL is the "
+                            f"department's central server")
+
+    def _handle(self, db, responses, payload, reply) -> dict:
+        """Record central's verdicts; returns them as ``{seq: (status, reason)}``."""
         message = _message(reply)
+        if reply.status_code == 401 and _json(reply).get("code") == "clock_skew":
+            raise SyncError(f"central refused the batch because of the kiosk's clock (HTTP 401): {message}")
         if reply.status_code in FATAL_STATUSES:
             raise SyncError(f"{FATAL_STATUSES[reply.status_code]} (HTTP {reply.status_code}): {message}",
                             fatal=True)
@@ -139,6 +181,7 @@ class Uploader:
         if reply.status_code != 200:
             raise SyncError(f"unexpected answer from central (HTTP {reply.status_code}): {message}",
                             fatal=True)
+        self._check_signed(payload, reply)
         by_uuid = {r["uuid"]: r["seq"] for r in responses}
         verdicts = {}
         for result in _json(reply).get("results", []):
@@ -151,9 +194,9 @@ class Uploader:
         erased = outbox.apply_erasures(db, _json(reply).get("erased"))
         if erased:
             log.info("erased %d phone number(s) central erased", erased)
-        return len(verdicts)
+        return verdicts
 
-    def _set_aside_malformed(self, db, payload, reply, message) -> int:
+    def _set_aside_malformed(self, db, payload, reply, message) -> dict:
         """Central named responses it cannot even read: keep them here as rejected, send the rest."""
         bad = {}
         for error in _json(reply).get("errors", []):
@@ -162,9 +205,10 @@ class Uploader:
                 bad.setdefault(payload["responses"][int(found[1])]["seq"], ("rejected", error))
         if not bad:
             raise SyncError(f"central refused the batch (HTTP 400): {message}", fatal=True)
+        self._check_signed(payload, reply)
         outbox.record_verdicts(db, payload["batch_id"], bad)
         log.warning("kept %d malformed response(s) back: %s", len(bad), message)
-        return len(bad)
+        return bad
 
 
 def _json(reply) -> dict:
@@ -189,8 +233,8 @@ def _root_cause(error) -> str:
     return text[:120]
 
 
-def run_once(uploader: Uploader, attempts=3, backoff=Backoff(base=0.5, cap=5), sleep=time.sleep) -> int:
-    """Deliver everything pending, retrying transient failures a few times."""
+def run_once(uploader: Uploader, attempts=3, backoff=Backoff(base=0.5, cap=5), sleep=time.sleep) -> Counter:
+    """Deliver everything pending, retrying transient failures a few times; returns the verdicts counted."""
     for attempt in range(1, attempts + 1):
         try:
             return uploader.send_pending()
@@ -201,14 +245,28 @@ def run_once(uploader: Uploader, attempts=3, backoff=Backoff(base=0.5, cap=5), s
     raise AssertionError("unreachable")
 
 
+def describe(verdicts: Counter) -> str:
+    """One truthful line about central's verdicts, e.g. for ``kiosk-sync --once``'s last line."""
+    answered = sum(verdicts[s] for s in STATUSES)
+    counts = ", ".join(f"{verdicts[s]} {s}" for s in STATUSES)
+    if verdicts["rejected"]:
+        return (f"Refused: central rejected {verdicts['rejected']} of {answered} response(s) answered for "
+                f"({counts}); the rejected ones are kept, but in no figure: their reasons are in kiosk "
+                f"staff mode and /healthz. Nothing is pending.")
+    return f"Delivered: {answered} response(s) answered for by central ({counts}); nothing pending."
+
+
 def run_forever(uploader: Uploader, interval=2.0, backoff=Backoff(), sleep=time.sleep):
-    """Send soon after each new response; back off while central is unreachable."""
+    """Send soon after each new response; back off (capped) through every recoverable error.
+
+    Returns only by raising a fatal ``SyncError`` (a setting a person must fix).
+    """
     failures = 0
     while True:
         try:
-            sent = uploader.send_pending()
-            if sent:
-                log.info("delivered %d response(s)", sent)
+            verdicts = uploader.send_pending()
+            if verdicts:
+                (log.warning if verdicts["rejected"] else log.info)("%s", describe(verdicts))
             failures = 0
             sleep(interval)
         except SyncError as error:
@@ -217,4 +275,9 @@ def run_forever(uploader: Uploader, interval=2.0, backoff=Backoff(), sleep=time.
             failures += 1
             wait = backoff.delay(failures, error.retry_after)
             log.warning("%s; retrying in %.0f s", error, wait)
+            sleep(wait)
+        except Exception as error:  # anything else unforeseen: keep the kiosk's queue moving
+            failures += 1
+            wait = backoff.delay(failures)
+            log.exception("unexpected error (%s); retrying in %.0f s", error, wait)
             sleep(wait)

@@ -6,6 +6,12 @@ the kiosk's chained record (``kiosk.chain.CHAINED_FIELDS`` plus ``hash``) and
 
 The request is signed with HMAC-SHA256 over ``timestamp + "." + body``, the
 body exactly as sent (gzip-compressed or not), with the kiosk's secret.
+Central's answer is signed the same way over ``batch_id + "." + answer body``
+(header ``X-Central-Signature``), so the uploader believes nothing unsigned.
+
+A batch from a kiosk store made since install ids exist also carries
+``install``: ``{"id", "from_seq", "parent", "head_seq"}`` (see ``kiosk.store``);
+without it the batch belongs to the kiosk's legacy install.
 """
 
 import hashlib
@@ -19,6 +25,7 @@ from kiosk.text import nfc_length, storable
 KIOSK_HEADER = "X-Kiosk-Id"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
 SIGNATURE_HEADER = "X-Kiosk-Signature"
+CENTRAL_SIGNATURE_HEADER = "X-Central-Signature"
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -37,8 +44,22 @@ def signature_matches(secret: str, timestamp: str, body: bytes, signature: str) 
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def batch(kiosk_id: str, responses: list) -> dict:
-    return {"kiosk_id": kiosk_id, "batch_id": str(uuid.uuid4()), "responses": responses}
+def sign_answer(secret: str, batch_id: str, body: bytes) -> str:
+    """Central's signature of its answer: hex HMAC-SHA256 over ``batch_id + "." + body`` (the answer's bytes)."""
+    return sign(secret, batch_id, body)
+
+
+def answer_signature_matches(secret: str, batch_id: str, body: bytes, signature) -> bool:
+    """True only if ``signature`` (the X-Central-Signature header, str or None) signs this answer."""
+    return signature_matches(secret, batch_id, body, signature)
+
+
+def batch(kiosk_id: str, responses: list, install=None) -> dict:
+    """A batch ready to encode; ``install`` (a dict, see the module doc) is left out when None."""
+    payload = {"kiosk_id": kiosk_id, "batch_id": str(uuid.uuid4()), "responses": responses}
+    if install is not None:
+        payload["install"] = install
+    return payload
 
 
 # --- validation: every problem of a batch, each naming its place ---------------
@@ -157,11 +178,34 @@ def _private_problems(private, where):
     return problems
 
 
+BATCH_FIELDS = ("kiosk_id", "batch_id", "responses", "install")
+INSTALL_FIELDS = ("id", "from_seq", "parent", "head_seq")
+
+
+def install_problems(install):
+    """Problems of a batch's ``install`` object (None: a legacy kiosk, no problem)."""
+    if install is None:
+        return []
+    if not isinstance(install, dict):
+        return ["install must be an object"]
+    problems = [f"install.{k} is not a known field" for k in install if k not in INSTALL_FIELDS]
+    if not _is_uuid(install.get("id")):
+        problems.append("install.id must be a UUID in lower-case canonical form")
+    if install.get("parent") is not None and not _is_uuid(install["parent"]):
+        problems.append("install.parent must be null or a UUID in lower-case canonical form")
+    for field in ("from_seq", "head_seq"):
+        if not _is_int(install.get(field), 1 if field == "from_seq" else 0, SEQ_MAX):
+            problems.append(f"install.{field} must be a whole number from "
+                            f"{1 if field == 'from_seq' else 0} to {SEQ_MAX}")
+    return problems
+
+
 def batch_problems(payload, max_responses: int):
     """Every structural problem of a batch, as sentences naming the place."""
     if not isinstance(payload, dict):
         return ["The body must be a JSON object."]
-    problems = [f"{_key(k)} is not a known field" for k in payload if k not in ("kiosk_id", "batch_id", "responses")]
+    problems = [f"{_key(k)} is not a known field" for k in payload if k not in BATCH_FIELDS]
+    problems += install_problems(payload.get("install"))
     if not (isinstance(payload.get("kiosk_id"), str) and KIOSK_ID.match(payload["kiosk_id"])):
         problems.append("kiosk_id must be a kiosk id")
     if not _is_uuid(payload.get("batch_id")):

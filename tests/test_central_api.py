@@ -88,7 +88,7 @@ def test_batches_out_of_order_show_a_gap_until_it_is_filled(client, central_engi
     post(client, kiosk_secret, wire.batch("test-kiosk", responses[5:]))
     auth = {"Authorization": f"Bearer {token}"}
     events = client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()["events"]
-    assert events == [{"kind": "gap", "seq_from": 1, "seq_to": 5,
+    assert events == [{"kind": "gap", "install_id": "", "seq_from": 1, "seq_to": 5,
                        "detail": "Responses #1–#5 have not been received."}]
     post(client, kiosk_secret, wire.batch("test-kiosk", responses[:5]))
     report = client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()
@@ -256,3 +256,13 @@ def test_openapi_document_describes_every_route(central_app, client):
 def test_healthz(client, kiosk_secret, central_engine):
     assert client.get("/healthz").get_json() == {
         "ok": True, "database": central_engine.dialect.name, "kiosks": 1, "last_batch_utc": None}
+
+
+def test_a_response_committed_before_its_first_tap_is_a_clock_event(client, kiosk_secret, responses, token):
+    odd = dict(responses[0], started_utc="2099-01-01T00:00:00.000Z")
+    odd["hash"] = chain.record_hash(odd)
+    assert post(client, kiosk_secret, wire.batch("test-kiosk", [odd])).get_json()["accepted"] == 1
+    events = client.get("/api/v1/integrity?kiosk=test-kiosk",
+                        headers={"Authorization": f"Bearer {token}"}).get_json()["events"]
+    assert [(e["kind"], e["seq_from"]) for e in events] == [("clock_back", 1)]
+    assert "earlier than its own first tap" in events[0]["detail"]

@@ -143,3 +143,22 @@ def test_the_days_cases_on_the_summary_are_capped_with_a_link_to_them_all(site, 
     assert "0 trường hợp." in site.get("/cases?day=2020-01-01").get_data(as_text=True)
     reply = site.get("/cases?day=hôm-nay")
     assert reply.status_code == 400 and "Ngày phải có dạng 2026-01-31." in reply.get_data(as_text=True)
+
+
+def test_the_summary_lists_a_kiosk_store_and_clock_events(site, tmp_path):
+    """A replaced k-a (new store from #1) with a clock set back: both events shown, in Vietnamese first."""
+    from datetime import timedelta
+
+    path = tmp_path / "k-a-new.db"
+    add_responses(path, 1, kiosk_id="k-a")
+    add_responses(path, 1, kiosk_id="k-a", now=now_utc() - timedelta(hours=3))
+    with store.connect(path) as db:
+        install = store.installs(db)[-1]
+    batch = wire.batch("k-a", wire_responses(path), {**install, "head_seq": 2})
+    reply = post(site, site.kiosk_secrets["k-a"], batch, kiosk="k-a").get_json()
+    assert reply["accepted"] == 2
+    log_in(site, "admin")
+    page = site.get(f"/?date={today()}").get_data(as_text=True)
+    assert "máy đánh giá được cài lại: kho dữ liệu mới từ #1" in page
+    assert "đồng hồ bị lùi: phiếu được tính vào ngày mà máy đánh giá hiển thị (#2)" in page
+    assert f"Kiosk k-a reinstalled: new store from seq 1 (store {install['id']}" in page  # the detail, on hover

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import ANSWERS, Citizen
+from kiosk import store
 from kiosk.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -42,9 +43,15 @@ def test_bad_kiosk_id_is_named(runner, kiosk_env, env, message):
 
 def test_init_then_init_again(runner, kiosk_env):
     first = invoke(runner, ["init"], kiosk_env)
-    assert first.output == f"Created the database {kiosk_env['KIOSK_DB']} for kiosk test-kiosk.\n"
+    db = store.connect(kiosk_env["KIOSK_DB"])
+    made = store.installs(db)
+    db.close()
+    assert len(made) == 1 and made[0]["from_seq"] == 1 and made[0]["parent"] is None
+    assert first.output == (f"Created the database {kiosk_env['KIOSK_DB']} for kiosk test-kiosk.\n"
+                            f"Store id {made[0]['id']}, from response #1.\n")
     again = invoke(runner, ["init"], kiosk_env)
-    assert again.output == f"Checked the database {kiosk_env['KIOSK_DB']} for kiosk test-kiosk.\n"
+    assert again.output == (f"Checked the database {kiosk_env['KIOSK_DB']} for kiosk test-kiosk.\n"
+                            f"Store id {made[0]['id']}, from response #1.\n")
 
 
 def test_run_before_init_says_what_to_do(runner, kiosk_env):

@@ -239,3 +239,24 @@ def test_a_kiosk_made_before_pin_attempts_is_upgraded_and_its_old_lock_forgotten
         assert (right, until) == (True, None)
     finally:
         db.close()
+
+
+def test_staff_mode_and_healthz_tell_refusals_and_a_clock_set_back(client, db, with_pin):
+    from datetime import timedelta
+
+    from kiosk.clock import now_utc
+    from kiosk.flags import FlagPolicy
+    from sync import outbox
+
+    for moment in (now_utc(), now_utc() - timedelta(hours=2)):  # the second one with the clock set back
+        draft = store.start_draft(db, "2025.1", moment)
+        store.finish_draft(db, draft, complete=False, now=moment, policy=FlagPolicy())
+    outbox.record_verdicts(db, "b", {1: ("accepted", None), 2: ("rejected", "conflict: test reason")})
+    citizen, _ = log_in(client, "2468")
+    page = citizen.client.get("/staff/home").get_data(as_text=True)
+    assert "Máy chủ đã từ chối 1 phiếu" in page and "Phiếu gần nhất: #2 (conflict: test reason)" in page
+    assert "1 phiếu được lưu khi đồng hồ bị chậm" in page
+    health = client.get("/healthz").get_json()
+    assert health["marked"] == {"clock_back": 1}
+    assert health["sync"]["rejected"] == 1 and health["sync"]["last_rejected"] == {
+        "seq": 2, "reason": "conflict: test reason"}

@@ -193,3 +193,68 @@ def test_migrations_upgrade_an_old_database_in_place(tmp_path):
     assert "note" in database["settings"].columns_dict
     assert store.verify(database) == (1, None)
     database.close()
+
+
+def test_each_store_has_an_install_and_a_copy_elsewhere_starts_its_own(tmp_path):
+    import shutil
+
+    from helpers import add_responses
+
+    first = tmp_path / "a.db"
+    add_responses(first, 3)
+    with store.connect(first) as db:
+        original = store.installs(db)
+    assert len(original) == 1 and original[0]["from_seq"] == 1 and original[0]["id"]
+    store.init(first, "test-kiosk")  # the same place: the same store
+    with store.connect(first) as db:
+        assert store.installs(db) == original
+    copy = tmp_path / "b.db"
+    shutil.copy(first, copy)
+    store.init(copy, "test-kiosk")
+    with store.connect(copy) as db:
+        history = store.installs(db)
+    assert history[0] == original[0] and history[1]["parent"] == original[0]["id"]
+    assert history[1]["from_seq"] == 4 and history[1]["id"] != original[0]["id"]
+    assert store.install_of(history, 3) == (history[0], 4)
+    assert store.install_of(history, 4) == (history[1], None)
+
+
+def test_a_store_from_before_install_ids_with_responses_stays_the_legacy_install(tmp_path):
+    from helpers import add_responses
+
+    path = tmp_path / "old.db"
+    add_responses(path, 2)
+    with store.connect(path) as db, store.write(db):  # as an older kiosk left it
+        db.execute("DELETE FROM settings WHERE key IN ('install_history', 'install_place')")
+    store.init(path, "test-kiosk")
+    with store.connect(path) as db:
+        assert store.installs(db) == [{"id": "", "from_seq": 1, "parent": None}]
+
+
+def test_a_response_committed_with_the_clock_behind_is_marked_and_verify_stays_intact(tmp_path):
+    from datetime import timedelta
+
+    from helpers import add_responses
+    from kiosk.clock import now_utc
+
+    path, now = tmp_path / "k.db", now_utc()
+    add_responses(path, 1, now=now)
+    add_responses(path, 1, now=now - timedelta(seconds=1))
+    add_responses(path, 1, now=now + timedelta(seconds=1))
+    with store.connect(path) as db:
+        assert [(m["seq"], m["mark"]) for m in store.marks(db)] == [(2, "clock_back")]
+        assert store.verify(db) == (3, None)
+        assert store.mark_counts(db) == {"clock_back": 1}
+
+
+def test_a_clock_set_back_during_a_survey_marks_its_response(tmp_path):
+    from datetime import timedelta
+
+    path, now = tmp_path / "k.db", now_utc()
+    store.init(path, "test-kiosk")
+    with store.connect(path) as db:
+        draft = store.start_draft(db, "2025.1", now)
+        store.finish_draft(db, draft, complete=False, now=now - timedelta(minutes=10), policy=FlagPolicy())
+        marks = store.marks(db)
+    assert [(m["seq"], m["mark"]) for m in marks] == [(1, "clock_back")]
+    assert "earlier than its own first tap" in marks[0]["detail"]

@@ -233,6 +233,6 @@ def test_healthz_reports_counts(client):
     Citizen(client).full_response(ANSWERS)
     health = client.get("/healthz").get_json()
     assert health == {"ok": True, "kiosk_id": "test-kiosk", "questionnaire_version": "2025.1",
-                      "responses": 1, "open_surveys": 0,
-                      "sync": {"pending": 1, "rejected": 0, "last_success_utc": None,
+                      "responses": 1, "open_surveys": 0, "marked": {},
+                      "sync": {"pending": 1, "rejected": 0, "last_rejected": None, "last_success_utc": None,
                                "last_error": None, "last_error_utc": None}}

@@ -65,7 +65,8 @@ def test_central_down_marks_nothing_then_a_later_run_delivers_everything(live_ce
     live_central.start()
     up = kiosk_sync({**env, "KIOSK_SYNC_BATCH": "7"}, "--once")
     assert up.returncode == 0, up.stderr
-    assert up.stdout == "Delivered: 30 response(s) answered for by central; nothing pending.\n"
+    assert up.stdout == ("Delivered: 30 response(s) answered for by central (30 accepted, 0 duplicate, "
+                         "0 rejected); nothing pending.\n")
     assert acks(tmp_path) == {"accepted": 30}
     assert summary(live_central)["responses"] == 30
     assert central_rows(central_url) == (30, 30)
@@ -123,7 +124,7 @@ def test_tampered_kiosk_rows_are_named_by_verify_and_become_integrity_events(liv
     assert verify.returncode == 1 and "Error: Response #3 (" in verify.stderr
     assert "its content does not match its hash (altered)" in verify.stderr
     live_central.start()
-    assert kiosk_sync(env, "--once").returncode == 0
+    assert kiosk_sync(env, "--once").returncode == 3  # delivered, the altered one refused
     assert acks(tmp_path) == {"accepted": 4, "rejected": 1}
     events = {(e["kind"], e["seq_from"], e["seq_to"]) for e in integrity(live_central)["events"]}
     assert events == {("altered", 3, 3), ("gap", 3, 3), ("gap", 5, 5)}
@@ -134,10 +135,10 @@ def test_wrong_secret_stops_with_a_reason_and_marks_nothing(live_central, tmp_pa
     add_responses(tmp_path / "kiosk.db", 3)
     live_central.start()
     result = kiosk_sync({**sync_env(tmp_path, live_central), "KIOSK_SECRET": "ab" * 32}, "--once")
-    assert result.returncode == 1
+    assert result.returncode == 4  # a person must fix it
     assert result.stderr.strip() == (
-        "Error: Upload failed: central refused the kiosk's credentials (HTTP 401): The signature does not "
-        "match: check KIOSK_SECRET.. Nothing was lost; the responses stay pending.")
+        "Error: Stopped: central refused the kiosk's credentials (HTTP 401): The signature does not "
+        "match: check KIOSK_SECRET. A person must fix this; nothing was lost, the responses stay pending.")
     assert acks(tmp_path) == {}
     db = store.connect(tmp_path / "kiosk.db")
     status = outbox.status(db)

@@ -1,11 +1,17 @@
 """The uploader's policy (backoff, Retry-After) and its handling of central's answers."""
 
+import gzip
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +19,7 @@ from conftest import kiosk_sync
 from helpers import add_responses
 from kiosk import store
 from kiosk.clock import now_utc
+from sync import outbox, wire
 from sync.uploader import Backoff, SyncError, Uploader, parse_retry_after, run_once
 
 
@@ -89,7 +96,9 @@ def test_a_response_central_cannot_read_is_kept_back_and_the_rest_delivered(live
     live_central.start()
     result = kiosk_sync({"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk",
                          "KIOSK_SECRET": live_central.secret, "CENTRAL_URL": live_central.url}, "--once")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # delivered, but one refused: documented exit code
+    assert result.stdout.splitlines()[-1].startswith(
+        "Refused: central rejected 1 of 5 response(s) answered for (4 accepted, 0 duplicate, 1 rejected)")
     db = store.connect(tmp_path / "kiosk.db")
     acks = {row["seq"]: (row["status"], row["reason"]) for row in db["sync_acks"].rows}
     db.close()
@@ -97,3 +106,133 @@ def test_a_response_central_cannot_read_is_kept_back_and_the_rest_delivered(live
                                     "without control characters")
     assert {seq: status for seq, (status, _) in acks.items() if seq != 2} == {
         1: "accepted", 3: "accepted", 4: "accepted", 5: "accepted"}
+
+
+# --- central's answer must be signed with the kiosk's secret -----------------------
+
+SECRET = "cd" * 32
+
+
+def fake_central(sign_with=None, batch_id_of=lambda payload: payload["batch_id"]):
+    """A loopback server answering every batch "accepted", signed as told (None: unsigned)."""
+
+    class Fake(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            payload = json.loads(body)
+            results = [{"uuid": r["uuid"], "seq": r["seq"], "status": "accepted"} for r in payload["responses"]]
+            answer = json.dumps({"ok": True, "batch_id": payload["batch_id"], "accepted": len(results),
+                                 "duplicate": 0, "rejected": 0, "results": results}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            if sign_with:
+                self.send_header(wire.CENTRAL_SIGNATURE_HEADER,
+                                 wire.sign_answer(sign_with, batch_id_of(payload), answer))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _sync_against(server, tmp_path):
+    return kiosk_sync({"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": SECRET,
+                       "CENTRAL_URL": f"http://127.0.0.1:{server.server_port}"}, "--once")
+
+
+def _acks(tmp_path):
+    db = store.connect(tmp_path / "kiosk.db")
+    try:
+        return db["sync_acks"].count, outbox.status(db)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("sign_with, batch_id_of", [
+    (None, None),
+    ("ef" * 32, lambda payload: payload["batch_id"]),  # a server that does not know the secret
+    (SECRET, lambda payload: "00000000-0000-4000-8000-000000000000"),  # an answer to another batch
+], ids=["unsigned", "another secret", "another batch"])
+def test_an_answer_not_signed_with_the_kiosk_secret_marks_nothing_done(tmp_path, sign_with, batch_id_of):
+    add_responses(tmp_path / "kiosk.db", 9)
+    server = fake_central(sign_with, batch_id_of or (lambda payload: payload["batch_id"]))
+    try:
+        result = _sync_against(server, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1 and result.stdout == ""
+    assert "is not signed with this kiosk's secret, so nothing was marked done" in result.stderr
+    assert "Nothing was lost; the responses stay pending." in result.stderr
+    marked, status = _acks(tmp_path)
+    assert marked == 0 and status["pending"] == 9 and "not signed" in status["last_error"]
+
+
+def test_the_same_fake_answer_signed_with_the_secret_is_believed(tmp_path):
+    add_responses(tmp_path / "kiosk.db", 9)
+    server = fake_central(SECRET)
+    try:
+        result = _sync_against(server, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    assert _acks(tmp_path)[0] == 9
+
+
+# --- forever mode: through every recoverable error, stopped only by what a person must fix ---
+
+def _wait_for(check, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_forever_mode_survives_no_central_and_a_clock_refusal_then_delivers(live_central, tmp_path):
+    db_path, offset, log = tmp_path / "kiosk.db", tmp_path / "clock-offset", tmp_path / "sync.log"
+    add_responses(db_path, 3)
+    offset.write_text("600")  # the kiosk's clock ten minutes ahead
+    env = {**os.environ, "KIOSK_DB": str(db_path), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": live_central.secret,
+           "CENTRAL_URL": live_central.url, "KIOSK_SYNC_BACKOFF_CAP": "1", "KIOSK_TEST_CLOCK_OFFSET_FILE": str(offset)}
+    with open(log, "w") as output:
+        uploader = subprocess.Popen([str(Path(sys.executable).parent / "kiosk-sync"), "--interval", "0.2"],
+                                    env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(lambda: "cannot reach central" in (_acks(tmp_path)[1]["last_error"] or ""), 20,
+                  "no 'cannot reach' error recorded")
+        live_central.start()
+        _wait_for(lambda: "kiosk's clock" in (_acks(tmp_path)[1]["last_error"] or ""), 20,
+                  "no clock refusal recorded")
+        time.sleep(2)  # several more refusals: still running, nothing marked
+        assert uploader.poll() is None and _acks(tmp_path)[0] == 0
+        offset.write_text("0")  # the clock is fixed
+        _wait_for(lambda: _acks(tmp_path)[0] == 3, 20, "not delivered after the clock was fixed")
+        assert uploader.poll() is None
+    finally:
+        uploader.terminate()
+        uploader.wait(timeout=10)
+    text = log.read_text()
+    assert "central refused the batch because of the kiosk's clock (HTTP 401)" in text and "retrying in" in text
+    assert "Delivered: 3 response(s) answered for by central (3 accepted, 0 duplicate, 0 rejected)" in text
+
+
+def test_forever_mode_stops_on_a_wrong_secret_saying_a_person_must_fix_it(live_central, tmp_path):
+    add_responses(tmp_path / "kiosk.db", 2)
+    live_central.start()
+    env = {"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": "ab" * 32,
+           "CENTRAL_URL": live_central.url}
+    result = kiosk_sync(env, "--interval", "0.2", timeout=30)
+    assert result.returncode == 4
+    assert result.stderr.strip().endswith(
+        "Error: Stopped: central refused the kiosk's credentials (HTTP 401): The signature does not match: check "
+        "KIOSK_SECRET. A person must fix this; nothing was lost, the responses stay pending.")
+    assert _acks(tmp_path)[0] == 0
