@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from kiosk.clock import parse_utc
 
 from . import central_store as cs
+from .wire import SEQ_MAX
 
 #: A fresh response stamped this long before central received the previous batch is an event.
 FRESH_TOLERANCE = timedelta(minutes=5)
@@ -118,9 +119,10 @@ def time_events(conn, kiosk_id, install_id, before, accepted: list, received_at)
         return []
     parent = (before or {}).get("parent_id")
     in_batch = {r["seq"]: r["created_utc"] for r in accepted}
-    around = ({r["seq"] - 1 for r in accepted} | {r["seq"] + 1 for r in accepted}) - set(in_batch)
+    # Neighbours within what a sequence column holds (a seq of SEQ_MAX has no next one).
+    around = {n for r in accepted for n in (r["seq"] - 1, r["seq"] + 1) if 1 <= n <= SEQ_MAX} - set(in_batch)
     stored = {}
-    for chain_id in filter(lambda c: c is not None, (parent, install_id)):
+    for chain_id in filter(lambda c: c is not None and around, (parent, install_id)):
         stored.update(conn.execute(select(cs.responses.c.seq, cs.responses.c.created_utc).where(
             cs.responses.c.kiosk_id == kiosk_id, cs.responses.c.install_id == chain_id,
             cs.responses.c.seq.between(min(around), max(around)), cs.responses.c.seq.in_(sorted(around)))).all())

@@ -162,7 +162,7 @@ def test_the_bounds_themselves_are_accepted(client, central_engine, kiosk_secret
     edge[1] = rehashed(edge[1])
     reply = post(client, kiosk_secret, wire.batch("test-kiosk", edge))
     assert reply.status_code == 200, reply.get_data(as_text=True)
-    assert reply.get_json()["accepted"] == 2
+    assert reply.get_json()["accepted"] == 2, reply.get_json()["results"]
     assert stored_counts(central_engine)[:2] == (2, 2)
 
 
