@@ -1,6 +1,8 @@
 """The kiosk's Flask app factory."""
 
-from flask import Flask, jsonify, render_template
+import sqlite3
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -65,17 +67,26 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
 
+    app.register_error_handler(sqlite3.Error, _write_error)
+
     @app.get("/healthz")
     def healthz():
+        """JSON about the kiosk; ``ok`` is false (503) when the database cannot be written."""
         db = get_db()
+        try:
+            store.check_writable(db, now_utc())
+            problem = None
+        except sqlite3.Error as error:
+            problem = f"The database cannot be written: {error}."
         return jsonify(
-            ok=True,
+            ok=problem is None,
+            **({"error": problem} if problem else {}),
             kiosk_id=config.kiosk_id,
             questionnaire_version=questionnaire.version,
             responses=db["responses"].count,
             open_surveys=db["drafts"].count,
             sync=outbox.status(db),
-        )
+        ), 200 if problem is None else 503
 
     return app
 
@@ -98,6 +109,15 @@ def _http_error(error: HTTPException):
     fallback = GENERIC_MESSAGES.get(error.code, lambda: gettext("Something went wrong."))
     message = error.description if custom else fallback()
     return render_template("kiosk/error.html", code=error.code, message=message), error.code
+
+
+def _write_error(error):
+    """The database could not be written (full disk, read-only file): say so, offer a retry."""
+    current_app.logger.error("Database write failed on %s %s: %s", request.method, request.path, error)
+    message = gettext("Your answer could not be saved because of a fault on this machine: "
+                      "nothing was saved. Please try again; if it fails again, please tell the staff.")
+    retry = request.path if request.method == "POST" and request.path.startswith("/q/") else None
+    return render_template("kiosk/error.html", code=503, message=message, retry_url=retry), 503
 
 
 def _csrf_error(_error):
