@@ -72,21 +72,20 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     @app.get("/healthz")
     def healthz():
         """JSON about the kiosk; ``ok`` is false (503) when the database cannot be written."""
-        db = get_db()
         try:
+            db = get_db()
             store.check_writable(db, now_utc())
-            problem = None
         except sqlite3.Error as error:
-            problem = f"The database cannot be written: {error}."
+            return jsonify(ok=False, kiosk_id=config.kiosk_id,
+                           error=f"The database cannot be written: {error}."), 503
         return jsonify(
-            ok=problem is None,
-            **({"error": problem} if problem else {}),
+            ok=True,
             kiosk_id=config.kiosk_id,
             questionnaire_version=questionnaire.version,
             responses=db["responses"].count,
             open_surveys=db["drafts"].count,
             sync=outbox.status(db),
-        ), 200 if problem is None else 503
+        )
 
     return app
 

@@ -46,9 +46,12 @@ def duty_on_screen():
     """Counter and officer on duty, shown on every screen so the citizen knows whom they rate."""
     if request.endpoint in (None, "static"):
         return {}
-    db = get_db()
-    return {"on_duty": {"counter": store.get_setting(db, "counter"),
-                     "officer": store.get_setting(db, "officer")}}
+    try:
+        db = get_db()
+        return {"on_duty": {"counter": store.get_setting(db, "counter"),
+                         "officer": store.get_setting(db, "officer")}}
+    except sqlite3.Error:  # the page that says the database failed is still shown
+        return {}
 
 
 def current_survey() -> str:
@@ -182,7 +185,23 @@ def feedback():
 
 @bp.post("/feedback")
 def send():
-    """Finish the survey with the last screen's entries; Back and Start over keep them with it."""
+    """Finish the survey with the last screen's entries; Back and Start over keep them with it.
+
+    If the database cannot be written, the screen comes back as it was sent, with a
+    message that nothing was saved (503); the draft stays for the retry.
+    """
+    try:
+        return finish_survey()
+    except sqlite3.Error:
+        current_app.logger.exception("The response could not be written")
+        form = FeedbackForm()
+        posted = set(form.reasons.data or [])
+        form.reasons.choices = [(r.key, r.text[language()]) for r in questionnaire().reasons
+                                if r.key in posted]
+        return render_feedback(form, status=503, write_failed=True)
+
+
+def finish_survey():
     form = feedback_form(None)
     survey_id = posted_survey(form) if SURVEY_ID.match(request.form.get("survey", "")) \
         else current_survey()
@@ -208,12 +227,8 @@ def send():
         return redirect(screen_url(questionnaire().questions[-1].key))
     if draft is None and not any(kept.values()):
         return thank()  # a survey with nothing in it: nothing to keep
-    try:
-        store.finish_draft(db, survey_id, complete=True, now=now, policy=policy(),
-                           questionnaire_version=questionnaire().version, **kept)
-    except sqlite3.Error:
-        current_app.logger.exception("The response could not be written")
-        return render_feedback(form, status=503, write_failed=True)
+    store.finish_draft(db, survey_id, complete=True, now=now, policy=policy(),
+                       questionnaire_version=questionnaire().version, **kept)
     return thank()
 
 

@@ -5,6 +5,12 @@ import re
 from kiosk import store
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+SURVEY = re.compile(r'name="survey" type="hidden" value="([^"]+)"')
+
+
+def survey_id(html: str) -> str:
+    """The survey id a screen's form carries."""
+    return SURVEY.search(html).group(1)
 
 
 class Citizen:
