@@ -7,7 +7,8 @@ import pytest
 import requests
 
 from helpers import ANSWERS, STORED_ANSWERS, Citizen, all_responses, counts, survey_id
-from kiosk import store
+from kiosk import indices, store
+from kiosk.clock import local_today, now_utc
 
 
 def location(response):
@@ -299,3 +300,19 @@ def test_the_dossier_stays_with_the_citizen_who_started(client, db):
     citizen.send()
     [response] = all_responses(db)
     assert response["dossier_code"] == DOSSIER
+
+
+# --- 10. questions people can answer ------------------------------------------------------
+
+
+def test_not_yet_on_timeliness_is_stored_as_not_applicable_and_not_counted(client, db):
+    citizen = Citizen(client)
+    screen = page(client, "/q/timeliness")
+    assert re.search(r'value="na" class="option not-applicable">\s*<span class="label">Chưa nhận kết quả',
+                     screen)
+    citizen.full_response({**ANSWERS, "timeliness": "na"})
+    [response] = all_responses(db)
+    assert response["answers"]["timeliness"] == "na"
+    assert response["questionnaire_version"] == "2026.1"
+    summary = indices.summarize(store.responses_for_day(db, local_today(now_utc())), include_flagged=True)
+    assert "timeliness" not in summary["questions"] and summary["not_applicable"] == {"timeliness": 1}
