@@ -59,31 +59,42 @@ def csrf_token(session, url):
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', session.get(url + "/").text)[1]
 
 
+def survey_id(session, url):
+    """A new survey's id, as the welcome screen's form carries it (fetched outside the timing)."""
+    return re.search(r'name="survey" type="hidden" value="([^"]+)"', session.get(url + "/").text)[1]
+
+
 def measure_latency(url, count):
     session = requests.Session()
     token = csrf_token(session, url)
     answer_ms, send_ms = [], []
     for _ in range(count):
+        survey = survey_id(session, url)
         for key, value in ANSWERS.items():
             started = time.perf_counter()
-            reply = session.post(f"{url}/q/{key}", data={"csrf_token": token, "answer": value},
-                                 allow_redirects=False)
+            reply = session.post(f"{url}/q/{key}", allow_redirects=False,
+                                 data={"csrf_token": token, "survey": survey, "answer": value})
             answer_ms.append((time.perf_counter() - started) * 1000)
             assert reply.status_code == 302, reply.status_code
         started = time.perf_counter()
         reply = session.post(url + "/feedback", allow_redirects=False,
-                             data={"csrf_token": token, "nav": "submit", "reasons": "impolite"})
+                             data={"csrf_token": token, "survey": survey, "nav": "submit",
+                                   "reasons": "impolite"})
         send_ms.append((time.perf_counter() - started) * 1000)
         assert reply.headers["Location"] == "/thanks", reply.status_code
+    assert session.get(url + "/healthz").json()["responses"] == count  # each committed once
     return answer_ms, send_ms
 
 
 def screen_bytes(url):
     session = requests.Session()
     # A low first rating, so the feedback screen shows every reason.
-    session.post(url + "/q/overall", data={"csrf_token": csrf_token(session, url), "answer": "1"})
+    token = csrf_token(session, url)
+    session.post(url + "/q/overall", data={"csrf_token": token, "answer": "1"})
     sizes = {}
     for path in SCREENS:
+        if path == "/thanks":  # shown only once a response is committed
+            session.post(url + "/feedback", data={"csrf_token": token, "nav": "submit"})
         page = session.get(url + path)
         assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
         sizes[path] = len(page.content) + sum(len(session.get(url + a).content) for a in assets)

@@ -109,6 +109,7 @@ def render_question(question):
 
 @bp.get("/")
 def welcome():
+    session.pop("thanked", None)
     return render_question(questionnaire().questions[0])
 
 
@@ -119,6 +120,8 @@ def question(key):
         abort(404)
     if q.key == questionnaire().questions[0].key:
         return redirect(url_for("survey.welcome"))
+    if session.get("thanked"):  # browser Back from the thank-you page: that survey is sent
+        return redirect(url_for("survey.thanks"))
     return render_question(q)
 
 
@@ -133,6 +136,7 @@ def answer(key):
         abort(400, description=f"{message} " + gettext("Nothing was saved."))
     now, db = now_utc(), get_db()
     survey_id = posted_survey(form)
+    session.pop("thanked", None)
     if form.nav.data == "restart":
         return redirect(url_for("survey.reset"))
     step = -1 if form.nav.data == "back" else 1
@@ -175,6 +179,8 @@ def entered(form, valid_only=False) -> dict:
 
 @bp.get("/feedback")
 def feedback():
+    if session.get("thanked"):  # browser Back from the thank-you page: that survey is sent
+        return redirect(url_for("survey.thanks"))
     current_survey()
     draft = current_draft()
     kept = draft["feedback"] if draft else store.NO_FEEDBACK
@@ -203,8 +209,8 @@ def send():
 
 def finish_survey():
     form = feedback_form(None)
-    survey_id = posted_survey(form) if SURVEY_ID.match(request.form.get("survey", "")) \
-        else current_survey()
+    posted = request.form.get("survey", "")
+    survey_id = posted_survey(form) if not posted or SURVEY_ID.match(posted) else current_survey()
     draft = store.get_draft(get_db(), survey_id)
     form.reasons.choices = feedback_form(draft).reasons.choices
     valid = form.validate_on_submit()
@@ -212,7 +218,7 @@ def finish_survey():
         return render_feedback(form, status=400)
     db, now, nav = get_db(), now_utc(), form.nav.data
     if store.survey_ended(db, survey_id):  # sent already (Back, a double post): nothing more
-        return thank()
+        return redirect(url_for("survey.reset")) if nav == "restart" else thank()
     if nav == "restart":  # the citizen or the idle timer starts over: keep what is valid
         kept = entered(form, valid_only=True)
         if draft or any(kept.values()):

@@ -48,7 +48,11 @@
   // on the previous screen must not answer this one unseen), and a second tap while
   // the first is on its way is ignored.
   var sent = false, settledAt = 0;
-  function settle() { settledAt = performance.now() + settleMs; }
+  function settle() {
+    settledAt = performance.now() + settleMs;
+    delete body.dataset.settled;
+    setTimeout(function () { body.dataset.settled = "true"; }, settleMs);
+  }
   settle();
   document.addEventListener("submit", function (event) {
     if (sent || performance.now() < settledAt) { event.preventDefault(); return; }

@@ -122,6 +122,9 @@ def live_kiosk(kiosk_env):
     started = []
 
     def start(**env):
+        # A new screen ignores taps for KIOSK_SETTLE_MS; a short one keeps the browser
+        # tests quick (they wait for it, see `settled`), tests of the guard set their own.
+        env.setdefault("KIOSK_SETTLE_MS", "200")
         kiosk = LiveKiosk({**kiosk_env, **env}, free_port())
         result = kiosk.cli("init")
         assert result.returncode == 0, result.stderr

@@ -118,3 +118,9 @@ def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('chain_head', ?)", [f"{count} {prev}"])
     conn.commit()
     conn.close()
+
+
+def settled(page):
+    """Wait until the screen takes taps (the script's settle time has passed); no-op without JS."""
+    page.wait_for_function("!document.querySelector('script[src$=\"kiosk.js\"]') "
+                           "|| document.body.dataset.settled === 'true'", timeout=10_000)

@@ -219,8 +219,9 @@ def test_unknown_language_and_unknown_question_page_are_404(client):
 
 
 def test_every_page_is_vietnamese_first_in_nfc(client):
-    Citizen(client).full_response(ANSWERS)  # the thank-you page follows a stored response
     for path in ["/", "/q/guidance", "/q/visits", "/feedback", "/thanks", "/staff/"]:
+        if path == "/thanks":  # the thank-you page follows a stored response
+            Citizen(client).full_response(ANSWERS)
         page = client.get(path).get_data(as_text=True)
         assert '<html lang="vi">' in page, path
         assert unicodedata.is_normalized("NFC", page), path
@@ -229,8 +230,9 @@ def test_every_page_is_vietnamese_first_in_nfc(client):
 
 def test_pages_load_nothing_from_off_the_machine(client):
     import re
-    Citizen(client).full_response(ANSWERS)
     for path in ["/", "/q/visits", "/feedback", "/thanks", "/staff/"]:
+        if path == "/thanks":
+            Citizen(client).full_response(ANSWERS)
         page = client.get(path).get_data(as_text=True)
         assert re.findall(r'(?:src|href|action)="(?!/|data:,")[^"]*"', page) == [], path
 
