@@ -140,6 +140,8 @@ def test_a_full_disk_shows_no_thanks_keeps_the_draft_and_the_retry_stores_exactl
     form = {"survey": survey, "nav": "submit", "reasons": "impolite", "comment": "Thủ tục nhanh"}
 
     fillable_disk.fill()
+    tap = citizen.post("/q/visits", {"survey": survey, "seen": "1", "answer": "2"})
+    assert tap.status_code == 503 and "Thử lại" in tap.get_data(as_text=True)
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["ok"] is False
     failed = citizen.post("/feedback", form)
