@@ -44,18 +44,23 @@
   });
   arm();
 
-  // One tap, one answer: a new screen ignores taps until it has settled (a double tap
-  // on the previous screen must not answer this one unseen), and a second tap while
-  // the first is on its way is ignored.
+  // One tap, one answer: a survey screen ignores taps until it has settled (a double
+  // tap on the previous screen must neither answer this one unseen nor tick a box on
+  // it), and a second tap while the first is on its way is ignored.
   var sent = false, settledAt = 0;
+  if (!document.querySelector("form.screen:not(.staff)")) { settleMs = 0; }
   function settle() {
     settledAt = performance.now() + settleMs;
     delete body.dataset.settled;
     setTimeout(function () { body.dataset.settled = "true"; }, settleMs);
   }
+  function settling() { return performance.now() < settledAt; }
   settle();
+  document.addEventListener("click", function (event) {
+    if (settling()) { event.preventDefault(); event.stopPropagation(); }
+  }, true);
   document.addEventListener("submit", function (event) {
-    if (sent || performance.now() < settledAt) { event.preventDefault(); return; }
+    if (sent || settling()) { event.preventDefault(); return; }
     sent = true;
   });
   window.addEventListener("pageshow", function (event) {
