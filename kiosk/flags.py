@@ -37,8 +37,9 @@ def flags_for(db, policy: FlagPolicy, *, complete, now, started, dossier_code, a
     if answers:
         since = utc_iso(now - timedelta(seconds=policy.burst_window))
         stored = CANONICAL_JSON.encode(answers)  # answers as the responses table holds them
-        alike = db.execute("SELECT count(*) FROM responses WHERE created_utc >= ? AND answers = ?",
-                           [since, stored]).fetchone()[0]
+        alike = db.execute(  # counts no further than the limit, along (answers, created_utc)
+            "SELECT count(*) FROM (SELECT 1 FROM responses WHERE answers = ? AND created_utc >= ? LIMIT ?)",
+            [stored, since, policy.burst_limit]).fetchone()[0]
         if alike >= policy.burst_limit:
             flags.append("burst")
     if dossier_code and db.execute(

@@ -154,10 +154,15 @@ def answer(key):
     return redirect(screen_url(target))
 
 
+def reason_choices(draft) -> list:
+    """The reasons the last screen offers for this draft's answers, as (key, label) pairs."""
+    reasons = questionnaire().reasons_for((draft or {}).get("answers", {}))
+    return [(r.key, r.text[language()]) for r in reasons]
+
+
 def feedback_form(draft, **data):
     form = FeedbackForm(**data)
-    reasons = questionnaire().reasons_for((draft or {}).get("answers", {}))
-    form.reasons.choices = [(r.key, r.text[language()]) for r in reasons]
+    form.reasons.choices = reason_choices(draft)
     return form
 
 
@@ -208,11 +213,11 @@ def send():
 
 
 def finish_survey():
-    form = feedback_form(None)
+    form = FeedbackForm()
     posted = request.form.get("survey", "")
     survey_id = posted_survey(form) if not posted or SURVEY_ID.match(posted) else current_survey()
     draft = store.get_draft(get_db(), survey_id)
-    form.reasons.choices = feedback_form(draft).reasons.choices
+    form.reasons.choices = reason_choices(draft)
     valid = form.validate_on_submit()
     if form.nav.errors or form.survey.errors:
         return render_feedback(form, status=400)
