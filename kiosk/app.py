@@ -1,6 +1,8 @@
 """The kiosk's Flask app factory."""
 
-from flask import Flask, jsonify, render_template
+import sqlite3
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -66,9 +68,17 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(websafety.add_security_headers)
 
+    app.register_error_handler(sqlite3.Error, _write_error)
+
     @app.get("/healthz")
     def healthz():
-        db = get_db()
+        """JSON about the kiosk; ``ok`` is false (503) when the database cannot be written."""
+        try:
+            db = get_db()
+            store.check_writable(db, now_utc())
+        except sqlite3.Error as error:
+            return jsonify(ok=False, kiosk_id=config.kiosk_id,
+                           error=f"The database cannot be written: {error}."), 503
         return jsonify(
             ok=True,
             kiosk_id=config.kiosk_id,
@@ -88,6 +98,15 @@ def flag_policy(config) -> FlagPolicy:
 
 def _http_error(error: HTTPException):
     return render_template("kiosk/error.html", code=error.code, message=websafety.error_message(error)), error.code
+
+
+def _write_error(error):
+    """The database could not be written (full disk, read-only file): say so, offer a retry."""
+    current_app.logger.error("Database write failed on %s %s: %s", request.method, request.path, error)
+    message = gettext("Your answer could not be saved because of a fault on this machine: "
+                      "nothing was saved. Please try again; if it fails again, please tell the staff.")
+    retry = request.path if request.method == "POST" and request.path.startswith("/q/") else None
+    return render_template("kiosk/error.html", code=503, message=message, retry_url=retry), 503
 
 
 def _csrf_error(_error):

@@ -32,10 +32,12 @@ class IntSetting:
 TUNABLES = (
     IntSetting("KIOSK_IDLE_SECONDS", 30, 3, 3600,
                "seconds without a tap before the survey returns to the welcome screen"),
+    IntSetting("KIOSK_SETTLE_MS", 800, 0, 5000,
+               "milliseconds a new screen ignores taps, so a double tap never answers a screen unseen"),
     IntSetting("KIOSK_MIN_SECONDS", 2, 0, 120,
                "a complete response faster than this is flagged too_fast"),
     IntSetting("KIOSK_BURST_LIMIT", 5, 1, 1000,
-               "more responses than this within KIOSK_BURST_WINDOW are flagged burst"),
+               "more identical responses than this within KIOSK_BURST_WINDOW are flagged burst"),
     IntSetting("KIOSK_BURST_WINDOW", 120, 1, 86400,
                "the burst window, in seconds"),
     IntSetting("KIOSK_CONTACT_DAYS", 90, 1, 3650,
@@ -64,6 +66,7 @@ class KioskConfig:
     burst_limit: int
     burst_window: int
     contact_days: int = 90
+    settle_ms: int = 800
 
 
 def _required(environ, name, example):
@@ -119,4 +122,5 @@ def load(environ=os.environ) -> KioskConfig:
         burst_limit=values["KIOSK_BURST_LIMIT"],
         burst_window=values["KIOSK_BURST_WINDOW"],
         contact_days=values["KIOSK_CONTACT_DAYS"],
+        settle_ms=values["KIOSK_SETTLE_MS"],
     )

@@ -5,7 +5,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -13,6 +13,12 @@ from .text import CONTROL, SURROGATE
 
 COMMENT_MAX = 1000
 PHONE = re.compile(r"^(0\d{9,10}|\+84\d{9,10})$")
+SURVEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def survey_field():
+    """The survey's own id (a UUID), carried by every survey form; optional for old pages."""
+    return HiddenField(validators=[Optional(), Regexp(SURVEY_ID, message=_l("Unknown survey."))])
 
 
 def nfc(text):
@@ -33,10 +39,16 @@ def phone_digits(text):
 
 
 class AnswerForm(FlaskForm):
-    """One tap on a question screen: an answer, or back / skip."""
+    """One tap on a question screen: an answer, or back / skip / restart.
+
+    ``seen`` is the answer the screen showed as chosen when drawn ("" for none).
+    """
 
     answer = StringField(validators=[Optional(), Length(max=16)])
-    nav = StringField(validators=[Optional(), AnyOf(["back", "skip"], message=_l("Unknown action."))])
+    nav = StringField(validators=[Optional(), AnyOf(["back", "skip", "restart"],
+                                                    message=_l("Unknown action."))])
+    survey = survey_field()
+    seen = HiddenField(validators=[Optional(), Length(max=16)])
 
     def __init__(self, question, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,7 +80,11 @@ class FeedbackForm(FlaskForm):
         validators=[Optional(), Regexp(PHONE, message=_l(
             "Please enter a Vietnamese phone number such as 0912 345 678, or leave it empty."))])
     consent = BooleanField()
-    nav = StringField(validators=[AnyOf(["submit"], message=_l("Unknown action."))])
+    # "skip" (an older page) sends what is there, like "submit"; "back" and "restart"
+    # (also the idle reset) keep what is there with the survey.
+    nav = StringField(validators=[AnyOf(["submit", "skip", "back", "restart"],
+                                        message=_l("Unknown action."))])
+    survey = survey_field()
 
     def validate_reasons(self, field):
         offered = {value for value, _label in field.choices}

@@ -8,7 +8,9 @@ Input is any iterable of responses as dicts with ``answers``, and where known
 - Flagged responses (too fast, burst, repeated dossier) are left out unless
   ``include_flagged``, and always counted apart.
 - Per rating question: answered, distribution over 1–5, mean, and the
-  satisfied share (answers of 4 or 5). Skipped questions are not answered.
+  satisfied share (answers of 4 or 5). Skipped questions are not answered, and
+  neither are "not applicable" answers (``"na"``, e.g. "no result received
+  yet" on timeliness): those are counted apart in ``not_applicable`` only.
 - Per SIPAS element: the mean of the satisfied shares of the rating questions
   mapped to it (``elements``: question key -> element numbers, from the
   questionnaire); the SIPAS-style overall index is the mean of the elements.
@@ -30,6 +32,8 @@ facts, and stored and read as a record (``tally_record``): the list of
 
 import json
 from collections import Counter
+
+from .questionnaire import NOT_APPLICABLE
 
 SCALE = (1, 2, 3, 4, 5)
 SATISFIED = (4, 5)
@@ -64,6 +68,8 @@ def tally(response) -> Counter:
     for key, value in answers.items():
         if _is_rating(value):
             facts["rating", key, value] += 1
+        elif value == NOT_APPLICABLE:
+            facts["not_applicable", key, ""] += 1
         elif isinstance(value, str):
             facts["choice", key, value] += 1
     facts.update(("reason", code, "") for code in response.get("reasons") or [])
@@ -129,7 +135,7 @@ def summarize_tallies(tallies, elements=None, include_flagged=False, top_reasons
             dossiers.update(row["tally"]["dossier"])
             unhappy.update(row["tally"]["dossier_unhappy"])
 
-    ratings, choices, reasons, flags = {}, {}, Counter(), Counter()
+    ratings, choices, reasons, flags, not_applicable = {}, {}, Counter(), Counter(), Counter()
     for (kind, item, value), n in total.items():
         if kind == "rating":
             ratings.setdefault(item, Counter())[value] += n
@@ -139,6 +145,8 @@ def summarize_tallies(tallies, elements=None, include_flagged=False, top_reasons
             reasons[item] += n
         elif kind == "flag":
             flags[item] += n
+        elif kind == "not_applicable":
+            not_applicable[item] += n
 
     questions = {key: rating_stats(counts) for key, counts in sorted(ratings.items())}
     element_index = {}
@@ -157,6 +165,7 @@ def summarize_tallies(tallies, elements=None, include_flagged=False, top_reasons
         "without_overall": total["without_overall", "", ""],
         "questions": questions,
         "choices": {key: dict(sorted(counts.items())) for key, counts in sorted(choices.items())},
+        "not_applicable": dict(sorted(not_applicable.items())),
         "elements": element_index,
         "sipas_index": round(sum(element_index.values()) / len(element_index), 2) if element_index else None,
         "extra_request_pct": _pct(extra.get("yes", 0), sum(extra.values())),

@@ -15,6 +15,9 @@ KINDS = ("rating", "choice")
 SCALE = (1, 2, 3, 4, 5)
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 VALUE_PATTERN = re.compile(r"^[a-z0-9+_-]{1,16}$")
+#: The stored answer "does not apply to me" (e.g. no result received yet): not a rating,
+#: never counted in a rating figure (see ``kiosk.indices``).
+NOT_APPLICABLE = "na"
 
 
 class QuestionnaireError(Exception):
@@ -25,6 +28,7 @@ class QuestionnaireError(Exception):
 class Option:
     value: str
     text: dict
+    extra: bool = False  # "not applicable" beside a rating scale, shown apart from the faces
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class Question:
         """Return the stored form of a posted answer, or None if it is not an option."""
         for option in self.options:
             if option.value == raw:
-                return int(raw) if self.kind == "rating" else raw
+                return int(raw) if self.kind == "rating" and not option.extra else raw
         return None
 
 
@@ -158,6 +162,8 @@ def parse(data: dict, source: str = "questionnaire") -> Questionnaire:
             check.fail(f"{where}.kind", f"must be 'rating' or 'choice', not {kind!r}")
         if kind == "rating":
             options = rating_options
+            if "not_applicable" in raw:  # e.g. "Not yet received" on timeliness
+                options += (Option(NOT_APPLICABLE, check.text(raw, "not_applicable", where), extra=True),)
         else:
             raw_options = check.get(raw, "options", where, list)
             if len(raw_options) < 2:
@@ -171,6 +177,9 @@ def parse(data: dict, source: str = "questionnaire") -> Questionnaire:
                 if not VALUE_PATTERN.match(value) or value in values:
                     check.fail(f"{opt_where}.value",
                                f"must be a new short code of letters, digits or '+', not {value!r}")
+                if value == NOT_APPLICABLE:
+                    check.fail(f"{opt_where}.value",
+                               f"must not be {NOT_APPLICABLE!r}, kept for 'not applicable' answers")
                 values.add(value)
                 options.append(Option(value, check.text(opt, "text", opt_where)))
             options = tuple(options)

@@ -9,6 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 
 from sync import outbox
 
@@ -16,6 +17,7 @@ from . import indices, limits, store
 from .clock import local_today, now_utc, parse_utc, utc_iso
 from .forms import DossierForm, DutyForm, PinForm
 from .passwords import hash_secret, secret_matches
+from .survey import end_session
 from .web import config, get_db, questionnaire
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -157,6 +159,7 @@ def render_home(duty=None, dossier=None, status=200):
         "kiosk/staff.html", duty=duty, dossier=dossier or DossierForm(),
         kiosk_id=config().kiosk_id,
         pending_dossier=store.get_setting(db, "pending_dossier"),
+        cancel=FlaskForm(),
         today=today,
         today_count=len(todays),
         figures=indices.summarize(todays, {q.key: q.elements for q in questionnaire().questions}),
@@ -192,8 +195,19 @@ def dossier():
     form = DossierForm()
     if not form.validate_on_submit():
         return render_home(dossier=form, status=400)
+    end_session()  # a survey left open is kept, as incomplete
     db = get_db()
     with store.write(db):
         store.set_setting(db, "pending_dossier", form.dossier_code.data)
     end_staff_session(db)
-    return redirect(url_for("survey.reset"))
+    return redirect(url_for("survey.welcome"))
+
+
+@bp.post("/dossier/cancel")
+@staff_required
+def cancel_dossier():
+    """Forget the dossier waiting for a rating (the citizen left without rating)."""
+    db = get_db()
+    with store.write(db):
+        db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
+    return redirect(url_for("staff.home"))

@@ -103,6 +103,20 @@ def i10b_pin_attempts(db):
 
 
 @migrations()
+def i8a_surveys(db):
+    # What the citizen entered on the last screen, kept with the draft until it ends
+    # (JSON {"reasons": [...], "comment": ..., "phone": ...}).
+    db.execute("ALTER TABLE drafts ADD COLUMN feedback TEXT")
+    # Every survey that has ended, by the id its forms carry: a second send of the
+    # same survey (browser Back, a double post) stores nothing more.
+    db.execute("""
+        CREATE TABLE finished_surveys (
+            id TEXT PRIMARY KEY, seq INTEGER NOT NULL REFERENCES responses(seq),
+            sent INTEGER NOT NULL, finished_utc TEXT NOT NULL
+        )""")
+
+
+@migrations()
 def i9b_nfc_duty_names(db):
     # The counter and officer on duty, as staff mode keeps them, in one spelling (NFC).
     for key in ("counter", "officer"):
@@ -257,25 +271,43 @@ def set_setting(db: Database, key: str, value) -> None:
 
 # --- drafts -----------------------------------------------------------------
 
+#: A draft's last-screen entries before the citizen typed anything.
+NO_FEEDBACK = {"reasons": [], "comment": None, "phone": None}
+
+
 def get_draft(db: Database, draft_id):
+    """The draft as a dict (``answers`` and ``feedback`` decoded), or None."""
     draft = next(db["drafts"].rows_where("id = ?", [draft_id]), None) if draft_id else None
     if draft is not None:
         draft["answers"] = json.loads(draft["answers"])
+        draft["feedback"] = json.loads(draft["feedback"]) if draft.get("feedback") else dict(NO_FEEDBACK)
     return draft
 
 
-def start_draft(db: Database, questionnaire_version: str, now: datetime) -> str:
-    """Begin a survey, binding it to the counter, officer and any dossier staff set."""
-    draft_id = str(uuid.uuid4())
+def survey_ended(db: Database, survey_id) -> bool:
+    """True if the survey with this id has already become a response."""
+    return survey_id is not None and db.execute(
+        "SELECT 1 FROM finished_surveys WHERE id = ?", [survey_id]).fetchone() is not None
+
+
+def _insert_draft(db: Database, draft_id: str, questionnaire_version: str, now: datetime) -> None:
+    # Inside a write transaction: binds the counter, officer and any dossier staff set.
+    dossier = get_setting(db, "pending_dossier")
+    db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
+    db["drafts"].insert({
+        "id": draft_id, "started_utc": utc_iso(now), "updated_utc": utc_iso(now),
+        "questionnaire_version": questionnaire_version,
+        "counter": get_setting(db, "counter"), "officer": get_setting(db, "officer"),
+        "dossier_code": dossier, "answers": "{}",
+    })
+
+
+def start_draft(db: Database, questionnaire_version: str, now: datetime, draft_id=None) -> str:
+    """Begin a survey (id ``draft_id`` or a new UUID), binding it to the counter,
+    officer and any dossier staff set; returns its id."""
+    draft_id = draft_id or str(uuid.uuid4())
     with write(db):
-        dossier = get_setting(db, "pending_dossier")
-        db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
-        db["drafts"].insert({
-            "id": draft_id, "started_utc": utc_iso(now), "updated_utc": utc_iso(now),
-            "questionnaire_version": questionnaire_version,
-            "counter": get_setting(db, "counter"), "officer": get_setting(db, "officer"),
-            "dossier_code": dossier, "answers": "{}",
-        })
+        _insert_draft(db, draft_id, questionnaire_version, now)
     return draft_id
 
 
@@ -290,6 +322,52 @@ def save_answer(db: Database, draft_id: str, key: str, value, now: datetime) -> 
                    [dumps(answers), utc_iso(now), draft_id])
 
 
+#: What ``answer`` did with a tap.
+SAVED, KEPT_FIRST, ENDED = "saved", "kept_first", "ended"
+
+
+def answer(db: Database, survey_id: str, questionnaire_version: str, key: str, value,
+           seen, now: datetime) -> str:
+    """Record one tap of survey ``survey_id`` in one transaction, starting its draft if needed.
+
+    ``seen`` is the answer the screen showed as chosen when it was drawn (None if
+    none). If the stored answer differs, the screen was already answered after it
+    was drawn (a double post): the first answer is kept. Returns SAVED, KEPT_FIRST,
+    or ENDED (the survey is already a response: nothing stored).
+    """
+    with write(db):
+        if survey_ended(db, survey_id):
+            return ENDED
+        row = db.execute("SELECT answers FROM drafts WHERE id = ?", [survey_id]).fetchone()
+        if row is None:
+            _insert_draft(db, survey_id, questionnaire_version, now)
+            answers = {}
+        else:
+            answers = json.loads(row[0])
+        if answers.get(key) != seen:
+            return KEPT_FIRST
+        answers[key] = value
+        db.execute("UPDATE drafts SET answers = ?, updated_utc = ? WHERE id = ?",
+                   [dumps(answers), utc_iso(now), survey_id])
+    return SAVED
+
+
+def save_feedback(db: Database, survey_id: str, questionnaire_version: str, feedback: dict,
+                  now: datetime) -> bool:
+    """Keep the last screen's entries ({"reasons": [...], "comment", "phone"}) with the draft.
+
+    Starts the draft if needed; False (nothing stored) if the survey already ended.
+    """
+    with write(db):
+        if survey_ended(db, survey_id):
+            return False
+        if db.execute("SELECT 1 FROM drafts WHERE id = ?", [survey_id]).fetchone() is None:
+            _insert_draft(db, survey_id, questionnaire_version, now)
+        db.execute("UPDATE drafts SET feedback = ?, updated_utc = ? WHERE id = ?",
+                   [dumps({**NO_FEEDBACK, **feedback}), utc_iso(now), survey_id])
+    return True
+
+
 def touch_draft(db: Database, draft_id: str, now: datetime) -> None:
     with write(db):
         db.execute("UPDATE drafts SET updated_utc = ? WHERE id = ?", [utc_iso(now), draft_id])
@@ -298,16 +376,27 @@ def touch_draft(db: Database, draft_id: str, now: datetime) -> None:
 # --- responses --------------------------------------------------------------
 
 def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, policy,
-                 reasons=(), comment=None, phone=None):
+                 reasons=None, comment=None, phone=None, questionnaire_version=None):
     """Append the draft as a response and remove the draft, in one transaction.
 
-    Returns the new sequence number, or None if the draft had already ended.
-    ``policy`` decides the anti-abuse flags (see ``kiosk.flags``).
+    ``reasons``, ``comment`` and ``phone`` default to what the draft kept from the
+    last screen (``save_feedback``); given, they replace it. With
+    ``questionnaire_version``, a survey with no draft yet (only text) is started
+    here. Returns the new sequence number, or None if the survey had already
+    ended (or never began). ``policy`` decides the anti-abuse flags (see
+    ``kiosk.flags``). Raises ``sqlite3.Error`` if the write fails; then nothing changed.
     """
     with write(db):
         draft = get_draft(db, draft_id)
+        if draft is None and questionnaire_version and not survey_ended(db, draft_id):
+            _insert_draft(db, draft_id, questionnaire_version, now)
+            draft = get_draft(db, draft_id)
         if draft is None:
             return None
+        if reasons is None and comment is None and phone is None:
+            kept = draft["feedback"]
+            reasons, comment, phone = kept["reasons"], kept["comment"], kept["phone"]
+        reasons = reasons or ()
         head = db.execute("SELECT seq, hash, created_utc FROM responses ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS_HASH)
 
@@ -330,7 +419,7 @@ def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, 
             "complete": int(complete),
             "flags": flags_for(db, policy, complete=complete, now=now,
                                started=parse_utc(draft["started_utc"]),
-                               dossier_code=draft["dossier_code"]),
+                               dossier_code=draft["dossier_code"], answers=draft["answers"]),
             "comment_hash": chain.private_hash(private["comment_salt"], comment) if comment else None,
             "contact_hash": chain.private_hash(private["phone_salt"], phone) if phone else None,
             "prev_hash": prev_hash,
@@ -348,8 +437,20 @@ def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, 
                 f"committed at {utc_iso(now)} by the kiosk's clock, earlier than its own first tap "
                 f"({draft['started_utc']}): the clock went back during the survey")})
         db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+        db.execute("INSERT INTO finished_surveys (id, seq, sent, finished_utc) VALUES (?, ?, ?, ?)",
+                   [draft_id, seq, int(complete), utc_iso(now)])
         set_setting(db, "chain_head", f"{seq} {record['hash']}")
     return seq
+
+
+def check_writable(db: Database, now: datetime) -> None:
+    """Prove the database can be written: commit a small probe row (the time of the check).
+
+    A rolled-back write never reaches the disk, so it cannot see a full disk; this
+    one does. Raises ``sqlite3.Error`` (e.g. "database or disk is full") if not.
+    """
+    with write(db):
+        set_setting(db, "health_checked_utc", utc_iso(now))
 
 
 def finish_stale_drafts(db: Database, *, idle_before: datetime, now: datetime, policy) -> int:

@@ -5,6 +5,8 @@ the citizen sends it, or, marked incomplete, when the idle timer fires or the
 kiosk restarts. Plain form posts do everything; JavaScript only adds comfort.
 """
 
+import sqlite3
+import uuid
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -12,7 +14,7 @@ from flask_babel import gettext
 
 from . import staff, store
 from .clock import now_utc
-from .forms import AnswerForm, FeedbackForm
+from .forms import SURVEY_ID, AnswerForm, FeedbackForm
 from . import web
 from .web import config, get_db, language, questionnaire
 
@@ -33,7 +35,10 @@ def keep_abandoned_surveys():
         return
     now = now_utc()
     idle_before = now - timedelta(seconds=config().idle_seconds) - ABANDONED_AFTER
-    store.finish_stale_drafts(get_db(), idle_before=idle_before, now=now, policy=policy())
+    try:
+        store.finish_stale_drafts(get_db(), idle_before=idle_before, now=now, policy=policy())
+    except sqlite3.Error:  # a full disk: the drafts stay, to be kept once it can write
+        current_app.logger.exception("Abandoned surveys could not be kept yet")
 
 
 @bp.app_context_processor
@@ -41,13 +46,39 @@ def duty_on_screen():
     """Counter and officer on duty, shown on every screen so the citizen knows whom they rate."""
     if request.endpoint in (None, "static"):
         return {}
-    db = get_db()
-    return {"on_duty": {"counter": store.get_setting(db, "counter"),
-                     "officer": store.get_setting(db, "officer")}}
+    try:
+        db = get_db()
+        return {"on_duty": {"counter": store.get_setting(db, "counter"),
+                         "officer": store.get_setting(db, "officer")}}
+    except sqlite3.Error:  # the page that says the database failed is still shown
+        return {}
+
+
+def current_survey() -> str:
+    """The id of the survey this browser is on; a new one once the last has ended."""
+    survey_id = session.get("survey")
+    if survey_id is None or store.survey_ended(get_db(), survey_id):
+        survey_id = session["survey"] = str(uuid.uuid4())
+    return survey_id
 
 
 def current_draft():
-    return store.get_draft(get_db(), session.get("draft"))
+    return store.get_draft(get_db(), session.get("survey"))
+
+
+def posted_survey(form) -> str:
+    """The survey a form belongs to: the id it carries, else (an older page) this browser's."""
+    survey_id = form.survey.data or current_survey()
+    session["survey"] = survey_id
+    return survey_id
+
+
+def mask_dossier(code):
+    """A dossier code as the citizen sees it: only its last characters (at most 4)."""
+    if not code:
+        return None
+    shown = max(1, min(4, len(code) // 2))
+    return "…" + code[-shown:]
 
 
 def screen_url(key):
@@ -56,21 +87,29 @@ def screen_url(key):
 
 
 def render_question(question):
+    survey_id = current_survey()
     draft = current_draft()
     keys = [q.key for q in questionnaire().questions]
+    chosen = (draft or {}).get("answers", {}).get(question.key)
+    welcome = question.key == keys[0]
+    dossier = draft["dossier_code"] if draft else store.get_setting(get_db(), "pending_dossier")
     return render_template(
         "kiosk/question.html",
         question=question,
-        form=AnswerForm(question),
-        chosen=(draft or {}).get("answers", {}).get(question.key),
+        form=AnswerForm(question, survey=survey_id, seen="" if chosen is None else str(chosen)),
+        chosen=chosen,
         number=keys.index(question.key) + 1,
         total=len(keys) + 1,
-        welcome=question.key == keys[0],
+        welcome=welcome,
+        in_progress=draft is not None,
+        dossier=mask_dossier(dossier) if welcome else None,
+        countdown=not welcome or draft is not None or dossier is not None or language() != "vi",
     )
 
 
 @bp.get("/")
 def welcome():
+    session.pop("thanked", None)
     return render_question(questionnaire().questions[0])
 
 
@@ -81,6 +120,8 @@ def question(key):
         abort(404)
     if q.key == questionnaire().questions[0].key:
         return redirect(url_for("survey.welcome"))
+    if session.get("thanked"):  # browser Back from the thank-you page: that survey is sent
+        return redirect(url_for("survey.thanks"))
     return render_question(q)
 
 
@@ -94,77 +135,149 @@ def answer(key):
         message = next(iter(form.errors.values()))[0]
         abort(400, description=f"{message} " + gettext("Nothing was saved."))
     now, db = now_utc(), get_db()
+    survey_id = posted_survey(form)
+    session.pop("thanked", None)
+    if form.nav.data == "restart":
+        return redirect(url_for("survey.reset"))
     step = -1 if form.nav.data == "back" else 1
     if form.answer.data:
-        draft = current_draft()
-        if draft is None:
-            session["draft"] = store.start_draft(db, questionnaire().version, now)
-        store.save_answer(db, session["draft"], q.key, q.parse(form.answer.data), now)
+        seen = q.parse(form.seen.data) if form.seen.data else None
+        outcome = store.answer(db, survey_id, questionnaire().version, q.key,
+                               q.parse(form.answer.data), seen, now)
+        if outcome == store.ENDED:  # a page of a survey already sent (browser Back)
+            return thank()
     elif current_draft():
-        store.touch_draft(db, session["draft"], now)
+        store.touch_draft(db, survey_id, now)
     target = questionnaire().neighbour(q.key, step)
     if target is None:
         return redirect(url_for("survey.welcome") if step < 0 else url_for("survey.feedback"))
     return redirect(screen_url(target))
 
 
-def feedback_form(draft):
-    form = FeedbackForm()
+def reason_choices(draft) -> list:
+    """The reasons the last screen offers for this draft's answers, as (key, label) pairs."""
     reasons = questionnaire().reasons_for((draft or {}).get("answers", {}))
-    form.reasons.choices = [(r.key, r.text[language()]) for r in reasons]
+    return [(r.key, r.text[language()]) for r in reasons]
+
+
+def feedback_form(draft, **data):
+    form = FeedbackForm(**data)
+    form.reasons.choices = reason_choices(draft)
     return form
 
 
-def render_feedback(form, status=200):
-    return render_template("kiosk/feedback.html", form=form,
+def render_feedback(form, status=200, write_failed=False):
+    return render_template("kiosk/feedback.html", form=form, write_failed=write_failed,
                            total=len(questionnaire().questions) + 1), status
+
+
+def entered(form, valid_only=False) -> dict:
+    """What the last screen holds, as a draft keeps it; with ``valid_only``, fields in error are left out."""
+    offered = {value for value, _label in form.reasons.choices}
+    phone_ok = form.consent.data and not (valid_only and form.phone.errors)
+    return {
+        "reasons": sorted(r for r in form.reasons.data or [] if r in offered),
+        "comment": None if valid_only and form.comment.errors else form.comment.data or None,
+        "phone": (form.phone.data or None) if phone_ok else None,
+    }
 
 
 @bp.get("/feedback")
 def feedback():
-    return render_feedback(feedback_form(current_draft()))
+    if session.get("thanked"):  # browser Back from the thank-you page: that survey is sent
+        return redirect(url_for("survey.thanks"))
+    current_survey()
+    draft = current_draft()
+    kept = draft["feedback"] if draft else store.NO_FEEDBACK
+    form = feedback_form(draft, survey=session["survey"], reasons=kept["reasons"],
+                         comment=kept["comment"], phone=kept["phone"], consent=bool(kept["phone"]))
+    return render_feedback(form)
 
 
 @bp.post("/feedback")
 def send():
-    draft = current_draft()
-    nav = request.form.get("nav")
-    if nav == "back":
-        return redirect(screen_url(questionnaire().questions[-1].key))
-    if nav == "skip":  # finish without adding anything (CSRF was checked before the view)
-        if draft:
-            store.finish_draft(get_db(), session.pop("draft"), complete=True, now=now_utc(),
-                               policy=policy())
-        return redirect(url_for("survey.thanks"))
-    form = feedback_form(draft)
-    if not form.validate_on_submit():
+    """Finish the survey with the last screen's entries; Back and Start over keep them with it.
+
+    If the database cannot be written, the screen comes back as it was sent, with a
+    message that nothing was saved (503); the draft stays for the retry.
+    """
+    try:
+        return finish_survey()
+    except sqlite3.Error:
+        current_app.logger.exception("The response could not be written")
+        form = FeedbackForm()
+        posted = set(form.reasons.data or [])
+        form.reasons.choices = [(r.key, r.text[language()]) for r in questionnaire().reasons
+                                if r.key in posted]
+        return render_feedback(form, status=503, write_failed=True)
+
+
+def finish_survey():
+    form = FeedbackForm()
+    posted = request.form.get("survey", "")
+    survey_id = posted_survey(form) if not posted or SURVEY_ID.match(posted) else current_survey()
+    draft = store.get_draft(get_db(), survey_id)
+    form.reasons.choices = reason_choices(draft)
+    valid = form.validate_on_submit()
+    if form.nav.errors or form.survey.errors:
         return render_feedback(form, status=400)
-    phone = form.phone.data if form.consent.data else None
-    has_text = bool(form.reasons.data or form.comment.data or phone)
-    if draft is None and not has_text:
-        # A second tap on "send", or a survey with nothing in it: nothing to keep.
-        return redirect(url_for("survey.thanks"))
-    now, db = now_utc(), get_db()
-    if draft is None:
-        session["draft"] = store.start_draft(db, questionnaire().version, now)
-    store.finish_draft(db, session.pop("draft"), complete=True, now=now, policy=policy(),
-                       reasons=form.reasons.data, comment=form.comment.data or None, phone=phone)
+    db, now, nav = get_db(), now_utc(), form.nav.data
+    if store.survey_ended(db, survey_id):  # sent already (Back, a double post): nothing more
+        return redirect(url_for("survey.reset")) if nav == "restart" else thank()
+    if nav == "restart":  # the citizen or the idle timer starts over: keep what is valid
+        kept = entered(form, valid_only=True)
+        if draft or any(kept.values()):
+            store.save_feedback(db, survey_id, questionnaire().version, kept, now)
+        return redirect(url_for("survey.reset"))
+    if not valid:
+        return render_feedback(form, status=400)
+    kept = entered(form)
+    if nav == "back":
+        if draft or any(kept.values()):
+            store.save_feedback(db, survey_id, questionnaire().version, kept, now)
+        return redirect(screen_url(questionnaire().questions[-1].key))
+    if draft is None and not any(kept.values()):
+        return thank()  # a survey with nothing in it: nothing to keep
+    store.finish_draft(db, survey_id, complete=True, now=now, policy=policy(),
+                       questionnaire_version=questionnaire().version, **kept)
+    return thank()
+
+
+def thank():
+    """The thank-you page, reached only once the survey is committed."""
+    session.pop("survey", None)
+    session["thanked"] = True
     return redirect(url_for("survey.thanks"))
 
 
 @bp.get("/thanks")
 def thanks():
+    if not session.get("thanked"):
+        return redirect(url_for("survey.welcome"))
     return render_template("kiosk/thanks.html")
+
+
+def end_session():
+    """Keep the survey in progress (if any) as incomplete; forget language and staff mode."""
+    survey_id = session.pop("survey", None)
+    if survey_id:
+        store.finish_draft(get_db(), survey_id, complete=False, now=now_utc(), policy=policy())
+    for key in ("lang", "staff", "thanked"):
+        session.pop(key, None)
 
 
 @bp.get("/reset")
 def reset():
-    """Idle timeout and end of a survey: keep what was answered, start afresh."""
-    draft_id = session.pop("draft", None)
-    if draft_id:
-        store.finish_draft(get_db(), draft_id, complete=False, now=now_utc(), policy=policy())
-    session.pop("lang", None)
-    staff.end_staff_session(get_db())
+    """Idle timeout, "start over" and end of a survey: keep what was answered, start afresh.
+
+    A dossier staff set for a citizen who did not start expires here too.
+    """
+    end_session()
+    db = get_db()
+    staff.end_staff_session(db)
+    if store.get_setting(db, "pending_dossier") is not None:
+        with store.write(db):
+            db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
     return redirect(url_for("survey.welcome"))
 
 

@@ -12,7 +12,6 @@ import json
 import secrets
 from collections import Counter
 from contextlib import contextmanager
-from datetime import timedelta
 
 from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
                         Text, UniqueConstraint, bindparam, create_engine, event, func, inspect, select, text)

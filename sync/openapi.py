@@ -182,6 +182,9 @@ OPENAPI = {
                     "$ref": "#/components/schemas/QuestionFigures"}},
                 "choices": {"type": "object", "additionalProperties": {
                     "type": "object", "additionalProperties": {"type": "integer"}}},
+                "not_applicable": {"type": "object", "description": "per question, answers of "
+                                   "'not applicable' (e.g. no result yet): in no rating figure",
+                                   "additionalProperties": {"type": "integer"}},
                 "elements": {"type": "object", "description": "SIPAS-style index per element (1-5), in %",
                              "additionalProperties": {"type": "number"}},
                 "sipas_index": {"type": ["number", "null"], "description": "SIPAS-style: mean of the elements"},

@@ -122,6 +122,9 @@ def live_kiosk(kiosk_env):
     started = []
 
     def start(**env):
+        # A new screen ignores taps for KIOSK_SETTLE_MS; a short one keeps the browser
+        # tests quick (they wait for it, see `settled`), tests of the guard set their own.
+        env.setdefault("KIOSK_SETTLE_MS", "200")
         kiosk = LiveKiosk({**kiosk_env, **env}, free_port())
         result = kiosk.cli("init")
         assert result.returncode == 0, result.stderr
@@ -296,3 +299,57 @@ def login_app(central_app, central_engine):
     central_store.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
     central_store.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
     return central_app
+
+
+class FillableDisk:
+    """A real, small file system for the kiosk's database that can be filled and freed.
+
+    As root: a 4 MB tmpfs mounted under the test's folder, filled with a file of
+    zeros until the kernel says "no space left". Otherwise: the folder and the
+    database made read-only (the write fails the same way for SQLite).
+    """
+
+    def __init__(self, folder: Path):
+        self.path = folder
+        self.path.mkdir()
+        self.mounted = False
+        if os.geteuid() == 0:
+            done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"cannot mount a tmpfs: {done.stderr.strip()}")
+            self.mounted = True
+
+    def fill(self):
+        if not self.mounted:
+            for item in [self.path, *self.path.iterdir()]:
+                item.chmod(0o555 if item.is_dir() else 0o444)
+            return
+        filler = os.open(self.path / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            for size in (65536, 1):  # big blocks, then the last bytes
+                try:
+                    while True:
+                        os.write(filler, b"\0" * size)
+                except OSError:
+                    pass
+        finally:
+            os.close(filler)
+
+    def free(self):
+        if not self.mounted:
+            for item in [self.path, *self.path.iterdir()]:
+                item.chmod(0o755 if item.is_dir() else 0o644)
+            return
+        (self.path / "filler").unlink(missing_ok=True)
+
+    def remove(self):
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.path)], check=False)
+
+
+@pytest.fixture
+def fillable_disk(tmp_path):
+    disk = FillableDisk(tmp_path / "disk")
+    yield disk
+    disk.remove()

@@ -5,6 +5,12 @@ import re
 from kiosk import store
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+SURVEY = re.compile(r'name="survey" type="hidden" value="([^"]+)"')
+
+
+def survey_id(html: str) -> str:
+    """The survey id a screen's form carries."""
+    return SURVEY.search(html).group(1)
 
 
 class Citizen:
@@ -112,3 +118,9 @@ def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('chain_head', ?)", [f"{count} {prev}"])
     conn.commit()
     conn.close()
+
+
+def settled(page):
+    """Wait until the screen takes taps (the script's settle time has passed); no-op without JS."""
+    page.wait_for_function("!document.querySelector('script[src$=\"kiosk.js\"]') "
+                           "|| document.body.dataset.settled === 'true'", timeout=10_000)

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from helpers import settled
 from kiosk import store
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,7 @@ class Tablet:
     """One browser context on the kiosk, recording every request the page makes."""
 
     def __init__(self, browser, kiosk, *, js=True, viewport=PORTRAIT):
-        self.kiosk = kiosk
+        self.kiosk, self.js = kiosk, js
         self.context = browser.new_context(viewport=viewport, java_script_enabled=js,
                                            has_touch=True, locale="vi-VN")
         self.page = self.context.new_page()
@@ -29,6 +30,8 @@ class Tablet:
         return self
 
     def tap(self, name, role="button"):
+        if self.js:
+            settled(self.page)
         target = self.page.get_by_role(role, name=name, exact=True)
         if role == "checkbox":
             target.tap()
@@ -156,6 +159,7 @@ def survey_screens(tablet):
     page = tablet.page
 
     def press(selector):
+        settled(page)
         with page.expect_navigation():
             page.locator(selector).tap()
 

@@ -65,7 +65,7 @@ def test_run_before_init_says_what_to_do(runner, kiosk_env):
     ("KIOSK_IDLE_SECONDS", "soon", "Error: KIOSK_IDLE_SECONDS must be a whole number from 3 to 3600 "
      "(seconds without a tap before the survey returns to the welcome screen), not 'soon'.\n"),
     ("KIOSK_BURST_LIMIT", "0", "Error: KIOSK_BURST_LIMIT must be a whole number from 1 to 1000 "
-     "(more responses than this within KIOSK_BURST_WINDOW are flagged burst), not '0'.\n"),
+     "(more identical responses than this within KIOSK_BURST_WINDOW are flagged burst), not '0'.\n"),
 ])
 def test_run_with_a_wrong_tunable_names_it(runner, kiosk_env, name, value, message):
     invoke(runner, ["init"], kiosk_env)

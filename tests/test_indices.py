@@ -92,3 +92,20 @@ def test_a_tally_survives_its_stored_form():
                    "dossier_code": "HS:001/Sở", "flags": ["burst"]})
     assert tally_from_json(tally_json(facts)) == facts
     assert facts[("choice", "ý:kiến", "có: thêm")] == 1 and facts[("dossier_unhappy", "HS:001/Sở", "")] == 1
+
+
+def test_not_applicable_answers_are_in_no_rating_figure():
+    rated = [{"answers": {"overall": 4, "timeliness": 2}}]
+    not_yet = [{"answers": {"overall": 4, "timeliness": "na"}} for _ in range(3)]
+    figures = summarize(rated + not_yet, ELEMENTS)
+    assert figures["responses"] == 4
+    assert figures["questions"]["timeliness"] == {
+        "answered": 1, "distribution": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 0},
+        "mean": 2.0, "satisfied_pct": 0.0}
+    assert figures["not_applicable"] == {"timeliness": 3}
+    assert figures["choices"] == {}  # not a choice either
+    assert figures["elements"] == {"2": 0.0, "4": 0.0}
+    only_not_yet = summarize(not_yet, ELEMENTS)
+    assert "timeliness" not in only_not_yet["questions"] and only_not_yet["sipas_index"] is None
+    assert summarize_tallies([{"flagged": False, "tally": tally_record(tally(not_yet[0]))}],
+                             ELEMENTS)["not_applicable"] == {"timeliness": 1}

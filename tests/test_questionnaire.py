@@ -88,3 +88,34 @@ def test_texts_are_normalised_to_nfc():
     import unicodedata
     data = broken(lambda d: d["questions"][1]["text"].update(vi=unicodedata.normalize("NFD", "Hướng dẫn")))
     assert parse(data).questions[1].text["vi"] == "Hướng dẫn"
+
+
+ELEMENT_QUESTIONS = ("guidance", "attitude", "fairness", "timeliness")
+
+
+def test_the_element_questions_ask_one_thing_each_on_a_satisfaction_scale():
+    q = load(DEFAULT_QUESTIONNAIRE)
+    assert q.version != "2025.1"  # the wording changed: responses keep the version they answered
+    for key in ELEMENT_QUESTIONS:
+        text = q.question(key).text
+        assert text["vi"].startswith("Ông/Bà đánh giá thế nào về "), key
+        assert text["en"].startswith("How would you rate "), key
+        for words in text.values():  # one idea: no list of qualities, not a yes/no question
+            assert "," not in words and " không?" not in words and " or " not in words, (key, words)
+        assert [o.value for o in q.question(key).options][:5] == ["1", "2", "3", "4", "5"]
+
+
+def test_timeliness_can_be_answered_not_yet_and_is_stored_as_not_applicable():
+    q = load(DEFAULT_QUESTIONNAIRE)
+    extra = [o for o in q.question("timeliness").options if o.extra]
+    assert [(o.value, o.text) for o in extra] == [("na", {"vi": "Chưa nhận kết quả", "en": "Not yet"})]
+    assert q.question("timeliness").parse("na") == "na"
+    assert q.question("guidance").parse("na") is None  # only where the file offers it
+    assert q.low_rated({"timeliness": "na"}) == [] and q.reasons_for({"timeliness": "na"}) == []
+
+
+def test_not_applicable_is_reserved_for_rating_questions():
+    data = broken(lambda d: d["questions"][6]["options"].append(
+        {"value": "na", "text": {"vi": "Không rõ", "en": "Unknown"}}))
+    with pytest.raises(QuestionnaireError, match=r"questions\[6\]\.options\[3\]\.value must not be 'na'"):
+        parse(data, "q.toml")

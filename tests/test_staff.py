@@ -92,7 +92,7 @@ def test_duty_form_rejects_bad_input_and_changes_nothing(client, db, with_pin):
 def test_a_dossier_rating_binds_the_next_response_and_repeats_are_flagged(client, db, with_pin):
     citizen, _ = log_in(client)
     started = citizen.post("/staff/dossier", {"dossier_code": "000.00.15.H29-250611-0001"})
-    assert started.headers["Location"] == "/reset"  # staff mode closes, survey starts
+    assert started.headers["Location"] == "/"  # staff mode closes, survey starts
     assert client.get("/staff/home").status_code == 302
     assert "000.00.15.H29" not in client.get("/").get_data(as_text=True)  # staff only
     citizen.full_response(ANSWERS)

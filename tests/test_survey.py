@@ -19,7 +19,7 @@ def test_full_response_is_stored_once_with_its_questionnaire_version(client, db)
     assert response["answers"] == STORED_ANSWERS
     assert response["reasons"] == ["impolite"]
     assert response["complete"] == 1
-    assert response["questionnaire_version"] == "2025.1"
+    assert response["questionnaire_version"] == "2026.1"
     assert response["seq"] == 1 and response["kiosk_id"] == "test-kiosk"
     assert db["drafts"].count == 0
     private = db["response_private"].get(1)
@@ -146,14 +146,18 @@ def test_a_second_tap_on_send_stores_nothing_more(client, db):
     assert db["responses"].count == 1
 
 
-def test_skip_on_the_last_screen_finishes_without_feedback(client, db):
+def test_skip_on_the_last_screen_sends_what_is_there(client, db):
     citizen = Citizen(client)
     citizen.answer("overall", "1")
-    assert location(citizen.post("/feedback", {"nav": "skip", "comment": "x" * 2000})) == "/thanks"
+    refused = citizen.post("/feedback", {"nav": "skip", "comment": "x" * 2000})
+    assert refused.status_code == 400 and counts(db) == (0, 1)  # nothing dropped silently
+    assert location(citizen.post("/feedback", {"nav": "skip", "reasons": "impolite",
+                                               "comment": "Chờ lâu"})) == "/thanks"
     [response] = all_responses(db)
-    assert response["complete"] == 1 and response["comment_hash"] is None
+    assert response["complete"] == 1 and response["reasons"] == ["impolite"]
+    assert db["response_private"].get(1)["comment"] == "Chờ lâu"
     assert location(citizen.post("/feedback", {"nav": "skip"})) == "/thanks"  # nothing left to keep
-    assert db["responses"].count == 1 and db["response_private"].count == 0
+    assert db["responses"].count == 1 and db["response_private"].count == 1
 
 
 def test_a_comment_whose_survey_was_already_closed_is_still_kept(client, db):
@@ -216,6 +220,8 @@ def test_unknown_language_and_unknown_question_page_are_404(client):
 
 def test_every_page_is_vietnamese_first_in_nfc(client):
     for path in ["/", "/q/guidance", "/q/visits", "/feedback", "/thanks", "/staff/"]:
+        if path == "/thanks":  # the thank-you page follows a stored response
+            Citizen(client).full_response(ANSWERS)
         page = client.get(path).get_data(as_text=True)
         assert '<html lang="vi">' in page, path
         assert unicodedata.is_normalized("NFC", page), path
@@ -225,6 +231,8 @@ def test_every_page_is_vietnamese_first_in_nfc(client):
 def test_pages_load_nothing_from_off_the_machine(client):
     import re
     for path in ["/", "/q/visits", "/feedback", "/thanks", "/staff/"]:
+        if path == "/thanks":
+            Citizen(client).full_response(ANSWERS)
         page = client.get(path).get_data(as_text=True)
         assert re.findall(r'(?:src|href|action)="(?!/|data:,")[^"]*"', page) == [], path
 
@@ -232,7 +240,7 @@ def test_pages_load_nothing_from_off_the_machine(client):
 def test_healthz_reports_counts(client):
     Citizen(client).full_response(ANSWERS)
     health = client.get("/healthz").get_json()
-    assert health == {"ok": True, "kiosk_id": "test-kiosk", "questionnaire_version": "2025.1",
+    assert health == {"ok": True, "kiosk_id": "test-kiosk", "questionnaire_version": "2026.1",
                       "responses": 1, "open_surveys": 0, "marked": {},
                       "sync": {"pending": 1, "rejected": 0, "last_rejected": None, "last_success_utc": None,
                                "last_error": None, "last_error_utc": None}}

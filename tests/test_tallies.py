@@ -45,7 +45,8 @@ def make_kiosk(path, kiosk_id, rng, count):
             draft = store.start_draft(db, "2025.1", moment)
             for key in ("overall", "guidance", "attitude", "fairness", "timeliness"):
                 if rng.random() < 0.85:
-                    store.save_answer(db, draft, key, rng.randint(1, 5), moment)
+                    not_yet = key == "timeliness" and rng.random() < 0.2  # no result yet
+                    store.save_answer(db, draft, key, "na" if not_yet else rng.randint(1, 5), moment)
             for key, options in (("extra_request", ["yes", "no"]), ("visits", ["1", "2", "3+"])):
                 if rng.random() < 0.8:
                     store.save_answer(db, draft, key, rng.choice(options), moment)
