@@ -121,6 +121,8 @@ def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
 
 
 def settled(page):
-    """Wait until the screen takes taps (the script's settle time has passed); no-op without JS."""
-    page.wait_for_function("!document.querySelector('script[src$=\"kiosk.js\"]') "
-                           "|| document.body.dataset.settled === 'true'", timeout=10_000)
+    """Wait until the screen takes taps (the script's settle time has passed); call it with JavaScript on.
+
+    A locator, not ``wait_for_function``: the kiosk's CSP forbids the eval that the latter needs.
+    """
+    page.locator('body[data-settled="true"]').wait_for(state="attached", timeout=10_000)
