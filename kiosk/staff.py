@@ -199,7 +199,6 @@ def dossier():
     db = get_db()
     with store.write(db):
         store.set_setting(db, "pending_dossier", form.dossier_code.data)
-    end_staff_session(db)
     return redirect(url_for("survey.welcome"))
 
 

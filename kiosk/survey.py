@@ -258,11 +258,13 @@ def thanks():
 
 
 def end_session():
-    """Keep the survey in progress (if any) as incomplete; forget language and staff mode."""
+    """Keep the survey in progress (if any) as incomplete; forget the language; end staff mode
+    (on the kiosk's side too, so no copy of the cookie opens it again)."""
     survey_id = session.pop("survey", None)
     if survey_id:
         store.finish_draft(get_db(), survey_id, complete=False, now=now_utc(), policy=policy())
-    for key in ("lang", "staff", "thanked"):
+    staff.end_staff_session(get_db())
+    for key in ("lang", "thanked"):
         session.pop(key, None)
 
 
@@ -274,7 +276,6 @@ def reset():
     """
     end_session()
     db = get_db()
-    staff.end_staff_session(db)
     if store.get_setting(db, "pending_dossier") is not None:
         with store.write(db):
             db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
