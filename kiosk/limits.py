@@ -86,14 +86,23 @@ def reserve(counts: dict, rules: dict, now: datetime):
     return None, counted
 
 
-def taken_back(count: Count, rule: Rule) -> Count:
-    """A reserved check turned out right: it is not a failure after all.
+def taken_back(count: Count, rule: Rule, attempted_at: datetime) -> Count:
+    """A check reserved at `attempted_at` turned out right: it is not a failure after all.
 
-    The wait it set is lifted only when the count falls below the rule's
-    limit again (a wait set by earlier failures stays).
+    The wait it set is lifted: a reservation is refused while a wait runs, so a
+    wait on the key was set by this attempt, unless a failure was counted after
+    it (then that failure's wait stays). A wait also goes when the count falls
+    below the rule's limit again. So the right password never makes the next
+    login, from this or another device, wait.
     """
     failures = max(count.failures - 1, 0)
-    return replace(count, failures=failures, until=count.until if failures >= rule.free else None)
+    own = count.last is not None and _same_moment(count.last, attempted_at)
+    return replace(count, failures=failures, until=None if own or failures < rule.free else count.until)
+
+
+def _same_moment(a: datetime, b: datetime) -> bool:
+    """Equal to the millisecond (what the stores keep)."""
+    return abs(a - b) < timedelta(milliseconds=1)
 
 
 def address_key(address: str | None) -> str:

@@ -88,7 +88,7 @@ def check_pin(db, pin: str, address: str, now):
             if key.startswith("addr:"):
                 db.execute("DELETE FROM pin_attempts WHERE key = ?", [key])
             elif key in counts:
-                _store_count(db, key, limits.taken_back(counts[key], rule))
+                _store_count(db, key, limits.taken_back(counts[key], rule, now))
     return True, None
 
 

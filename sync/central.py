@@ -116,8 +116,8 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         kiosk, signed_at = _authenticate(engine, config, body)
         g.answer_secret = kiosk["secret"]
         payload = _parse(body, config)
-        if isinstance(payload, dict) and isinstance(payload.get("batch_id"), str):
-            g.batch_id = payload["batch_id"]
+        if isinstance(payload, dict) and wire.is_uuid(payload.get("batch_id")):
+            g.batch_id = payload["batch_id"]  # the answer is signed over it (any other text: over "")
         problems = wire.batch_problems(payload, config.max_batch)
         if problems and any(p.startswith("responses has ") for p in problems):
             raise ApiError(413, *problems)
@@ -129,7 +129,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at)
         counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
         return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
-                       erased=erasure.erasures_for(engine, kiosk["kiosk_id"]))
+                       erased=erasure.erasures_for(engine, kiosk["kiosk_id"], now_utc(), config.contact_days))
 
     @app.get("/api/v1/summary")
     def summary():

@@ -4,8 +4,11 @@ Central keeps a phone in ``response_private`` and, for a response it could not
 accept, inside the quarantined payload. Both are erased by ``central
 erase-contact UUID`` and by the retention rule (``--expired``). Each erasure
 is also queued for the kiosk that sent the response: central's next sync
-answers to that kiosk carry ``"erased": [uuid, ...]`` (``MAX_SENDS`` answers in
-all, as an answer can be lost on the way), and the uploader erases its copy.
+answers to that kiosk carry ``"erased": [uuid, ...]``, and the uploader erases
+its copy. An answer can be lost on the way and the kiosk confirms nothing, so a
+notice rides in every answer to its kiosk until ``CENTRAL_CONTACT_DAYS`` after
+the erasure: by then the kiosk's own retention (``KIOSK_CONTACT_DAYS``, the same
+default, counted from the earlier day the phone was given) has erased it anyway.
 Figures and the hash chain are untouched: the chain holds only a salted hash.
 """
 
@@ -18,9 +21,7 @@ from kiosk.clock import utc_iso
 
 from . import central_store as cs
 
-#: How many sync answers carry one erasure to its kiosk (erasing there twice is harmless).
-MAX_SENDS = 5
-#: The most erasures one answer carries; the rest follow in the next ones.
+#: The most erasures one answer carries; the least sent go first, the rest follow in the next ones.
 PER_ANSWER = 500
 
 
@@ -105,18 +106,21 @@ def _notify(conn, pairs, erased_at) -> None:
         conn.execute(cs.erasure_notices.insert(), fresh)
 
 
-def erasures_for(engine, kiosk_id: str) -> list:
-    """The UUIDs whose phone the kiosk must erase, for one sync answer (each counted as sent once)."""
+def erasures_for(engine, kiosk_id: str, now, keep_days: int) -> list:
+    """The UUIDs whose phone the kiosk must erase, for one sync answer: every notice for the kiosk
+    younger than `keep_days` (erasing twice on the kiosk is harmless), at most PER_ANSWER of them,
+    least sent first. Older notices are dropped."""
     notices = cs.erasure_notices
-    due = (select(notices.c.id, notices.c.uuid).where(notices.c.kiosk_id == kiosk_id, notices.c.times_sent < MAX_SENDS)
-           .order_by(notices.c.id).limit(PER_ANSWER))
+    due = (select(notices.c.id, notices.c.uuid).where(notices.c.kiosk_id == kiosk_id)
+           .order_by(notices.c.times_sent, notices.c.id).limit(PER_ANSWER))
     with engine.connect() as conn:  # most answers carry none: no write lock for them
         if conn.execute(due).first() is None:
             return []
     with cs.write(engine) as conn:
+        conn.execute(notices.delete().where(notices.c.kiosk_id == kiosk_id,
+                                            notices.c.erased_utc < utc_iso(now - timedelta(days=keep_days))))
         rows = conn.execute(due).all()
         if rows:
             conn.execute(notices.update().where(notices.c.id.in_([row.id for row in rows]))
                          .values(times_sent=notices.c.times_sent + 1))
-        conn.execute(notices.delete().where(notices.c.kiosk_id == kiosk_id, notices.c.times_sent >= MAX_SENDS))
     return list(dict.fromkeys(row.uuid for row in rows))

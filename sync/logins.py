@@ -90,8 +90,9 @@ def reserve(engine, keys: dict, now):
     return waiting
 
 
-def succeeded(engine, keys: dict) -> None:
-    """The reserved attempt had the right password: clear its own pair and take it back from the others."""
+def succeeded(engine, keys: dict, attempted_at) -> None:
+    """The attempt reserved at `attempted_at` had the right password: clear its own pair and take it
+    back from the others (see ``kiosk.limits.taken_back``)."""
     with write(engine) as conn:
         counts = _locked_counts(conn, keys)
         for key, rule in keys.items():
@@ -99,7 +100,7 @@ def succeeded(engine, keys: dict) -> None:
                 conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
             elif counts.get(key):
                 conn.execute(login_attempts.update().where(login_attempts.c.key == key)
-                             .values(**_values(limits.taken_back(counts[key], rule))))
+                             .values(**_values(limits.taken_back(counts[key], rule, attempted_at))))
 
 
 class TrustedProxies:

@@ -12,13 +12,28 @@ from openpyxl.cell import WriteOnlyCell
 from kiosk import indices
 from kiosk.clock import LOCAL_TZ, parse_utc
 
+from .wire import YEARS
+
 MAX_DAYS = 366
+
+
+#: The days staff pages take: the years a response can carry (``sync.wire.YEARS``), so no
+#: day before or after one (a week earlier, the next month) falls outside what dates hold.
+FIRST_DAY, LAST_DAY = date(YEARS[0], 1, 1), date(YEARS[1], 12, 31)
+
+
+def parse_day(text: str) -> date:
+    """A day from 'YYYY-MM-DD' between FIRST_DAY and LAST_DAY; raises ValueError otherwise."""
+    day = date.fromisoformat(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{text} is outside {FIRST_DAY}..{LAST_DAY}")
+    return day
 
 
 def parse_range(start_text, end_text, today):
     """(start, end) days from query text; default the last 30 days; at most a year."""
-    end = date.fromisoformat(end_text) if end_text else today
-    start = date.fromisoformat(start_text) if start_text else end - timedelta(days=29)
+    end = parse_day(end_text) if end_text else today
+    start = parse_day(start_text) if start_text else end - timedelta(days=29)
     if start > end or (end - start).days >= MAX_DAYS:
         raise ValueError("range")
     return start, end
@@ -43,6 +58,8 @@ ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: A code (counter, dossier) that Excel would turn into a number or a date: 01 -> 1, 000123 -> 123.
 NUMBER_LIKE = re.compile(r"[\d\s.,:/-]+")
 GUARD = "'"
+#: Blanks a spreadsheet skips before it reads a formula: white space and invisible marks (BOM, zero widths).
+BLANKS = " \t\r\n\v\f\u00a0\ufeff\u200b\u200c\u200d\u2060"
 
 
 def spreadsheet_text(value, code=False) -> str:
@@ -55,7 +72,7 @@ def spreadsheet_text(value, code=False) -> str:
     apostrophe from a guarded cell gives the text back. None becomes ''.
     """
     text = ILLEGAL_XML.sub("\ufffd", "" if value is None else str(value))
-    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START) \
+    if text.startswith(FORMULA_START) or text.lstrip(BLANKS).startswith(FORMULA_START) \
             or (code and NUMBER_LIKE.fullmatch(text)):
         return GUARD + text
     return text
@@ -90,7 +107,7 @@ def raw_line(row, questionnaire, labels) -> list:
     choices = [q for q in questionnaire.questions if q.kind == "choice"]
     created = parse_utc(row["created_utc"]).astimezone(LOCAL_TZ).replace(tzinfo=None)
     return [date.fromisoformat(row["local_day"]), created.replace(microsecond=0),
-            Text(row["kiosk_id"]), Text(row["unit"]), Text(row["counter"], code=True), Text(row["officer"]),
+            Text(row["kiosk_id"]), Text(row["unit"]), Text(row["counter"], code=True), Text(row["officer"], code=True),
             Text(row["dossier_code"], code=True),
             *[answers.get(q.key) if q.kind == "rating" else Text(_choice_text(q, answers.get(q.key), lang))
               for q in questionnaire.questions],

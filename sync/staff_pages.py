@@ -6,7 +6,7 @@ responses given while they were on duty (the kiosks' officer name).
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for
@@ -124,7 +124,7 @@ def login():
         # An unknown name is checked against a dummy hash: it takes as long as a wrong password.
         elif secret_matches(form.password.data, user["password_hash"] if user else None) \
                 and not user["disabled_utc"]:
-            logins.succeeded(engine(), keys)
+            logins.succeeded(engine(), keys, now)
             lang = session.get("lang", "vi")
             session.clear()
             session.update(user_id=user["id"], session_version=user["session_version"], lang=lang)
@@ -192,7 +192,7 @@ def requested_day(name, default=None):
     if not text:
         return default
     try:
-        return date.fromisoformat(text)
+        return reports.parse_day(text)
     except ValueError:
         abort(400, description=gettext("The date must look like 2026-01-31."))
 
@@ -249,7 +249,7 @@ def case_list():
                            statuses=case_rules.STATUSES)
 
 
-@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@bp.route("/cases/<int(max=2147483647):case_id>", methods=["GET", "POST"])  # what an id column holds
 @login_required
 def case_detail(case_id):
     user = current_user()
@@ -289,7 +289,7 @@ def case_detail(case_id):
                                       current_app.config["WORKDAYS"])), status
 
 
-@bp.post("/cases/<int:case_id>/reopen")
+@bp.post("/cases/<int(max=2147483647):case_id>/reopen")
 @login_required
 def case_reopen(case_id):
     """Reopen a closed case (supervisors and admins): its own action, in the case's history."""
@@ -343,7 +343,7 @@ def export_csv():
     start, end = requested_range()
     _unit, rows = scoped_rows(start, end)
     return Response(reports.csv_bytes(rows, current_app.config["QUESTIONNAIRE"], export_labels()),
-                    mimetype="text/csv; charset=utf-8",
+                    mimetype="text/csv",  # Flask adds charset=utf-8
                     headers={"Content-Disposition": f"attachment; filename=sipas-{start}-{end}.csv"})
 
 
@@ -379,7 +379,7 @@ def trends():
 def monthly_report():
     today = local_today(now_utc())
     try:
-        first = date.fromisoformat((request.args.get("month") or today.strftime("%Y-%m")) + "-01")
+        first = reports.parse_day((request.args.get("month") or today.strftime("%Y-%m")) + "-01")
     except ValueError:
         abort(400, description=gettext("The month must look like 2026-01."))
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

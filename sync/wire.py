@@ -100,7 +100,8 @@ def _is_time(value):
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def _is_uuid(value):
+def is_uuid(value) -> bool:
+    """True for a UUID as text in lower-case canonical form (what kiosks send)."""
     return isinstance(value, str) and UUID.match(value) is not None
 
 
@@ -132,7 +133,7 @@ _TEXT = "text of 1 to {} characters, without control characters"
 #: field -> (check, what it must be)
 FIELD_RULES = {
     "seq": (lambda v: _is_int(v, 1, SEQ_MAX), f"a whole number from 1 to {SEQ_MAX}"),
-    "uuid": (_is_uuid, "a UUID in lower-case canonical form"),
+    "uuid": (is_uuid, "a UUID in lower-case canonical form"),
     "kiosk_id": (lambda v: isinstance(v, str) and bool(KIOSK_ID.match(v)), "a kiosk id"),
     "started_utc": (_is_time, f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"),
     "created_utc": (_is_time, f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"),
@@ -189,9 +190,9 @@ def install_problems(install):
     if not isinstance(install, dict):
         return ["install must be an object"]
     problems = [f"install.{k} is not a known field" for k in install if k not in INSTALL_FIELDS]
-    if not _is_uuid(install.get("id")):
+    if not is_uuid(install.get("id")):
         problems.append("install.id must be a UUID in lower-case canonical form")
-    if install.get("parent") is not None and not _is_uuid(install["parent"]):
+    if install.get("parent") is not None and not is_uuid(install["parent"]):
         problems.append("install.parent must be null or a UUID in lower-case canonical form")
     for field in ("from_seq", "head_seq"):
         if not _is_int(install.get(field), 1 if field == "from_seq" else 0, SEQ_MAX):
@@ -208,7 +209,7 @@ def batch_problems(payload, max_responses: int):
     problems += install_problems(payload.get("install"))
     if not (isinstance(payload.get("kiosk_id"), str) and KIOSK_ID.match(payload["kiosk_id"])):
         problems.append("kiosk_id must be a kiosk id")
-    if not _is_uuid(payload.get("batch_id")):
+    if not is_uuid(payload.get("batch_id")):
         problems.append("batch_id must be a UUID in lower-case canonical form")
     responses = payload.get("responses")
     if not isinstance(responses, list) or not responses:

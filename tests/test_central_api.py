@@ -79,6 +79,14 @@ def test_a_batch_is_accepted_then_its_repeat_is_all_duplicates(client, central_e
     assert stored_counts(central_engine) == (10, 10, 0, 0)
 
 
+@pytest.mark.parametrize("batch_id", ["\ud800", "\udfff", "not-a-uuid"])
+def test_a_batch_id_that_is_no_uuid_is_a_signed_400(client, kiosk_secret, responses, batch_id):
+    body = json.dumps({"kiosk_id": "test-kiosk", "batch_id": batch_id, "responses": responses}).encode()
+    reply = post(client, kiosk_secret, body=body)
+    assert reply.status_code == 400 and "batch_id" in reply.get_json()["error"]
+    assert wire.answer_signature_matches(kiosk_secret, "", reply.get_data(), reply.headers["X-Central-Signature"])
+
+
 def test_gzip_bodies_are_accepted(client, central_engine, kiosk_secret, responses):
     reply = post(client, kiosk_secret, wire.batch("test-kiosk", responses), compress=True)
     assert reply.get_json()["accepted"] == 10

@@ -20,7 +20,7 @@ from test_central_pages import log_in, site, today  # noqa: F401  (site is a fix
 def test_csv_is_utf8_with_bom_and_scoped(with_complaint):  # noqa: F811
     log_in(with_complaint, "admin")
     reply = with_complaint.get(f"/export.csv?start={today()}&end={today()}")
-    assert reply.status_code == 200 and reply.mimetype == "text/csv"
+    assert reply.status_code == 200 and reply.headers["Content-Type"] == "text/csv; charset=utf-8"
     body = reply.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
@@ -102,6 +102,8 @@ def hostile(site, central_engine, tmp_path):  # noqa: F811
     for i, comment in enumerate(HOSTILE_COMMENTS):
         with store.connect(path) as db, store.write(db):
             store.set_setting(db, "pending_dossier", f"{i:06d}")
+            if i == len(HOSTILE_COMMENTS) - 1:
+                store.set_setting(db, "officer", "0001")  # a name Excel would read as the number 1
         add_responses(path, 1, kiosk_id="k-a", answers={"overall": 2, "extra_request": "no", "visits": "3+"},
                       comment=CONTROL.sub("", comment), reasons=["unclear_guidance", "long_wait"])
     reply = post(site, site.kiosk_secrets["k-a"], wire.batch("k-a", wire_responses(path)[2:]), kiosk="k-a")
@@ -125,7 +127,7 @@ def test_csv_cells_never_start_a_formula_and_keep_their_text(hostile):
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r", "＝")), value
     first = ours[0]
     assert first["Quầy"] == "'01" and first["Hồ sơ"] == "'000000" and ours[5]["Hồ sơ"] == "'000005"
-    assert first["Công chức"] == "'=cmd|'/C calc'!A0"
+    assert first["Công chức"] == "'=cmd|'/C calc'!A0" and ours[-1]["Công chức"] == "'0001"
     assert first["Yêu cầu thêm"] == "Không" and first["Số lần đến"] == "3 lần trở lên"
     assert first["Lý do"] == "Chờ đợi quá lâu; Hướng dẫn chưa rõ, chưa đầy đủ" and first["Hoàn tất"] == "Có"
     assert (first["extra_request"], first["visits"], first["reasons"], first["complete"]) == (
@@ -172,6 +174,8 @@ def test_spreadsheet_text_guards_every_formula_start_and_only_those():
     for code in ("01", "000123", "1.5", "01/02", "2026-01-31"):
         assert spreadsheet_text(code, code=True) == "'" + code
     assert spreadsheet_text("HS-01", code=True) == "HS-01" and spreadsheet_text("01") == "01"
+    for hidden in ("\ufeff=1+1", "\u200b@SUM(1)", "\u00a0+84", " \ufeff -1"):  # invisible marks before a formula
+        assert spreadsheet_text(hidden) == "'" + hidden
 
 
 def test_english_exports_use_the_questionnaires_english(hostile):

@@ -107,6 +107,22 @@ def test_bad_date_is_a_clear_400(site):
     assert reply.status_code == 400 and "Ngày phải có dạng 2026-01-31." in reply.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/?date=0001-01-01", "/?date=9999-12-31", "/report?month=9999-12",
+                                  "/report?month=0001-01", "/export.xlsx?start=9999-12-30&end=9999-12-31",
+                                  "/export.csv?start=0001-01-01&end=0001-01-07", "/cases?day=0001-01-01"])
+def test_days_at_the_ends_of_the_calendar_are_a_400_not_a_500(site, path):
+    log_in(site, "admin")
+    assert site.get(path).status_code == 400
+
+
+@pytest.mark.parametrize("case_id", ["2147483648", "9223372036854775808", "99999999999999999999999"])
+def test_case_ids_beyond_what_a_column_holds_are_not_found(site, case_id):
+    log_in(site, "admin")
+    assert site.get(f"/cases/{case_id}").status_code == 404
+    assert site.post(f"/cases/{case_id}").status_code in (400, 404)  # no token: never a 500
+    assert site.post(f"/cases/{case_id}/reopen").status_code in (400, 404)
+
+
 def test_logout_needs_its_token_and_ends_the_session(site):
     log_in(site, "admin")
     assert site.post("/logout").status_code == 400

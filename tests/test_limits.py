@@ -52,12 +52,16 @@ def test_one_waiting_key_refuses_the_whole_attempt_and_counts_nothing():
     assert waiting == NOW + timedelta(minutes=1) and counted is None
 
 
-def test_a_success_takes_back_only_its_own_failure():
+def test_a_success_takes_back_only_its_own_failure_and_its_own_wait():
     count = fail(None, FIXED, NOW, times=5)  # the fifth reserved check was right
-    assert limits.taken_back(count, FIXED) == limits.Count(4, NOW, None)
-    growing = fail(fail(None, GROWING, NOW, times=10), GROWING, NOW + timedelta(seconds=20))
-    assert growing.failures == 11  # the 11th was right; past the limit the name still waits
-    assert limits.taken_back(growing, GROWING) == limits.Count(10, growing.last, growing.until)
+    assert limits.taken_back(count, FIXED, NOW) == limits.Count(4, NOW, None)
+    later = NOW + timedelta(seconds=20)
+    growing = fail(fail(None, GROWING, NOW, times=10), GROWING, later)
+    assert growing.failures == 11 and growing.until > later  # reserving the 11th set a wait ...
+    # ... which the right password lifts: the owner's next login (another device) need not wait.
+    assert limits.taken_back(growing, GROWING, later) == limits.Count(10, later, None)
+    # A failure counted after the right attempt keeps the wait it set.
+    assert limits.taken_back(growing, GROWING, NOW) == limits.Count(10, later, growing.until)
 
 
 @pytest.mark.parametrize("address, key", [
