@@ -58,8 +58,8 @@ ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: A code (counter, dossier) that Excel would turn into a number or a date: 01 -> 1, 000123 -> 123.
 NUMBER_LIKE = re.compile(r"[\d\s.,:/-]+")
 GUARD = "'"
-#: Blanks a spreadsheet skips before it reads a formula: white space and invisible marks (BOM, zero widths).
-BLANKS = " \t\r\n\v\f\u00a0\ufeff\u200b\u200c\u200d\u2060"
+#: Invisible marks (BOM, zero widths) a spreadsheet skips, as it skips white space, before a formula.
+INVISIBLE = re.compile(r"^[\s\ufeff\u200b\u200c\u200d\u2060]+")
 
 
 def spreadsheet_text(value, code=False) -> str:
@@ -72,7 +72,7 @@ def spreadsheet_text(value, code=False) -> str:
     apostrophe from a guarded cell gives the text back. None becomes ''.
     """
     text = ILLEGAL_XML.sub("\ufffd", "" if value is None else str(value))
-    if text.startswith(FORMULA_START) or text.lstrip(BLANKS).startswith(FORMULA_START) \
+    if text.startswith(FORMULA_START) or INVISIBLE.sub("", text).startswith(FORMULA_START) \
             or (code and NUMBER_LIKE.fullmatch(text)):
         return GUARD + text
     return text
