@@ -82,7 +82,7 @@ class FeedbackForm(FlaskForm):
     consent = BooleanField()
     # "skip" (an older page) sends what is there, like "submit"; "back" and "restart"
     # (also the idle reset) keep what is there with the survey.
-    nav = StringField(validators=[AnyOf(["submit", "skip", "back", "restart"],
+    nav = StringField(validators=[AnyOf(["submit", "skip", "back", "restart", "lang-vi", "lang-en"],
                                         message=_l("Unknown action."))])
     survey = survey_field()
 

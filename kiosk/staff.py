@@ -206,7 +206,5 @@ def dossier():
 @staff_required
 def cancel_dossier():
     """Forget the dossier waiting for a rating (the citizen left without rating)."""
-    db = get_db()
-    with store.write(db):
-        db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
+    store.forget_pending_dossier(get_db())
     return redirect(url_for("staff.home"))

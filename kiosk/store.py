@@ -284,6 +284,13 @@ def get_draft(db: Database, draft_id):
     return draft
 
 
+def forget_pending_dossier(db: Database) -> None:
+    """Drop the dossier code staff set for the next survey, if any (its citizen's turn is over)."""
+    if get_setting(db, "pending_dossier") is not None:
+        with write(db):
+            db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
+
+
 def survey_ended(db: Database, survey_id) -> bool:
     """True if the survey with this id has already become a response."""
     return survey_id is not None and db.execute(

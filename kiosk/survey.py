@@ -232,11 +232,14 @@ def finish_survey():
     if not valid:
         return render_feedback(form, status=400)
     kept = entered(form)
-    if nav == "back":
+    if nav in ("back", "lang-vi", "lang-en"):  # leaving the screen keeps what was entered
         if draft or any(kept.values()):
             store.save_feedback(db, survey_id, questionnaire().version, kept, now)
-        return redirect(screen_url(questionnaire().questions[-1].key))
+        if nav == "back":
+            return redirect(screen_url(questionnaire().questions[-1].key))
+        return redirect(url_for("survey.switch_language", code=nav[len("lang-"):], next=url_for("survey.feedback")))
     if draft is None and not any(kept.values()):
+        store.forget_pending_dossier(db)  # that citizen's turn is over: the code is not the next one's
         return thank()  # a survey with nothing in it: nothing to keep
     store.finish_draft(db, survey_id, complete=True, now=now, policy=policy(),
                        questionnaire_version=questionnaire().version, **kept)
@@ -276,9 +279,7 @@ def reset():
     """
     end_session()
     db = get_db()
-    if store.get_setting(db, "pending_dossier") is not None:
-        with store.write(db):
-            db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
+    store.forget_pending_dossier(db)
     return redirect(url_for("survey.welcome"))
 
 

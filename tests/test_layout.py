@@ -24,7 +24,7 @@ LANGUAGES = ["vi", "en"]
 PLACEHOLDERS = {
     "vi": {"restart": "Làm lại từ đầu", "dossier": "Hồ sơ đang đánh giá: ••••0001", "not-yet": "Chưa nhận kết quả",
            "countdown": "Màn hình sẽ trở về trang đầu sau 5 giây. Chạm vào màn hình để tiếp tục."},
-    "en": {"restart": "Start over", "dossier": "Dossier being rated: ••••0001", "not-yet": "Not yet",
+    "en": {"restart": "Start over", "dossier": "Dossier being rated: ••••0001", "not-yet": "No result yet",
            "countdown": "This screen goes back to the start in 5 seconds. Tap anywhere to go on."},
 }
 

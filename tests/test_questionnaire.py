@@ -108,7 +108,7 @@ def test_the_element_questions_ask_one_thing_each_on_a_satisfaction_scale():
 def test_timeliness_can_be_answered_not_yet_and_is_stored_as_not_applicable():
     q = load(DEFAULT_QUESTIONNAIRE)
     extra = [o for o in q.question("timeliness").options if o.extra]
-    assert [(o.value, o.text) for o in extra] == [("na", {"vi": "Chưa nhận kết quả", "en": "Not yet"})]
+    assert [(o.value, o.text) for o in extra] == [("na", {"vi": "Chưa nhận kết quả", "en": "No result yet"})]
     assert q.question("timeliness").parse("na") == "na"
     assert q.question("guidance").parse("na") is None  # only where the file offers it
     assert q.low_rated({"timeliness": "na"}) == [] and q.reasons_for({"timeliness": "na"}) == []

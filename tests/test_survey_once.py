@@ -91,6 +91,30 @@ def test_back_from_the_last_screen_keeps_what_was_entered(client, db):
     assert db["response_private"].get(response["seq"])["comment"] == COMPLAINT
 
 
+def test_switching_language_on_the_last_screen_keeps_what_was_entered(client, db):
+    citizen = Citizen(client)
+    citizen.answer("overall", "2")
+    survey = survey_id(page(client, "/feedback"))
+    switch = citizen.post("/feedback", {"survey": survey, "nav": "lang-en", "reasons": "late_result",
+                                        "comment": COMPLAINT})
+    assert location(switch) == "/lang/en?next=/feedback"
+    assert location(client.get("/lang/en?next=/feedback")) == "/feedback"
+    screen = page(client, "/feedback")
+    assert 'lang="en"' in screen and COMPLAINT in screen
+    assert 'name="nav" value="lang-vi"' in screen  # the switch back sends the form too
+    assert re.search(r'checked[^>]*value="late_result"|value="late_result"[^>]*checked', screen)
+
+
+def test_an_empty_send_with_a_dossier_waiting_leaves_it_to_no_one(client, db):
+    staff(client).post("/staff/dossier", {"dossier_code": DOSSIER})
+    survey = survey_id(page(client, "/feedback"))
+    assert location(Citizen(client).post("/feedback", {"survey": survey, "nav": "submit"})) == "/thanks"
+    assert store.get_setting(db, "pending_dossier") is None  # even if the thank-you page never resets
+    Citizen(client.application.test_client()).full_response(ANSWERS)  # the next citizen, another browser
+    [response] = all_responses(db)
+    assert response["dossier_code"] is None
+
+
 def test_back_with_an_invalid_entry_says_why_and_changes_nothing(client, db):
     citizen = Citizen(client)
     citizen.answer("overall", "2")
