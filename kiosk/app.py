@@ -7,10 +7,8 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from sync import outbox
-
 from . import config as kiosk_config
-from . import store, websafety
+from . import outbox, store, websafety
 from .clock import local_time, now_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir

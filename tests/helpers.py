@@ -76,7 +76,7 @@ def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None,
 
 
 def wire_responses(db_path, limit=100_000):
-    from sync import outbox
+    from kiosk import outbox
     db = store.connect(db_path)
     try:
         return outbox.pending(db, limit)

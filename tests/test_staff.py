@@ -124,7 +124,7 @@ def test_today_count_is_shown(client, with_pin):
 
 
 def test_sync_status_is_shown_in_staff_mode(client, db, with_pin):
-    from sync import outbox
+    from kiosk import outbox
     Citizen(client).full_response(ANSWERS)
     outbox.record_error(db, "cannot reach central at http://10.0.0.5:8000/api/v1/batches (connection refused)")
     log_in(client)
@@ -246,7 +246,7 @@ def test_staff_mode_and_healthz_tell_refusals_and_a_clock_set_back(client, db, w
 
     from kiosk.clock import now_utc
     from kiosk.flags import FlagPolicy
-    from sync import outbox
+    from kiosk import outbox
 
     for moment in (now_utc(), now_utc() - timedelta(hours=2)):  # the second one with the clock set back
         draft = store.start_draft(db, "2025.1", moment)

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from conftest import kiosk_sync
 from helpers import add_responses, bulk_responses, wire_responses
-from kiosk import store
+from kiosk import outbox, store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
 from sync import central_store as cs
-from sync import outbox, wire
+from sync import wire
 
 
 def sync_env(tmp_path, central, url=None):

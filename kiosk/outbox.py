@@ -4,8 +4,8 @@ It reads and writes the kiosk's own SQLite file, beside the kiosk process.
 """
 
 from kiosk import store
+from kiosk.chain import PRIVATE_FIELDS, UUID
 from kiosk.clock import now_utc, utc_iso
-from sync.wire import PRIVATE_FIELDS, UUID
 
 STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
 
