@@ -20,12 +20,12 @@ def pending(db, limit: int, after: int = 0) -> list:
         "SELECT r.* FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
         "WHERE a.seq IS NULL AND r.seq > ? ORDER BY r.seq LIMIT ?", [after, limit])
     columns = [c[0] for c in rows.description]
-    records = [store.record_from_row(dict(zip(columns, row))) for row in rows.fetchall()]
+    records = [store.record_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
     if not records:
         return []
     seqs = [r["seq"] for r in records]
     marks = ",".join("?" * len(seqs))
-    private = {row[0]: dict(zip(PRIVATE_FIELDS, row[1:])) for row in db.execute(
+    private = {row[0]: dict(zip(PRIVATE_FIELDS, row[1:], strict=True)) for row in db.execute(
         f"SELECT seq, {', '.join(PRIVATE_FIELDS)} FROM response_private WHERE seq IN ({marks})", seqs)}
     return [{**record, "private": private.get(record["seq"])} for record in records]
 

@@ -17,7 +17,10 @@ LIGHT_MODULES = ("kiosk.clock", "kiosk.chain", "kiosk.indices")
 
 
 def all_modules() -> list[str]:
-    """Dotted names of every module and package under ``kiosk`` and ``sync`` (``__main__`` left out: it runs the CLI)."""
+    """Dotted names of every module and package under ``kiosk`` and ``sync``.
+
+    ``__main__`` modules are left out: importing one runs the CLI.
+    """
     names = []
     for package in (kiosk, sync):
         names.append(package.__name__)
@@ -45,7 +48,7 @@ def test_the_walk_finds_both_packages():
 def test_every_module_imports_alone_in_a_fresh_interpreter():
     names = all_modules()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(zip(names, pool.map(fresh_import, names)))
+        results = dict(zip(names, pool.map(fresh_import, names), strict=True))
     failed = {name: result["stderr"].strip().splitlines()[-1:] for name, result in results.items()
               if result["returncode"] != 0}
     assert failed == {}

@@ -165,7 +165,7 @@ def test_a_concurrent_burst_of_wrong_pins_checks_at_most_the_limit_and_the_wait_
         citizens = [from_address(app, f"192.168.{round_}.{i}") for i in range(30)]
         start = threading.Barrier(30)
 
-        def send(citizen):
+        def send(citizen, start=start):
             start.wait()
             return citizen.post("/staff/", {"pin": "0000"}).get_data(as_text=True)
 

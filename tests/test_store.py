@@ -103,7 +103,7 @@ def test_each_hash_commits_to_the_previous_one(db):
         add(db)
     records = list(store.responses(db))
     assert records[0]["prev_hash"] == chain.GENESIS_HASH
-    for before, after in zip(records, records[1:]):
+    for before, after in zip(records, records[1:], strict=False):
         assert after["prev_hash"] == before["hash"]
     assert all(chain.record_hash(r) == r["hash"] for r in records)
 
