@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from . import config as kiosk_config
-from . import outbox, store, websafety
+from . import drafts, outbox, store, websafety
 from .clock import local_time, now_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
@@ -31,7 +31,7 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     try:
         secret_key = store.get_setting(db, "secret_key")
         # Surveys left open when the kiosk stopped are kept, as incomplete.
-        store.finish_stale_drafts(db, idle_before=now_utc(), now=now_utc(),
+        drafts.finish_stale_drafts(db, idle_before=now_utc(), now=now_utc(),
                                   policy=flag_policy(config))
     finally:
         db.close()

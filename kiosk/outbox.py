@@ -3,7 +3,7 @@
 It reads and writes the kiosk's own SQLite file, beside the kiosk process.
 """
 
-from kiosk import store
+from kiosk import erasure, store
 from kiosk.chain import PRIVATE_FIELDS, UUID
 from kiosk.clock import now_utc, utc_iso
 
@@ -53,7 +53,7 @@ def apply_erasures(db, uuids) -> int:
     if not isinstance(uuids, list):
         return 0
     now = now_utc()
-    return sum(bool(store.erase_contact(db, uuid, now)) for uuid in dict.fromkeys(uuids)
+    return sum(bool(erasure.erase_contact(db, uuid, now)) for uuid in dict.fromkeys(uuids)
                if isinstance(uuid, str) and UUID.match(uuid))
 
 

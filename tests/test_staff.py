@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from helpers import ANSWERS, Citizen, all_responses
-from kiosk import staff, store
+from kiosk import drafts, staff, store
 from kiosk.clock import utc_iso
 
 
@@ -249,8 +249,8 @@ def test_staff_mode_and_healthz_tell_refusals_and_a_clock_set_back(client, db, w
     from kiosk import outbox
 
     for moment in (now_utc(), now_utc() - timedelta(hours=2)):  # the second one with the clock set back
-        draft = store.start_draft(db, "2025.1", moment)
-        store.finish_draft(db, draft, complete=False, now=moment, policy=FlagPolicy())
+        draft = drafts.start_draft(db, "2025.1", moment)
+        drafts.finish_draft(db, draft, complete=False, now=moment, policy=FlagPolicy())
     outbox.record_verdicts(db, "b", {1: ("accepted", None), 2: ("rejected", "conflict: test reason")})
     citizen, _ = log_in(client, "2468")
     page = citizen.client.get("/staff/home").get_data(as_text=True)
