@@ -192,11 +192,10 @@ def dossier():
     form = DossierForm()
     if not form.validate_on_submit():
         return render_home(dossier=form, status=400)
-    survey.end_session()  # a survey left open is kept, as incomplete
+    survey.end_session()  # a survey left open is kept, as incomplete; staff mode ends
     db = get_db()
     with store.write(db):
         store.set_setting(db, "pending_dossier", form.dossier_code.data)
-    end_staff_session(db)
     return redirect(url_for("survey.welcome"))
 
 

@@ -262,7 +262,8 @@ def end_session():
     survey_id = session.pop("survey", None)
     if survey_id:
         drafts.finish_draft(get_db(), survey_id, complete=False, now=now_utc(), policy=policy())
-    for key in ("lang", "staff", "thanked"):
+    staff.end_staff_session(get_db())  # before its token leaves the cookie: every copy of the cookie ends too
+    for key in ("lang", "thanked"):
         session.pop(key, None)
 
 
@@ -274,7 +275,6 @@ def reset():
     """
     end_session()
     db = get_db()
-    staff.end_staff_session(db)
     if store.get_setting(db, "pending_dossier") is not None:
         with store.write(db):
             db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
