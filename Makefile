@@ -15,6 +15,7 @@ run: $(STAMP)
 	$(PY) scripts/run_local.py
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 bench: $(STAMP)

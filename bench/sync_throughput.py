@@ -143,7 +143,7 @@ def main():
     parser.add_argument("--single", type=int, default=2000)
     parser.add_argument("--stores", default="sqlite,postgresql")
     args = parser.parse_args()
-    from sync import outbox
+    from kiosk import outbox
 
     print(f"Sync throughput, {args.responses:,} pending responses, loopback, responses per second:")
     print("| store | end to end (kiosk-sync) | one per HTTP request | straight insert, one transaction "

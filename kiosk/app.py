@@ -7,10 +7,8 @@ from flask_babel import Babel, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from sync import outbox
-
 from . import config as kiosk_config
-from . import store, websafety
+from . import drafts, outbox, store, websafety
 from .clock import local_time, now_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
@@ -33,8 +31,8 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     try:
         secret_key = store.get_setting(db, "secret_key")
         # Surveys left open when the kiosk stopped are kept, as incomplete.
-        store.finish_stale_drafts(db, idle_before=now_utc(), now=now_utc(),
-                                  policy=flag_policy(config))
+        drafts.finish_stale_drafts(db, idle_before=now_utc(), now=now_utc(),
+                                   policy=flag_policy(config))
     finally:
         db.close()
 
@@ -70,26 +68,28 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
 
     app.register_error_handler(sqlite3.Error, _write_error)
 
-    @app.get("/healthz")
-    def healthz():
-        """JSON about the kiosk; ``ok`` is false (503) when the database cannot be written."""
-        try:
-            db = get_db()
-            store.check_writable(db, now_utc())
-        except sqlite3.Error as error:
-            return jsonify(ok=False, kiosk_id=config.kiosk_id,
-                           error=f"The database cannot be written: {error}."), 503
-        return jsonify(
-            ok=True,
-            kiosk_id=config.kiosk_id,
-            questionnaire_version=questionnaire.version,
-            responses=db["responses"].count,
-            open_surveys=db["drafts"].count,
-            marked=store.mark_counts(db),
-            sync=outbox.status(db),
-        )
-
+    app.add_url_rule("/healthz", "healthz", healthz)
     return app
+
+
+def healthz():
+    """JSON about the kiosk; ``ok`` is false (503) when the database cannot be written."""
+    config, questionnaire = current_app.config["KIOSK"], current_app.config["QUESTIONNAIRE"]
+    try:
+        db = get_db()
+        store.check_writable(db, now_utc())
+    except sqlite3.Error as error:
+        return jsonify(ok=False, kiosk_id=config.kiosk_id,
+                       error=f"The database cannot be written: {error}."), 503
+    return jsonify(
+        ok=True,
+        kiosk_id=config.kiosk_id,
+        questionnaire_version=questionnaire.version,
+        responses=db["responses"].count,
+        open_surveys=db["drafts"].count,
+        marked=store.mark_counts(db),
+        sync=outbox.status(db),
+    )
 
 
 def flag_policy(config) -> FlagPolicy:

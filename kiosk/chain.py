@@ -9,9 +9,16 @@ Central (sync issue) recomputes the same hashes with this module.
 
 import hashlib
 import json
+import re
 import secrets
 
 GENESIS_HASH = "0" * 64
+
+#: A response's erasable fields, kept apart from the chained record (table ``response_private``).
+PRIVATE_FIELDS = ("comment", "comment_salt", "phone", "phone_salt", "consent_utc")
+
+#: A response id on the wire and in the stores: a UUID in lower-case canonical form.
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 #: The fields a response's hash commits to, in the order they are documented.
 CHAINED_FIELDS = (

@@ -9,7 +9,7 @@ import time
 import click
 
 from . import config as kiosk_config
-from . import serving, store
+from . import erasure, serving, store
 from .clock import now_utc
 from .questionnaire import QuestionnaireError
 
@@ -78,7 +78,7 @@ def _erase_expired_contacts_hourly(db_path, days):
     while True:
         try:
             with store.connect(db_path) as db:
-                erased = store.erase_expired_contacts(db, now_utc(), days)
+                erased = erasure.erase_expired_contacts(db, now_utc(), days)
             if erased:
                 log.info("erased %d phone number(s) past retention", erased)
         except sqlite3.Error as error:  # busy for a moment: try again next hour
@@ -105,10 +105,10 @@ def erase_contact(response_uuid, expired):
         _fail(error)
     with db:
         if expired:
-            count = store.erase_expired_contacts(db, now_utc(), cfg.contact_days)
+            count = erasure.erase_expired_contacts(db, now_utc(), cfg.contact_days)
             click.echo(f"Erased {count} phone number(s) given more than {cfg.contact_days} days ago.")
             return
-        done = store.erase_contact(db, response_uuid.strip().lower(), now_utc())
+        done = erasure.erase_contact(db, response_uuid.strip().lower(), now_utc())
     if done is None:
         raise click.ClickException(f"No response {response_uuid!r} is stored on this kiosk.")
     click.echo(f"Erased the phone number of response {response_uuid}." if done

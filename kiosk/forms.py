@@ -105,9 +105,11 @@ class PinForm(FlaskForm):
 
 class DutyForm(FlaskForm):
     counter = StringField(filters=[nfc], validators=[
-        DataRequired(_l("Enter the counter.")), Length(max=20, message=_l("At most %(max)d characters.")), no_control_characters])
+        DataRequired(_l("Enter the counter.")), Length(max=20, message=_l("At most %(max)d characters.")),
+        no_control_characters])
     officer = StringField(filters=[nfc], validators=[
-        DataRequired(_l("Enter the officer's name.")), Length(max=80, message=_l("At most %(max)d characters.")), no_control_characters])
+        DataRequired(_l("Enter the officer's name.")), Length(max=80, message=_l("At most %(max)d characters.")),
+        no_control_characters])
 
 
 class DossierForm(FlaskForm):

@@ -133,80 +133,24 @@ class _Checker:
 
 
 def parse(data: dict, source: str = "questionnaire") -> Questionnaire:
+    """Check a questionnaire's decoded TOML and build it.
+
+    Raises ``QuestionnaireError`` naming ``source`` and the first wrong entry.
+    """
     check = _Checker(source)
     version = check.get(data, "version", "", str)
     if not version.strip():
         check.fail("version", "is empty")
-    scale = check.get(data, "scale", "", dict)
-    labels = {}
-    for lang in LANGUAGES:
-        names = check.get(check.get(scale, "labels", "scale", dict), lang, "scale.labels", list)
-        if len(names) != len(SCALE) or not all(isinstance(n, str) and n.strip() for n in names):
-            check.fail(f"scale.labels.{lang}", "must list 5 labels, from 1 (worst) to 5 (best)")
-        labels[lang] = [unicodedata.normalize("NFC", n.strip()) for n in names]
-    rating_options = tuple(
-        Option(str(v), {lang: labels[lang][v - 1] for lang in LANGUAGES}) for v in SCALE
-    )
-
+    rating_options = _rating_options(check, data)
     questions, seen = [], set()
     raw_questions = check.get(data, "questions", "", list)
     if not raw_questions:
         check.fail("questions", "is empty")
     for i, raw in enumerate(raw_questions):
-        where = f"questions[{i}]"
-        if not isinstance(raw, dict):
-            check.fail(where, "must be a table")
-        key = check.key(raw, where, seen)
-        kind = check.get(raw, "kind", where, str)
-        if kind not in KINDS:
-            check.fail(f"{where}.kind", f"must be 'rating' or 'choice', not {kind!r}")
-        if kind == "rating":
-            options = rating_options
-            if "not_applicable" in raw:  # e.g. "Not yet received" on timeliness
-                options += (Option(NOT_APPLICABLE, check.text(raw, "not_applicable", where), extra=True),)
-        else:
-            raw_options = check.get(raw, "options", where, list)
-            if len(raw_options) < 2:
-                check.fail(f"{where}.options", "must list at least 2 options")
-            options, values = [], set()
-            for j, opt in enumerate(raw_options):
-                opt_where = f"{where}.options[{j}]"
-                if not isinstance(opt, dict):
-                    check.fail(opt_where, "must be a table")
-                value = check.get(opt, "value", opt_where, str)
-                if not VALUE_PATTERN.match(value) or value in values:
-                    check.fail(f"{opt_where}.value",
-                               f"must be a new short code of letters, digits or '+', not {value!r}")
-                if value == NOT_APPLICABLE:
-                    check.fail(f"{opt_where}.value",
-                               f"must not be {NOT_APPLICABLE!r}, kept for 'not applicable' answers")
-                values.add(value)
-                options.append(Option(value, check.text(opt, "text", opt_where)))
-            options = tuple(options)
-        items = check.get(raw, "sipas_items", where, list, required=False, default=[])
-        elements = check.get(raw, "elements", where, list, required=False, default=[])
-        if not all(isinstance(e, int) and not isinstance(e, bool) and 1 <= e <= 5 for e in elements):
-            check.fail(f"{where}.elements", "must list SIPAS element numbers from 1 to 5")
-        text = check.text(raw, "text", where)
-        short = check.text(raw, "short", where) if "short" in raw else text
-        questions.append(Question(key, kind, text, options, tuple(str(x) for x in items),
-                                  tuple(elements), short))
+        questions.append(_question(check, raw, f"questions[{i}]", seen, rating_options))
     if questions[0].key != "overall" or questions[0].kind != "rating":
         check.fail("questions[0]", "must be the 'overall' rating: the welcome screen asks it")
-
-    reasons, reason_keys = [], set()
-    question_keys = {q.key for q in questions}
-    for i, raw in enumerate(check.get(data, "reasons", "", list, required=False, default=[])):
-        where = f"reasons[{i}]"
-        if not isinstance(raw, dict):
-            check.fail(where, "must be a table")
-        key = check.key(raw, where, reason_keys)
-        tied = check.get(raw, "questions", where, list, required=False, default=[])
-        unknown = [q for q in tied if q not in question_keys]
-        if unknown:
-            check.fail(f"{where}.questions", f"names unknown question {unknown[0]!r}")
-        reasons.append(Reason(key, check.text(raw, "text", where), tuple(tied)))
-
+    reasons = _reasons(check, data, {q.key for q in questions})
     threshold = check.get(data, "reasons_at_or_below", "", int, required=False, default=2)
     if threshold not in SCALE:
         check.fail("reasons_at_or_below", f"must be from 1 to 5, not {threshold}")
@@ -218,6 +162,78 @@ def parse(data: dict, source: str = "questionnaire") -> Questionnaire:
         questions=tuple(questions),
         reasons=tuple(reasons),
     )
+
+
+def _rating_options(check: _Checker, data: dict) -> tuple:
+    """The five rating options, labelled from the ``scale.labels`` table."""
+    scale = check.get(data, "scale", "", dict)
+    labels = {}
+    for lang in LANGUAGES:
+        names = check.get(check.get(scale, "labels", "scale", dict), lang, "scale.labels", list)
+        if len(names) != len(SCALE) or not all(isinstance(n, str) and n.strip() for n in names):
+            check.fail(f"scale.labels.{lang}", "must list 5 labels, from 1 (worst) to 5 (best)")
+        labels[lang] = [unicodedata.normalize("NFC", n.strip()) for n in names]
+    return tuple(
+        Option(str(v), {lang: labels[lang][v - 1] for lang in LANGUAGES}) for v in SCALE
+    )
+
+
+def _question(check: _Checker, raw, where: str, seen: set, rating_options: tuple) -> Question:
+    if not isinstance(raw, dict):
+        check.fail(where, "must be a table")
+    key = check.key(raw, where, seen)
+    kind = check.get(raw, "kind", where, str)
+    if kind not in KINDS:
+        check.fail(f"{where}.kind", f"must be 'rating' or 'choice', not {kind!r}")
+    if kind == "rating":
+        options = rating_options
+        if "not_applicable" in raw:  # e.g. "Not yet received" on timeliness
+            options += (Option(NOT_APPLICABLE, check.text(raw, "not_applicable", where), extra=True),)
+    else:
+        options = _choice_options(check, raw, where)
+    items = check.get(raw, "sipas_items", where, list, required=False, default=[])
+    elements = check.get(raw, "elements", where, list, required=False, default=[])
+    if not all(isinstance(e, int) and not isinstance(e, bool) and 1 <= e <= 5 for e in elements):
+        check.fail(f"{where}.elements", "must list SIPAS element numbers from 1 to 5")
+    text = check.text(raw, "text", where)
+    short = check.text(raw, "short", where) if "short" in raw else text
+    return Question(key, kind, text, options, tuple(str(x) for x in items), tuple(elements), short)
+
+
+def _choice_options(check: _Checker, raw: dict, where: str) -> tuple:
+    raw_options = check.get(raw, "options", where, list)
+    if len(raw_options) < 2:
+        check.fail(f"{where}.options", "must list at least 2 options")
+    options, values = [], set()
+    for j, opt in enumerate(raw_options):
+        opt_where = f"{where}.options[{j}]"
+        if not isinstance(opt, dict):
+            check.fail(opt_where, "must be a table")
+        value = check.get(opt, "value", opt_where, str)
+        if not VALUE_PATTERN.match(value) or value in values:
+            check.fail(f"{opt_where}.value",
+                       f"must be a new short code of letters, digits or '+', not {value!r}")
+        if value == NOT_APPLICABLE:
+            check.fail(f"{opt_where}.value",
+                       f"must not be {NOT_APPLICABLE!r}, kept for 'not applicable' answers")
+        values.add(value)
+        options.append(Option(value, check.text(opt, "text", opt_where)))
+    return tuple(options)
+
+
+def _reasons(check: _Checker, data: dict, question_keys: set) -> list:
+    reasons, reason_keys = [], set()
+    for i, raw in enumerate(check.get(data, "reasons", "", list, required=False, default=[])):
+        where = f"reasons[{i}]"
+        if not isinstance(raw, dict):
+            check.fail(where, "must be a table")
+        key = check.key(raw, where, reason_keys)
+        tied = check.get(raw, "questions", where, list, required=False, default=[])
+        unknown = [q for q in tied if q not in question_keys]
+        if unknown:
+            check.fail(f"{where}.questions", f"names unknown question {unknown[0]!r}")
+        reasons.append(Reason(key, check.text(raw, "text", where), tuple(tied)))
+    return reasons
 
 
 def load(path: Path) -> Questionnaire:

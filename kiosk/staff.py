@@ -11,16 +11,13 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 
-from sync import outbox
-
-from . import indices, limits, store
+from . import indices, limits, outbox, store, survey
 from .clock import local_today, now_utc, parse_utc, utc_iso
 from .forms import DossierForm, DutyForm, PinForm
 from .passwords import hash_secret, secret_matches
-from .survey import end_session
 from .web import config, get_db, questionnaire
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp = Blueprint("kiosk_staff", __name__, url_prefix="/staff")
 
 #: Wrong PINs from one address: five, then that address waits five minutes.
 PER_ADDRESS = limits.Rule(free=5, wait=timedelta(minutes=5))
@@ -123,7 +120,7 @@ def staff_required(view):
     def wrapped(*args, **kwargs):
         if not staff_session_valid(get_db(), session.get("staff")):
             session.pop("staff", None)
-            return redirect(url_for("staff.login"))
+            return redirect(url_for("kiosk_staff.login"))
         return view(*args, **kwargs)
     return wrapped
 
@@ -139,7 +136,7 @@ def login():
         right, until = check_pin(db, form.pin.data, request.remote_addr, now)
         if right:
             session["staff"] = start_staff_session(db)
-            return redirect(url_for("staff.home"))
+            return redirect(url_for("kiosk_staff.home"))
         error, status = (None, 403) if until else (gettext("Wrong PIN."), 403)
     elif form.is_submitted():
         status = 400
@@ -185,7 +182,7 @@ def duty():
     with store.write(db):
         store.set_setting(db, "counter", form.counter.data)
         store.set_setting(db, "officer", form.officer.data)
-    return redirect(url_for("staff.home"))
+    return redirect(url_for("kiosk_staff.home"))
 
 
 @bp.post("/dossier")
@@ -195,7 +192,7 @@ def dossier():
     form = DossierForm()
     if not form.validate_on_submit():
         return render_home(dossier=form, status=400)
-    end_session()  # a survey left open is kept, as incomplete
+    survey.end_session()  # a survey left open is kept, as incomplete; staff mode ends
     db = get_db()
     with store.write(db):
         store.set_setting(db, "pending_dossier", form.dossier_code.data)
@@ -207,4 +204,4 @@ def dossier():
 def cancel_dossier():
     """Forget the dossier waiting for a rating (the citizen left without rating)."""
     store.forget_pending_dossier(get_db())
-    return redirect(url_for("staff.home"))
+    return redirect(url_for("kiosk_staff.home"))

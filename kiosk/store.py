@@ -3,6 +3,11 @@
 Every write goes through ``write(db)``, one ``BEGIN IMMEDIATE`` transaction,
 so two requests can never take the same sequence number. ``synchronous=FULL``
 with WAL makes a committed response survive power loss.
+
+The store is split by concern: this module (connection, settings, installs,
+reading and verifying responses), ``kiosk.schema`` (tables and migrations),
+``kiosk.drafts`` (surveys in progress becoming responses) and ``kiosk.erasure``
+(erasing comments and phone numbers).
 """
 
 import hashlib
@@ -13,132 +18,21 @@ import socket
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database
 
 from . import chain
-from .clock import day_bounds_utc, local_offset_minutes, parse_utc, utc_iso
-from .flags import flags_for
+from .schema import migrations
+from .clock import day_bounds_utc, utc_iso
 from .paths import owner_only
-from .text import nfc
 
 JSON_COLUMNS = ("answers", "reasons", "flags")
 
 
 class StoreError(Exception):
     """The database is missing, belongs to another kiosk, or cannot be written."""
-
-
-migrations = Migrations("kiosk")
-
-
-@migrations()
-def m001_initial(db):
-    db.execute("""
-        CREATE TABLE responses (
-            seq INTEGER PRIMARY KEY,          -- 1, 2, 3 ... without gaps
-            uuid TEXT NOT NULL UNIQUE,
-            kiosk_id TEXT NOT NULL,
-            started_utc TEXT NOT NULL,        -- first tap, kiosk clock
-            created_utc TEXT NOT NULL,        -- committed, kiosk clock
-            utc_offset_minutes INTEGER NOT NULL,
-            questionnaire_version TEXT NOT NULL,
-            counter TEXT, officer TEXT, dossier_code TEXT,
-            answers TEXT NOT NULL, reasons TEXT NOT NULL,
-            complete INTEGER NOT NULL, flags TEXT NOT NULL,
-            comment_hash TEXT, contact_hash TEXT,
-            prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-        )""")
-    db.execute("CREATE INDEX responses_created ON responses(created_utc)")
-    db.execute("CREATE INDEX responses_dossier ON responses(dossier_code)")
-    for action in ("UPDATE", "DELETE"):
-        db.execute(f"""
-            CREATE TRIGGER responses_no_{action.lower()} BEFORE {action} ON responses
-            BEGIN SELECT RAISE(ABORT, 'responses are append-only'); END""")
-    # Erasable free text, apart from the chained record (which holds only hashes).
-    db.execute("""
-        CREATE TABLE response_private (
-            seq INTEGER PRIMARY KEY REFERENCES responses(seq),
-            comment TEXT, comment_salt TEXT,
-            phone TEXT, phone_salt TEXT, consent_utc TEXT,
-            erased_utc TEXT
-        )""")
-    db.execute("""
-        CREATE TRIGGER response_private_no_delete BEFORE DELETE ON response_private
-        BEGIN SELECT RAISE(ABORT, 'erase the text, do not delete the row'); END""")
-    # Answers given so far in a survey not yet finished; moved into
-    # responses (complete or not) when it ends, never dropped.
-    db.execute("""
-        CREATE TABLE drafts (
-            id TEXT PRIMARY KEY, started_utc TEXT NOT NULL, updated_utc TEXT NOT NULL,
-            questionnaire_version TEXT NOT NULL,
-            counter TEXT, officer TEXT, dossier_code TEXT, answers TEXT NOT NULL
-        )""")
-    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-
-@migrations()
-def m002_sync_acks(db):
-    # Central's verdict on each response it has answered for; a response without
-    # a row here is pending. Rejected ones stay here with the reason, never resent.
-    db.execute("""
-        CREATE TABLE sync_acks (
-            seq INTEGER PRIMARY KEY REFERENCES responses(seq),
-            status TEXT NOT NULL CHECK (status IN ('accepted', 'duplicate', 'rejected')),
-            reason TEXT, batch_id TEXT, acked_utc TEXT NOT NULL
-        )""")
-
-
-@migrations()
-def i10b_pin_attempts(db):
-    # Wrong PINs counted per key (see kiosk.limits and kiosk.staff), replacing one global counter.
-    db.execute("""
-        CREATE TABLE pin_attempts (
-            key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
-            last_failure_utc TEXT, locked_until TEXT
-        )""")
-    db.execute("DELETE FROM settings WHERE key IN ('pin_failures', 'pin_locked_until')")
-
-
-@migrations()
-def i8a_surveys(db):
-    # What the citizen entered on the last screen, kept with the draft until it ends
-    # (JSON {"reasons": [...], "comment": ..., "phone": ...}).
-    db.execute("ALTER TABLE drafts ADD COLUMN feedback TEXT")
-    # Every survey that has ended, by the id its forms carry: a second send of the
-    # same survey (browser Back, a double post) stores nothing more.
-    db.execute("""
-        CREATE TABLE finished_surveys (
-            id TEXT PRIMARY KEY, seq INTEGER NOT NULL REFERENCES responses(seq),
-            sent INTEGER NOT NULL, finished_utc TEXT NOT NULL
-        )""")
-
-
-@migrations()
-def i9b_nfc_duty_names(db):
-    # The counter and officer on duty, as staff mode keeps them, in one spelling (NFC).
-    for key in ("counter", "officer"):
-        row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        if row and nfc(row[0]) != row[0]:
-            db.execute("UPDATE settings SET value = ? WHERE key = ?", [nfc(row[0]), key])
-
-
-@migrations()
-def i9a_response_marks(db):
-    # Notes kept with a response at commit, outside its chained record, never
-    # changed: e.g. 'clock_back' when the clock was behind the previous response's.
-    db.execute("""
-        CREATE TABLE response_marks (
-            seq INTEGER NOT NULL REFERENCES responses(seq),
-            mark TEXT NOT NULL, detail TEXT NOT NULL,
-            PRIMARY KEY (seq, mark)
-        )""")
-    for action in ("UPDATE", "DELETE"):
-        db.execute(f"""
-            CREATE TRIGGER response_marks_no_{action.lower()} BEFORE {action} ON response_marks
-            BEGIN SELECT RAISE(ABORT, 'response marks are append-only'); END""")
 
 
 def dumps(value) -> str:
@@ -269,185 +163,11 @@ def set_setting(db: Database, key: str, value) -> None:
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, str(value)])
 
 
-# --- drafts -----------------------------------------------------------------
-
-#: A draft's last-screen entries before the citizen typed anything.
-NO_FEEDBACK = {"reasons": [], "comment": None, "phone": None}
-
-
-def get_draft(db: Database, draft_id):
-    """The draft as a dict (``answers`` and ``feedback`` decoded), or None."""
-    draft = next(db["drafts"].rows_where("id = ?", [draft_id]), None) if draft_id else None
-    if draft is not None:
-        draft["answers"] = json.loads(draft["answers"])
-        draft["feedback"] = json.loads(draft["feedback"]) if draft.get("feedback") else dict(NO_FEEDBACK)
-    return draft
-
-
 def forget_pending_dossier(db: Database) -> None:
     """Drop the dossier code staff set for the next survey, if any (its citizen's turn is over)."""
     if get_setting(db, "pending_dossier") is not None:
         with write(db):
             db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
-
-
-def survey_ended(db: Database, survey_id) -> bool:
-    """True if the survey with this id has already become a response."""
-    return survey_id is not None and db.execute(
-        "SELECT 1 FROM finished_surveys WHERE id = ?", [survey_id]).fetchone() is not None
-
-
-def _insert_draft(db: Database, draft_id: str, questionnaire_version: str, now: datetime) -> None:
-    # Inside a write transaction: binds the counter, officer and any dossier staff set.
-    dossier = get_setting(db, "pending_dossier")
-    db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
-    db["drafts"].insert({
-        "id": draft_id, "started_utc": utc_iso(now), "updated_utc": utc_iso(now),
-        "questionnaire_version": questionnaire_version,
-        "counter": get_setting(db, "counter"), "officer": get_setting(db, "officer"),
-        "dossier_code": dossier, "answers": "{}",
-    })
-
-
-def start_draft(db: Database, questionnaire_version: str, now: datetime, draft_id=None) -> str:
-    """Begin a survey (id ``draft_id`` or a new UUID), binding it to the counter,
-    officer and any dossier staff set; returns its id."""
-    draft_id = draft_id or str(uuid.uuid4())
-    with write(db):
-        _insert_draft(db, draft_id, questionnaire_version, now)
-    return draft_id
-
-
-def save_answer(db: Database, draft_id: str, key: str, value, now: datetime) -> None:
-    with write(db):
-        row = db.execute("SELECT answers FROM drafts WHERE id = ?", [draft_id]).fetchone()
-        if row is None:
-            raise StoreError("This survey has already ended.")
-        answers = json.loads(row[0])
-        answers[key] = value
-        db.execute("UPDATE drafts SET answers = ?, updated_utc = ? WHERE id = ?",
-                   [dumps(answers), utc_iso(now), draft_id])
-
-
-#: What ``answer`` did with a tap.
-SAVED, KEPT_FIRST, ENDED = "saved", "kept_first", "ended"
-
-
-def answer(db: Database, survey_id: str, questionnaire_version: str, key: str, value,
-           seen, now: datetime) -> str:
-    """Record one tap of survey ``survey_id`` in one transaction, starting its draft if needed.
-
-    ``seen`` is the answer the screen showed as chosen when it was drawn (None if
-    none). If the stored answer differs, the screen was already answered after it
-    was drawn (a double post): the first answer is kept. Returns SAVED, KEPT_FIRST,
-    or ENDED (the survey is already a response: nothing stored).
-    """
-    with write(db):
-        if survey_ended(db, survey_id):
-            return ENDED
-        row = db.execute("SELECT answers FROM drafts WHERE id = ?", [survey_id]).fetchone()
-        if row is None:
-            _insert_draft(db, survey_id, questionnaire_version, now)
-            answers = {}
-        else:
-            answers = json.loads(row[0])
-        if answers.get(key) != seen:
-            return KEPT_FIRST
-        answers[key] = value
-        db.execute("UPDATE drafts SET answers = ?, updated_utc = ? WHERE id = ?",
-                   [dumps(answers), utc_iso(now), survey_id])
-    return SAVED
-
-
-def save_feedback(db: Database, survey_id: str, questionnaire_version: str, feedback: dict,
-                  now: datetime) -> bool:
-    """Keep the last screen's entries ({"reasons": [...], "comment", "phone"}) with the draft.
-
-    Starts the draft if needed; False (nothing stored) if the survey already ended.
-    """
-    with write(db):
-        if survey_ended(db, survey_id):
-            return False
-        if db.execute("SELECT 1 FROM drafts WHERE id = ?", [survey_id]).fetchone() is None:
-            _insert_draft(db, survey_id, questionnaire_version, now)
-        db.execute("UPDATE drafts SET feedback = ?, updated_utc = ? WHERE id = ?",
-                   [dumps({**NO_FEEDBACK, **feedback}), utc_iso(now), survey_id])
-    return True
-
-
-def touch_draft(db: Database, draft_id: str, now: datetime) -> None:
-    with write(db):
-        db.execute("UPDATE drafts SET updated_utc = ? WHERE id = ?", [utc_iso(now), draft_id])
-
-
-# --- responses --------------------------------------------------------------
-
-def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, policy,
-                 reasons=None, comment=None, phone=None, questionnaire_version=None):
-    """Append the draft as a response and remove the draft, in one transaction.
-
-    ``reasons``, ``comment`` and ``phone`` default to what the draft kept from the
-    last screen (``save_feedback``); given, they replace it. With
-    ``questionnaire_version``, a survey with no draft yet (only text) is started
-    here. Returns the new sequence number, or None if the survey had already
-    ended (or never began). ``policy`` decides the anti-abuse flags (see
-    ``kiosk.flags``). Raises ``sqlite3.Error`` if the write fails; then nothing changed.
-    """
-    with write(db):
-        draft = get_draft(db, draft_id)
-        if draft is None and questionnaire_version and not survey_ended(db, draft_id):
-            _insert_draft(db, draft_id, questionnaire_version, now)
-            draft = get_draft(db, draft_id)
-        if draft is None:
-            return None
-        if reasons is None and comment is None and phone is None:
-            kept = draft["feedback"]
-            reasons, comment, phone = kept["reasons"], kept["comment"], kept["phone"]
-        reasons = reasons or ()
-        head = db.execute("SELECT seq, hash, created_utc FROM responses ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS_HASH)
-
-        private = {}
-        if comment:
-            private["comment_salt"] = chain.new_salt()
-            private["comment"] = comment
-        if phone:
-            private["phone_salt"] = chain.new_salt()
-            private["phone"] = phone
-            private["consent_utc"] = utc_iso(now)
-        record = {
-            "seq": seq, "uuid": str(uuid.uuid4()), "kiosk_id": get_setting(db, "kiosk_id"),
-            "started_utc": draft["started_utc"], "created_utc": utc_iso(now),
-            "utc_offset_minutes": local_offset_minutes(),
-            "questionnaire_version": draft["questionnaire_version"],
-            "counter": draft["counter"], "officer": draft["officer"],
-            "dossier_code": draft["dossier_code"],
-            "answers": draft["answers"], "reasons": sorted(reasons),
-            "complete": int(complete),
-            "flags": flags_for(db, policy, complete=complete, now=now,
-                               started=parse_utc(draft["started_utc"]),
-                               dossier_code=draft["dossier_code"], answers=draft["answers"]),
-            "comment_hash": chain.private_hash(private["comment_salt"], comment) if comment else None,
-            "contact_hash": chain.private_hash(private["phone_salt"], phone) if phone else None,
-            "prev_hash": prev_hash,
-        }
-        record["hash"] = chain.record_hash(record)
-        db["responses"].insert({k: dumps(v) if k in JSON_COLUMNS else v for k, v in record.items()})
-        if private:
-            db["response_private"].insert({"seq": seq, **private})
-        if head and utc_iso(now) < head[2]:
-            db["response_marks"].insert({"seq": seq, "mark": "clock_back", "detail": (
-                f"committed at {utc_iso(now)} by the kiosk's clock, earlier than response #{head[0]} "
-                f"({head[2]}): the clock went back")})
-        elif utc_iso(now) < draft["started_utc"]:
-            db["response_marks"].insert({"seq": seq, "mark": "clock_back", "detail": (
-                f"committed at {utc_iso(now)} by the kiosk's clock, earlier than its own first tap "
-                f"({draft['started_utc']}): the clock went back during the survey")})
-        db.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
-        db.execute("INSERT INTO finished_surveys (id, seq, sent, finished_utc) VALUES (?, ?, ?, ?)",
-                   [draft_id, seq, int(complete), utc_iso(now)])
-        set_setting(db, "chain_head", f"{seq} {record['hash']}")
-    return seq
 
 
 def check_writable(db: Database, now: datetime) -> None:
@@ -460,13 +180,7 @@ def check_writable(db: Database, now: datetime) -> None:
         set_setting(db, "health_checked_utc", utc_iso(now))
 
 
-def finish_stale_drafts(db: Database, *, idle_before: datetime, now: datetime, policy) -> int:
-    """Keep abandoned surveys as incomplete responses; returns how many."""
-    stale = [row[0] for row in db.execute(
-        "SELECT id FROM drafts WHERE updated_utc < ? ORDER BY started_utc", [utc_iso(idle_before)])]
-    return sum(1 for draft_id in stale
-               if finish_draft(db, draft_id, complete=False, now=now, policy=policy))
-
+# --- responses --------------------------------------------------------------
 
 def record_from_row(row: dict) -> dict:
     return {k: json.loads(v) if k in JSON_COLUMNS else v for k, v in row.items()}
@@ -476,48 +190,6 @@ def responses(db: Database):
     """Every response as a record (JSON columns decoded), in sequence order."""
     for row in db["responses"].rows_where(order_by="seq"):
         yield record_from_row(row)
-
-
-def erase_private(db: Database, seq: int, now: datetime) -> bool:
-    """Erase a response's comment and phone (a citizen's right); figures and chain stay."""
-    with write(db):
-        cursor = db.execute(
-            "UPDATE response_private SET comment = NULL, comment_salt = NULL, phone = NULL, "
-            "phone_salt = NULL, erased_utc = ? WHERE seq = ? AND erased_utc IS NULL",
-            [utc_iso(now), seq])
-        return cursor.rowcount == 1
-
-
-def erase_contact(db: Database, response_uuid: str, now: datetime):
-    """Erase one response's phone number (and its salt); the comment, figures and chain stay.
-
-    Returns True if a phone number was erased, False if none was kept, None if
-    no response has this UUID.
-    """
-    with write(db):
-        row = db.execute("SELECT seq FROM responses WHERE uuid = ?", [response_uuid]).fetchone()
-        if row is None:
-            return None
-        cursor = db.execute("UPDATE response_private SET phone = NULL, phone_salt = NULL, erased_utc = ? "
-                            "WHERE seq = ? AND phone IS NOT NULL", [utc_iso(now), row[0]])
-        return cursor.rowcount == 1
-
-
-def erase_expired_contacts(db: Database, now: datetime, days: int) -> int:
-    """The retention rule on the kiosk: erase every phone number given more than `days` ago.
-
-    Central keeps its own copy for call-backs (until `days` after the case is
-    closed); the kiosk needs none. Returns how many were erased.
-    """
-    cutoff = utc_iso(now - timedelta(days=days))
-    with write(db):
-        cursor = db.execute(
-            "UPDATE response_private SET phone = NULL, phone_salt = NULL, erased_utc = ? "
-            "WHERE phone IS NOT NULL AND coalesce(consent_utc, "
-            "(SELECT created_utc FROM responses r WHERE r.seq = response_private.seq)) < ?",
-            [utc_iso(now), cutoff])
-        return cursor.rowcount
-
 
 def responses_for_day(db: Database, day: date) -> list:
     """A day's responses (Asia/Ho_Chi_Minh) as ``kiosk.indices`` takes them."""

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
-from . import staff, store
+from . import drafts, staff, store
 from .clock import now_utc
 from .forms import SURVEY_ID, AnswerForm, FeedbackForm
 from . import web
@@ -36,7 +36,7 @@ def keep_abandoned_surveys():
     now = now_utc()
     idle_before = now - timedelta(seconds=config().idle_seconds) - ABANDONED_AFTER
     try:
-        store.finish_stale_drafts(get_db(), idle_before=idle_before, now=now, policy=policy())
+        drafts.finish_stale_drafts(get_db(), idle_before=idle_before, now=now, policy=policy())
     except sqlite3.Error:  # a full disk: the drafts stay, to be kept once it can write
         current_app.logger.exception("Abandoned surveys could not be kept yet")
 
@@ -57,13 +57,13 @@ def duty_on_screen():
 def current_survey() -> str:
     """The id of the survey this browser is on; a new one once the last has ended."""
     survey_id = session.get("survey")
-    if survey_id is None or store.survey_ended(get_db(), survey_id):
+    if survey_id is None or drafts.survey_ended(get_db(), survey_id):
         survey_id = session["survey"] = str(uuid.uuid4())
     return survey_id
 
 
 def current_draft():
-    return store.get_draft(get_db(), session.get("survey"))
+    return drafts.get_draft(get_db(), session.get("survey"))
 
 
 def posted_survey(form) -> str:
@@ -142,12 +142,12 @@ def answer(key):
     step = -1 if form.nav.data == "back" else 1
     if form.answer.data:
         seen = q.parse(form.seen.data) if form.seen.data else None
-        outcome = store.answer(db, survey_id, questionnaire().version, q.key,
+        outcome = drafts.answer(db, survey_id, questionnaire().version, q.key,
                                q.parse(form.answer.data), seen, now)
-        if outcome == store.ENDED:  # a page of a survey already sent (browser Back)
+        if outcome == drafts.ENDED:  # a page of a survey already sent (browser Back)
             return thank()
     elif current_draft():
-        store.touch_draft(db, survey_id, now)
+        drafts.touch_draft(db, survey_id, now)
     target = questionnaire().neighbour(q.key, step)
     if target is None:
         return redirect(url_for("survey.welcome") if step < 0 else url_for("survey.feedback"))
@@ -188,7 +188,7 @@ def feedback():
         return redirect(url_for("survey.thanks"))
     current_survey()
     draft = current_draft()
-    kept = draft["feedback"] if draft else store.NO_FEEDBACK
+    kept = draft["feedback"] if draft else drafts.NO_FEEDBACK
     form = feedback_form(draft, survey=session["survey"], reasons=kept["reasons"],
                          comment=kept["comment"], phone=kept["phone"], consent=bool(kept["phone"]))
     return render_feedback(form)
@@ -216,32 +216,32 @@ def finish_survey():
     form = FeedbackForm()
     posted = request.form.get("survey", "")
     survey_id = posted_survey(form) if not posted or SURVEY_ID.match(posted) else current_survey()
-    draft = store.get_draft(get_db(), survey_id)
+    draft = drafts.get_draft(get_db(), survey_id)
     form.reasons.choices = reason_choices(draft)
     valid = form.validate_on_submit()
     if form.nav.errors or form.survey.errors:
         return render_feedback(form, status=400)
     db, now, nav = get_db(), now_utc(), form.nav.data
-    if store.survey_ended(db, survey_id):  # sent already (Back, a double post): nothing more
+    if drafts.survey_ended(db, survey_id):  # sent already (Back, a double post): nothing more
         return redirect(url_for("survey.reset")) if nav == "restart" else thank()
     if nav == "restart":  # the citizen or the idle timer starts over: keep what is valid
         kept = entered(form, valid_only=True)
         if draft or any(kept.values()):
-            store.save_feedback(db, survey_id, questionnaire().version, kept, now)
+            drafts.save_feedback(db, survey_id, questionnaire().version, kept, now)
         return redirect(url_for("survey.reset"))
     if not valid:
         return render_feedback(form, status=400)
     kept = entered(form)
     if nav in ("back", "lang-vi", "lang-en"):  # leaving the screen keeps what was entered
         if draft or any(kept.values()):
-            store.save_feedback(db, survey_id, questionnaire().version, kept, now)
+            drafts.save_feedback(db, survey_id, questionnaire().version, kept, now)
         if nav == "back":
             return redirect(screen_url(questionnaire().questions[-1].key))
         return redirect(url_for("survey.switch_language", code=nav[len("lang-"):], next=url_for("survey.feedback")))
     if draft is None and not any(kept.values()):
         store.forget_pending_dossier(db)  # that citizen's turn is over: the code is not the next one's
         return thank()  # a survey with nothing in it: nothing to keep
-    store.finish_draft(db, survey_id, complete=True, now=now, policy=policy(),
+    drafts.finish_draft(db, survey_id, complete=True, now=now, policy=policy(),
                        questionnaire_version=questionnaire().version, **kept)
     return thank()
 
@@ -265,8 +265,8 @@ def end_session():
     (on the kiosk's side too, so no copy of the cookie opens it again)."""
     survey_id = session.pop("survey", None)
     if survey_id:
-        store.finish_draft(get_db(), survey_id, complete=False, now=now_utc(), policy=policy())
-    staff.end_staff_session(get_db())
+        drafts.finish_draft(get_db(), survey_id, complete=False, now=now_utc(), policy=policy())
+    staff.end_staff_session(get_db())  # before its token leaves the cookie: every copy of the cookie ends too
     for key in ("lang", "thanked"):
         session.pop(key, None)
 

@@ -30,10 +30,10 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-from kiosk import store
+from kiosk import outbox, store
 from kiosk.clock import now_utc
 
-from . import outbox, wire
+from . import wire
 
 log = logging.getLogger("kiosk-sync")
 

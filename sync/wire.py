@@ -19,6 +19,7 @@ import hmac
 import re
 import uuid
 
+from kiosk.chain import PRIVATE_FIELDS, UUID
 from kiosk.clock import parse_utc
 from kiosk.text import nfc_length, storable
 
@@ -30,7 +31,6 @@ CENTRAL_SIGNATURE_HEADER = "X-Central-Signature"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-PRIVATE_FIELDS = ("comment", "comment_salt", "phone", "phone_salt", "consent_utc")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -95,9 +95,6 @@ def _is_time(value):
         return YEARS[0] <= parse_utc(value).year <= YEARS[1]
     except (TypeError, ValueError):
         return False
-
-
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def is_uuid(value) -> bool:

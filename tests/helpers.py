@@ -2,7 +2,7 @@
 
 import re
 
-from kiosk import store
+from kiosk import drafts, store
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SURVEY = re.compile(r'name="survey" type="hidden" value="([^"]+)"')
@@ -66,17 +66,17 @@ def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None,
     try:
         for _ in range(count):
             moment = now or now_utc()
-            draft = store.start_draft(db, "2025.1", moment)
+            draft = drafts.start_draft(db, "2025.1", moment)
             for key, value in (answers or STORED_ANSWERS).items():
-                store.save_answer(db, draft, key, value, moment)
-            store.finish_draft(db, draft, complete=True, now=moment,
+                drafts.save_answer(db, draft, key, value, moment)
+            drafts.finish_draft(db, draft, complete=True, now=moment,
                                policy=FlagPolicy() if flagged else UNFLAGGED, **private)
     finally:
         db.close()
 
 
 def wire_responses(db_path, limit=100_000):
-    from sync import outbox
+    from kiosk import outbox
     db = store.connect(db_path)
     try:
         return outbox.pending(db, limit)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from helpers import settled
-from kiosk import store
+from kiosk import drafts, store
 from test_browser import VI_FLOW, Tablet, stored
 
 pytestmark = pytest.mark.browser
@@ -14,10 +14,10 @@ pytestmark = pytest.mark.browser
 COMPLAINT = "Cán bộ hẹn trả kết quả thứ Hai nhưng đến nay chưa có."
 
 
-def drafts(kiosk):
+def draft_answers(kiosk):
     db = store.connect(kiosk.db_path)
     try:
-        return [store.get_draft(db, row["id"])["answers"] for row in db["drafts"].rows]
+        return [drafts.get_draft(db, row["id"])["answers"] for row in db["drafts"].rows]
     finally:
         db.close()
 
@@ -37,10 +37,10 @@ def test_a_double_tap_never_answers_the_screen_not_yet_seen(browser, live_kiosk)
     assert time.monotonic() - first < 0.8
     page.wait_for_timeout(500)
     assert page.url == kiosk.url + "/q/guidance"
-    assert drafts(kiosk) == [{"overall": 5}]
+    assert draft_answers(kiosk) == [{"overall": 5}]
     tablet.tap("Rất hài lòng")  # once the screen has settled, a tap answers it
     assert page.url == kiosk.url + "/q/attitude"
-    assert drafts(kiosk) == [{"overall": 5, "guidance": 5}]
+    assert draft_answers(kiosk) == [{"overall": 5, "guidance": 5}]
     tablet.close()
 
 

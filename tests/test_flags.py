@@ -3,7 +3,7 @@
 import time
 
 from helpers import Citizen, all_responses
-from kiosk import indices, store
+from kiosk import drafts, indices, store
 
 ALL_FIVES = {"overall": "5", "guidance": "5", "attitude": "5", "fairness": "5", "timeliness": "5",
              "extra_request": "no", "visits": "1"}
@@ -60,8 +60,8 @@ def test_responses_alike_outside_the_window_are_not_a_burst(tmp_path):
     start = now_utc()
     for minutes in (0, 2, 2):
         moment = start + timedelta(minutes=minutes)
-        draft = store.start_draft(db, "2026.1", moment)
-        store.save_answer(db, draft, "overall", 4, moment)
-        store.finish_draft(db, draft, complete=True, now=moment, policy=policy)
+        draft = drafts.start_draft(db, "2026.1", moment)
+        drafts.save_answer(db, draft, "overall", 4, moment)
+        drafts.finish_draft(db, draft, complete=True, now=moment, policy=policy)
     assert [r["flags"] for r in all_responses(db)] == [[], [], ["burst"]]
     db.close()

@@ -131,7 +131,7 @@ class Walk:
         from axe_playwright_python.sync_playwright import Axe
 
         self.kiosk, self.lang, self.folder, self.axe = kiosk, lang, screenshots, Axe()
-        self.context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[0])),
+        self.context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[0], strict=True)),
                                            has_touch=True, locale="vi-VN")
         self.context.clock.install()  # timers stand still: no idle reset while a screen is measured
         self.page = self.context.new_page()
@@ -232,7 +232,7 @@ def test_every_screen_fits_every_tablet(browser, live_kiosk, screenshots, lang):
     walk.check("10-feedback-consent-error", then=lambda w: w.press("button[value=submit]"),
                in_view=["#phone-error", "input[name=consent]"])
     walk.keyboard_up("10-feedback-consent-error", "#comment")
-    walk.page.set_viewport_size(dict(zip(("width", "height"), SIZES[0])))
+    walk.page.set_viewport_size(dict(zip(("width", "height"), SIZES[0], strict=True)))
     walk.page.locator("input[name=consent]").check()
     walk.press("button[value=submit]")
     walk.page.locator(".done").wait_for(state="visible")  # shown after 2 s

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from helpers import ANSWERS, Citizen, all_responses
-from kiosk import staff, store
+from kiosk import drafts, staff, store
 from kiosk.clock import utc_iso
 
 
@@ -124,7 +124,7 @@ def test_today_count_is_shown(client, with_pin):
 
 
 def test_sync_status_is_shown_in_staff_mode(client, db, with_pin):
-    from sync import outbox
+    from kiosk import outbox
     Citizen(client).full_response(ANSWERS)
     outbox.record_error(db, "cannot reach central at http://10.0.0.5:8000/api/v1/batches (connection refused)")
     log_in(client)
@@ -165,7 +165,7 @@ def test_a_concurrent_burst_of_wrong_pins_checks_at_most_the_limit_and_the_wait_
         citizens = [from_address(app, f"192.168.{round_}.{i}") for i in range(30)]
         start = threading.Barrier(30)
 
-        def send(citizen):
+        def send(citizen, start=start):
             start.wait()
             return citizen.post("/staff/", {"pin": "0000"}).get_data(as_text=True)
 
@@ -246,11 +246,11 @@ def test_staff_mode_and_healthz_tell_refusals_and_a_clock_set_back(client, db, w
 
     from kiosk.clock import now_utc
     from kiosk.flags import FlagPolicy
-    from sync import outbox
+    from kiosk import outbox
 
     for moment in (now_utc(), now_utc() - timedelta(hours=2)):  # the second one with the clock set back
-        draft = store.start_draft(db, "2025.1", moment)
-        store.finish_draft(db, draft, complete=False, now=moment, policy=FlagPolicy())
+        draft = drafts.start_draft(db, "2025.1", moment)
+        drafts.finish_draft(db, draft, complete=False, now=moment, policy=FlagPolicy())
     outbox.record_verdicts(db, "b", {1: ("accepted", None), 2: ("rejected", "conflict: test reason")})
     citizen, _ = log_in(client, "2468")
     page = citizen.client.get("/staff/home").get_data(as_text=True)

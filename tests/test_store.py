@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import chain, store
+from kiosk import chain, drafts, erasure, schema, store
 from kiosk.clock import day_bounds_utc, now_utc
 from kiosk.flags import FlagPolicy
 
@@ -29,10 +29,10 @@ def db(path):
 
 def add(db, answers=None, now=None, **private):
     now = now or now_utc()
-    draft = store.start_draft(db, "v1", now)
+    draft = drafts.start_draft(db, "v1", now)
     for key, value in (answers or {"overall": 5}).items():
-        store.save_answer(db, draft, key, value, now)
-    return store.finish_draft(db, draft, complete=True, now=now, policy=POLICY, **private)
+        drafts.save_answer(db, draft, key, value, now)
+    return drafts.finish_draft(db, draft, complete=True, now=now, policy=POLICY, **private)
 
 
 def tamper(path, *statements):
@@ -103,7 +103,7 @@ def test_each_hash_commits_to_the_previous_one(db):
         add(db)
     records = list(store.responses(db))
     assert records[0]["prev_hash"] == chain.GENESIS_HASH
-    for before, after in zip(records, records[1:]):
+    for before, after in zip(records, records[1:], strict=False):
         assert after["prev_hash"] == before["hash"]
     assert all(chain.record_hash(r) == r["hash"] for r in records)
 
@@ -133,8 +133,8 @@ def test_verify_names_the_first_broken_link(path, db, statements, problem):
 def test_erasing_text_keeps_chain_and_figures(db):
     add(db, {"overall": 2}, comment="Cán bộ A nhũng nhiễu", phone="0912345678")
     before = list(store.responses(db))
-    assert store.erase_private(db, 1, now_utc()) is True
-    assert store.erase_private(db, 1, now_utc()) is False  # already erased
+    assert erasure.erase_private(db, 1, now_utc()) is True
+    assert erasure.erase_private(db, 1, now_utc()) is False  # already erased
     private = db["response_private"].get(1)
     assert private["comment"] is None and private["phone"] is None and private["phone_salt"] is None
     assert private["erased_utc"] is not None
@@ -162,14 +162,14 @@ def test_days_are_counted_in_ho_chi_minh_time(db):
 
 def test_stale_drafts_become_incomplete_responses(db):
     old = now_utc() - timedelta(hours=1)
-    draft = store.start_draft(db, "v1", old)
-    store.save_answer(db, draft, "overall", 3, old)
-    fresh = store.start_draft(db, "v1", now_utc())
-    assert store.finish_stale_drafts(db, idle_before=now_utc() - timedelta(minutes=5),
+    draft = drafts.start_draft(db, "v1", old)
+    drafts.save_answer(db, draft, "overall", 3, old)
+    fresh = drafts.start_draft(db, "v1", now_utc())
+    assert drafts.finish_stale_drafts(db, idle_before=now_utc() - timedelta(minutes=5),
                                      now=now_utc(), policy=POLICY) == 1
     [response] = store.responses(db)
     assert response["complete"] == 0 and response["answers"] == {"overall": 3}
-    assert store.get_draft(db, fresh) is not None
+    assert drafts.get_draft(db, fresh) is not None
 
 
 def test_migrations_upgrade_an_old_database_in_place(tmp_path):
@@ -181,7 +181,7 @@ def test_migrations_upgrade_an_old_database_in_place(tmp_path):
     database = store.connect(db_path)
     add(database)
     later = Migrations("kiosk")
-    for migration in store.migrations._migrations:
+    for migration in schema.migrations._migrations:
         later(name=migration.name)(migration.fn)
 
     @later()
@@ -253,8 +253,8 @@ def test_a_clock_set_back_during_a_survey_marks_its_response(tmp_path):
     path, now = tmp_path / "k.db", now_utc()
     store.init(path, "test-kiosk")
     with store.connect(path) as db:
-        draft = store.start_draft(db, "2025.1", now)
-        store.finish_draft(db, draft, complete=False, now=now - timedelta(minutes=10), policy=FlagPolicy())
+        draft = drafts.start_draft(db, "2025.1", now)
+        drafts.finish_draft(db, draft, complete=False, now=now - timedelta(minutes=10), policy=FlagPolicy())
         marks = store.marks(db)
     assert [(m["seq"], m["mark"]) for m in marks] == [(1, "clock_back")]
     assert "earlier than its own first tap" in marks[0]["detail"]

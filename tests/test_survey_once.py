@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from helpers import ANSWERS, STORED_ANSWERS, Citizen, all_responses, counts, survey_id
-from kiosk import indices, store
+from kiosk import drafts, indices, store
 from kiosk.clock import local_today, now_utc
 
 
@@ -39,7 +39,7 @@ def test_back_then_a_new_tap_changes_the_answer(client, db):
     screen = page(client, "/q/guidance")  # the citizen came back: 5 is shown as chosen
     assert 'name="seen" type="hidden" value="5"' in screen
     citizen.post("/q/guidance", {"survey": survey_id(screen), "seen": "5", "answer": "2"})
-    assert store.get_draft(db, survey_id(screen))["answers"] == {"overall": 5, "guidance": 2}
+    assert drafts.get_draft(db, survey_id(screen))["answers"] == {"overall": 5, "guidance": 2}
 
 
 def test_every_screen_tells_the_script_its_settle_time(make_app):
@@ -121,7 +121,7 @@ def test_back_with_an_invalid_entry_says_why_and_changes_nothing(client, db):
     survey = survey_id(page(client, "/feedback"))
     refused = citizen.post("/feedback", {"survey": survey, "nav": "back", "phone": "0912345678"})
     assert refused.status_code == 400 and "đánh dấu ô đồng ý" in refused.get_data(as_text=True)
-    assert store.get_draft(db, survey)["feedback"] == store.NO_FEEDBACK
+    assert drafts.get_draft(db, survey)["feedback"] == drafts.NO_FEEDBACK
 
 
 def test_the_idle_reset_on_the_last_screen_keeps_the_text_with_the_incomplete_response(client, db):

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from conftest import kiosk_sync
 from helpers import add_responses, bulk_responses, wire_responses
-from kiosk import store
+from kiosk import outbox, store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
 from sync import central_store as cs
-from sync import outbox, wire
+from sync import wire
 
 
 def sync_env(tmp_path, central, url=None):
@@ -168,7 +168,8 @@ def test_settings_are_checked_before_anything_is_sent(tmp_path):
     base = {"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": "ab" * 32,
             "CENTRAL_URL": "http://127.0.0.1:9"}
     for name, value, message in [
-        ("KIOSK_SECRET", "short", "Error: KIOSK_SECRET must be the 64-hex-digit secret that `central add-kiosk` printed."),
+        ("KIOSK_SECRET", "short",
+         "Error: KIOSK_SECRET must be the 64-hex-digit secret that `central add-kiosk` printed."),
         ("CENTRAL_URL", "ftp://x", "Error: CENTRAL_URL must be central's address, e.g. CENTRAL_URL=http://10.0.0.5:8000."),
         ("KIOSK_DB", "", "Error: KIOSK_DB is not set: give the path of the kiosk's SQLite file, "
                          "e.g. KIOSK_DB=/var/lib/kiosk/kiosk.db."),

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from helpers import wire_responses
-from kiosk import indices, store
+from kiosk import drafts, indices, store
 from kiosk.config import DEFAULT_QUESTIONNAIRE
 from kiosk.flags import FlagPolicy
 from kiosk.questionnaire import load
@@ -42,15 +42,15 @@ def make_kiosk(path, kiosk_id, rng, count):
                     store.set_setting(db, key, rng.choice(choices))
             if rng.random() < 0.4:
                 store.set_setting(db, "pending_dossier", rng.choice(["HS-001", "HS-002", "HS:003", "Hồ sơ 4"]))
-            draft = store.start_draft(db, "2025.1", moment)
+            draft = drafts.start_draft(db, "2025.1", moment)
             for key in ("overall", "guidance", "attitude", "fairness", "timeliness"):
                 if rng.random() < 0.85:
                     not_yet = key == "timeliness" and rng.random() < 0.2  # no result yet
-                    store.save_answer(db, draft, key, "na" if not_yet else rng.randint(1, 5), moment)
+                    drafts.save_answer(db, draft, key, "na" if not_yet else rng.randint(1, 5), moment)
             for key, options in (("extra_request", ["yes", "no"]), ("visits", ["1", "2", "3+"])):
                 if rng.random() < 0.8:
-                    store.save_answer(db, draft, key, rng.choice(options), moment)
-            store.finish_draft(
+                    drafts.save_answer(db, draft, key, rng.choice(options), moment)
+            drafts.finish_draft(
                 db, draft, complete=rng.random() < 0.9, now=moment + timedelta(seconds=rng.choice([1, 90])),
                 policy=FlagPolicy(), reasons=rng.sample(["impolite", "slow", "extra_demands"], rng.randrange(3)),
                 comment="Chờ lâu quá" if rng.random() < 0.2 else None)

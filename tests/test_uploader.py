@@ -17,9 +17,9 @@ import pytest
 
 from conftest import kiosk_sync
 from helpers import add_responses
-from kiosk import store
+from kiosk import outbox, store
 from kiosk.clock import now_utc
-from sync import outbox, wire
+from sync import wire
 from sync.uploader import Backoff, SyncError, Uploader, parse_retry_after, run_once
 
 

@@ -3,9 +3,9 @@
 It reads and writes the kiosk's own SQLite file, beside the kiosk process.
 """
 
-from kiosk import store
+from kiosk import erasure, store
+from kiosk.chain import PRIVATE_FIELDS, UUID
 from kiosk.clock import now_utc, utc_iso
-from sync.wire import PRIVATE_FIELDS, UUID
 
 STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
 
@@ -20,12 +20,12 @@ def pending(db, limit: int, after: int = 0) -> list:
         "SELECT r.* FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
         "WHERE a.seq IS NULL AND r.seq > ? ORDER BY r.seq LIMIT ?", [after, limit])
     columns = [c[0] for c in rows.description]
-    records = [store.record_from_row(dict(zip(columns, row))) for row in rows.fetchall()]
+    records = [store.record_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
     if not records:
         return []
     seqs = [r["seq"] for r in records]
     marks = ",".join("?" * len(seqs))
-    private = {row[0]: dict(zip(PRIVATE_FIELDS, row[1:])) for row in db.execute(
+    private = {row[0]: dict(zip(PRIVATE_FIELDS, row[1:], strict=True)) for row in db.execute(
         f"SELECT seq, {', '.join(PRIVATE_FIELDS)} FROM response_private WHERE seq IN ({marks})", seqs)}
     return [{**record, "private": private.get(record["seq"])} for record in records]
 
@@ -53,7 +53,7 @@ def apply_erasures(db, uuids) -> int:
     if not isinstance(uuids, list):
         return 0
     now = now_utc()
-    return sum(bool(store.erase_contact(db, uuid, now)) for uuid in dict.fromkeys(uuids)
+    return sum(bool(erasure.erase_contact(db, uuid, now)) for uuid in dict.fromkeys(uuids)
                if isinstance(uuid, str) and UUID.match(uuid))
 
 
