@@ -32,8 +32,8 @@ import requests
 from sqlalchemy import text
 
 from kiosk.clock import LOCAL_TZ, utc_iso
-from sync import central_store as cs
-from sync.cases import why
+from sync.central import store as cs
+from sync.central.cases import why
 
 BIN = Path(sys.executable).parent
 PG = "postgresql://postgres@127.0.0.1:5432/test"

@@ -222,7 +222,7 @@ def central_env_for(url: str) -> dict:
 
 @pytest.fixture
 def central_engine(central_url):
-    from sync import central_store
+    from sync.central import store as central_store
     engine = central_store.engine_for(central_url)
     central_store.migrate(engine)
     yield engine
@@ -231,8 +231,8 @@ def central_engine(central_url):
 
 @pytest.fixture
 def central_app(central_url, central_engine):
-    from sync import central
-    from sync.central_config import load
+    from sync.central import app as central
+    from sync.central.config import load
     app = central.create_app(load(central_env_for(central_url)), central_engine)
     app.config["TESTING"] = True
     return app
@@ -295,7 +295,7 @@ STAFF_PASSWORD = "mật-khẩu-đủ-dài"
 @pytest.fixture
 def login_app(central_app, central_engine):
     """Central with two staff accounts (admin, and sup-a of Unit A), both with STAFF_PASSWORD."""
-    from sync import central_store
+    from sync.central import store as central_store
     central_store.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
     central_store.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
     return central_app

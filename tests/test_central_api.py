@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from helpers import add_responses, wire_responses
 from kiosk import chain
 from kiosk.clock import LOCAL_TZ
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import wire
 
 UNIT = "Sở Xây dựng"

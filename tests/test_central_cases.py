@@ -7,9 +7,10 @@ import pytest
 from conftest import sqlite_only
 from helpers import add_responses, wire_responses
 from kiosk import store
-from sync import cases, erasure, wire
-from sync.workdays import WorkCalendar
-from sync import central_store as cs
+from sync import wire
+from sync.central import cases, erasure
+from sync.central.workdays import WorkCalendar
+from sync.central import store as cs
 from test_central_api import post
 from test_central_pages import csrf, log_in, site  # noqa: F401  (site is a fixture)
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sync.cli import central, kiosk_sync
+from sync.central.cli import central
+from sync.cli import kiosk_sync
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -150,7 +150,7 @@ def test_xlsx_cells_are_strings_dates_and_numbers_never_formulas(hostile):
 
 
 def test_spreadsheet_text_guards_every_formula_start_and_only_those():
-    from sync.reports import spreadsheet_text
+    from sync.central.reports import spreadsheet_text
     for text in ("=1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1", "'x", "＝1", "＋1", "－1", "＠1", " =1",
                  "\u3000@A1", "\xa0-1"):
         assert spreadsheet_text(text) == "'" + text

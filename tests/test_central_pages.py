@@ -7,7 +7,7 @@ import pytest
 from helpers import add_responses, wire_responses
 from kiosk import store
 from kiosk.clock import LOCAL_TZ, now_utc
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import wire
 from test_central_api import post
 

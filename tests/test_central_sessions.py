@@ -6,8 +6,8 @@ from sqlalchemy import text
 
 from conftest import central_env_for
 from kiosk.clock import now_utc, utc_iso
-from sync import central_store as cs
-from sync.cli import central as central_cli
+from sync.central import store as cs
+from sync.central.cli import central as central_cli
 from test_central_pages import PASSWORD, csrf, log_in, site  # noqa: F401 (the fixture)
 
 

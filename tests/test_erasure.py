@@ -20,8 +20,9 @@ from conftest import kiosk_sync
 from helpers import add_responses, wire_responses
 from kiosk import store
 from kiosk.clock import now_utc, utc_iso
-from sync import central_store as cs
-from sync import erasure, wire
+from sync.central import store as cs
+from sync import wire
+from sync.central import erasure
 from test_central_api import post
 from test_central_pages import today
 

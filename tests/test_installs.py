@@ -16,7 +16,7 @@ from conftest import kiosk_sync
 from helpers import add_responses
 from kiosk import store
 from kiosk.clock import local_today, now_utc
-from sync import central_store as cs
+from sync.central import store as cs
 
 
 def env_for(db_path, central):
@@ -184,8 +184,8 @@ def test_a_store_made_before_install_ids_keeps_its_chain_and_central_upgrades(ce
     """Migration 0006 on an existing store: rows, ids and links kept; the legacy chain goes on."""
     from sqlalchemy import text
 
-    from sync import central
-    from sync.central_config import load
+    from sync.central import app as central
+    from sync.central.config import load
     from conftest import central_env_for
     from test_central_api import post
     from helpers import wire_responses

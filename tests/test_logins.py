@@ -1,4 +1,4 @@
-"""Central's login limits (sync/logins.py) on SQLite and PostgreSQL: bursts, other addresses, the proxy."""
+"""Central's login limits (sync/central/logins.py) on SQLite and PostgreSQL: bursts, other addresses, the proxy."""
 
 import hashlib
 import re
@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from conftest import STAFF_PASSWORD, central_env_for
 from kiosk.clock import now_utc, parse_utc, utc_iso
-from sync import central, central_store as cs
-from sync.central_config import load
-from sync.cli import central as central_cli
+from sync.central import app as central
+from sync.central import store as cs
+from sync.central.config import load
+from sync.central.cli import central as central_cli
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 

@@ -14,9 +14,9 @@ from sqlalchemy import select, text
 from conftest import central_env_for
 from helpers import add_responses, wire_responses
 from kiosk import indices, store
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import wire
-from sync.cli import central
+from sync.central.cli import central
 from test_central_api import post
 from test_central_pages import PASSWORD, log_in, today
 
@@ -118,8 +118,8 @@ def test_a_display_name_with_a_control_character_is_refused(central_engine):
 def test_the_migration_normalises_names_already_stored(central_engine, tmp_path):
     """A store written before 0007 with names in both spellings: one spelling after, tallies added up."""
     secret = cs.add_kiosk(central_engine, "k-1", UNIT)
-    from sync import central
-    from sync.central_config import load
+    from sync.central import app as central
+    from sync.central.config import load
     app = central.create_app(load(central_env_for(str(central_engine.url.render_as_string(hide_password=False)))),
                              central_engine)
     path = tmp_path / "k-1.db"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import wire
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",

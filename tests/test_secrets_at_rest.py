@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from kiosk import store
-from sync import central_store as cs
+from sync.central import store as cs
 
 
 def mode(path) -> int:

@@ -15,7 +15,7 @@ from helpers import add_responses, bulk_responses, wire_responses
 from kiosk import store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import outbox, wire
 
 

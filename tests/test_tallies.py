@@ -19,7 +19,7 @@ from kiosk import indices, store
 from kiosk.config import DEFAULT_QUESTIONNAIRE
 from kiosk.flags import FlagPolicy
 from kiosk.questionnaire import load
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import wire
 from test_central_api import post
 

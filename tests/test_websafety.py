@@ -84,7 +84,7 @@ def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):  # 
 
 @sqlite_only
 def test_pages_and_exports_with_personal_data_are_never_cached(site, central_engine):  # noqa: F811
-    from sync import central_store as cs
+    from sync.central import store as cs
     log_in(site, "admin")
     case_id = cs.list_cases(central_engine)[0]["id"]
     for path in ("/", f"/cases/{case_id}", "/cases", "/export.csv", "/export.xlsx", "/trends", "/report"):
@@ -116,7 +116,7 @@ def add_failing_routes(app):
 @sqlite_only
 @pytest.mark.parametrize("which", ["kiosk", "central"])
 def test_every_error_page_speaks_the_pages_language(which, app, central_app, central_engine):
-    from sync import central_store as cs
+    from sync.central import store as cs
     chosen = app if which == "kiosk" else central_app
     add_failing_routes(chosen)
     client = chosen.test_client()

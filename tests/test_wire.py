@@ -14,9 +14,9 @@ import pytest
 
 from helpers import add_responses, wire_responses
 from kiosk import chain
-from sync import central_store as cs
+from sync.central import store as cs
 from sync import wire
-from sync.openapi import OPENAPI
+from sync.central.openapi import OPENAPI
 from test_central_api import assert_error, post, stored_counts
 
 UNIT = "Sở Xây dựng"

@@ -6,9 +6,9 @@ import pytest
 
 from conftest import sqlite_only
 from kiosk.config import SettingError
-from sync import cases
-from sync.central_config import load
-from sync.workdays import WorkCalendar, read_swaps
+from sync.central import cases
+from sync.central.config import load
+from sync.central.workdays import WorkCalendar, read_swaps
 from test_central_cases import with_complaint  # noqa: F401  (fixture)
 from test_central_pages import site  # noqa: F401  (fixture)
 
@@ -67,8 +67,8 @@ def test_a_missing_swap_file_names_the_setting(tmp_path):
 
 @sqlite_only
 def test_the_case_list_counts_working_days_from_the_calendar(with_complaint, central_engine, monkeypatch):
-    from sync import central_store as cs
-    from sync import staff_pages
+    from sync.central import store as cs
+    from sync.central import staff_pages
     from test_central_pages import log_in
     with cs.write(central_engine) as conn:
         conn.execute(cs.cases.update().values(opened_utc="2026-02-12T02:00:00.000Z"))

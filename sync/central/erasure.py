@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from kiosk.clock import utc_iso
 
-from . import central_store as cs
+from . import store as cs
 
 #: How many sync answers carry one erasure to its kiosk (erasing there twice is harmless).
 MAX_SENDS = 5

@@ -24,7 +24,7 @@ from kiosk import web, websafety
 
 from . import cases as case_rules
 from . import logins, reports
-from . import central_store as cs
+from . import store as cs
 
 bp = Blueprint("staff", __name__)
 SILENT_AFTER = timedelta(days=1)

@@ -17,9 +17,11 @@ from kiosk.paths import PACKAGE_DIR, asset_dir
 from kiosk.questionnaire import load as load_questionnaire
 from kiosk.text import nfc
 
-from . import central_store as cs
-from . import erasure, staff_pages, wire
-from .central_config import CentralConfig
+from sync import wire
+
+from . import erasure, staff_pages
+from . import store as cs
+from .config import CentralConfig
 from .ingest import ingest_each_alone
 from .logins import TrustedProxies
 from .openapi import OPENAPI

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kiosk.clock import local_today, parse_utc, utc_iso
 
-from . import central_store as cs
+from . import store as cs
 from .workdays import WorkCalendar
 
 STATUSES = ("new", "assigned", "answered", "closed")

@@ -18,7 +18,7 @@ from kiosk import chain
 from kiosk.clock import local_today, parse_utc, utc_iso
 from kiosk.text import nfc
 
-from . import central_store as cs
+from . import store as cs
 from . import installs
 from .cases import case_rows, why
 

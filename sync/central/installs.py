@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 
 from kiosk.clock import parse_utc
 
-from . import central_store as cs
-from .wire import SEQ_MAX
+from sync.wire import SEQ_MAX
+
+from . import store as cs
 
 #: A fresh response stamped this long before central received the previous batch is an event.
 FRESH_TOLERANCE = timedelta(minutes=5)
