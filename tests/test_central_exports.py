@@ -6,13 +6,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from helpers import add_responses, wire_responses
+from helpers import add_responses, log_in, post, today, wire_responses
 from kiosk import store
 from sync import wire
-from test_central_api import post
 
-from test_central_cases import with_complaint  # noqa: F401  (fixture)
-from test_central_pages import log_in, site, today  # noqa: F401  (site is a fixture)
 
 
 def test_csv_is_utf8_with_bom_and_scoped(with_complaint):  # noqa: F811

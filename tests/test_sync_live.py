@@ -15,7 +15,7 @@ from helpers import add_responses, bulk_responses, wire_responses
 from kiosk import store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
-from sync.central import store as cs
+from sync.central.store import database, schema
 from sync import outbox, wire
 
 
@@ -33,11 +33,11 @@ def acks(tmp_path):
 
 
 def central_rows(central_url):
-    engine = cs.engine_for(central_url)
+    engine = database.engine_for(central_url)
     try:
         with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
-            distinct = conn.execute(select(func.count(func.distinct(cs.responses.c.uuid)))).scalar()
+            total = conn.execute(select(func.count()).select_from(schema.responses)).scalar()
+            distinct = conn.execute(select(func.count(func.distinct(schema.responses.c.uuid)))).scalar()
         return total, distinct
     finally:
         engine.dispose()

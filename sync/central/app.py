@@ -20,7 +20,8 @@ from kiosk.text import nfc
 from sync import wire
 
 from . import erasure, staff_pages
-from . import store as cs
+from .store import accounts, database, migrations, schema, tallies
+from .store.integrity import integrity_report
 from .config import CentralConfig
 from .ingest import ingest_each_alone
 from .logins import TrustedProxies
@@ -43,10 +44,10 @@ def error_body(status: int, errors: list, code=None):
 
 
 def create_app(config: CentralConfig, engine=None) -> Flask:
-    engine = engine or cs.engine_for(config.database_url)
-    pending = cs.pending_migrations(engine)
+    engine = engine or database.engine_for(config.database_url)
+    pending = migrations.pending_migrations(engine)
     if pending:
-        raise cs.CentralStoreError(
+        raise schema.CentralStoreError(
             f"The central database is not initialised or not up to date ({', '.join(pending)} "
             "pending): run `central init` first.")
     questionnaire = load_questionnaire(config.questionnaire_path)
@@ -57,7 +58,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         CENTRAL=config, MAX_CONTENT_LENGTH=config.max_body_bytes, ELEMENTS=elements, QUESTIONNAIRE=questionnaire,
         WORKDAYS=WorkCalendar(config.workday_swaps),
         QUESTIONS=[q for q in questionnaire.questions if q.kind == "rating"],
-        SECRET_KEY=cs.get_setting(engine, "secret_key"),
+        SECRET_KEY=accounts.get_setting(engine, "secret_key"),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.https, PERMANENT_SESSION_LIFETIME=8 * 3600,
         # A form's token lasts as long as the session: a case page left open over lunch still saves.
@@ -102,7 +103,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     def healthz():
         # Cheap on any size of store: no count over the responses.
         with engine.connect() as conn:
-            kiosks, last_batch = conn.execute(select(func.count(), func.max(cs.kiosks.c.last_batch_utc))).one()
+            kiosks, last_batch = conn.execute(select(func.count(), func.max(schema.kiosks.c.last_batch_utc))).one()
         return jsonify(ok=True, database=engine.dialect.name, kiosks=kiosks, last_batch_utc=last_batch)
 
     @app.get("/api/v1/openapi.json")
@@ -148,7 +149,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         include_flagged = request.args.get("include_flagged", "false")
         if include_flagged not in ("true", "false"):
             raise ApiError(400, "include_flagged must be true or false.")
-        figures = indices.summarize_tallies(cs.tallies_between(engine, day, day, unit=unit, kiosk=kiosk),
+        figures = indices.summarize_tallies(tallies.tallies_between(engine, day, day, unit=unit, kiosk=kiosk),
                                             elements=elements, include_flagged=include_flagged == "true")
         return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
 
@@ -159,9 +160,9 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         if not wire.KIOSK_ID.match(kiosk_id):
             raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk_id!r}.")
         with engine.connect() as conn:
-            if cs.get_kiosk(conn, kiosk_id) is None:
+            if accounts.get_kiosk(conn, kiosk_id) is None:
                 raise ApiError(404, f"No kiosk {kiosk_id!r} is registered.")
-        return jsonify(ok=True, **cs.integrity_report(engine, kiosk_id))
+        return jsonify(ok=True, **integrity_report(engine, kiosk_id))
 
     return app
 
@@ -171,7 +172,7 @@ def _authenticate(engine, config, body):
     kiosk_id = request.headers.get(wire.KIOSK_HEADER, "")
     timestamp = request.headers.get(wire.TIMESTAMP_HEADER, "")
     with engine.connect() as conn:
-        kiosk = cs.get_kiosk(conn, kiosk_id) if wire.KIOSK_ID.match(kiosk_id) else None
+        kiosk = accounts.get_kiosk(conn, kiosk_id) if wire.KIOSK_ID.match(kiosk_id) else None
     if kiosk is None:
         raise ApiError(401, f"Unknown kiosk {kiosk_id!r}: register it with `central add-kiosk`.")
     if not wire.signature_matches(kiosk["secret"], timestamp, body,
@@ -245,7 +246,7 @@ def _no_constant(name: str):
 def _require_token(engine):
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    if not token or not cs.token_known(engine, token):
+    if not token or not accounts.token_known(engine, token):
         raise ApiError(401, "A valid API token is needed: Authorization: Bearer TOKEN "
                             "(create one with `central add-token NAME`).")
 

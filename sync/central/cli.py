@@ -20,7 +20,7 @@ from kiosk.text import nfc
 
 from . import config as central_config
 from . import erasure
-from . import store as cs
+from .store import accounts, database, migrations, schema
 from .app import create_app
 
 UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
@@ -35,7 +35,7 @@ def _engine():
         config = central_config.load()
     except SettingError as error:
         _fail(error)
-    engine = cs.engine_for(config.database_url)
+    engine = database.engine_for(config.database_url)
     click.get_current_context().call_on_close(engine.dispose)
     return config, engine
 
@@ -49,7 +49,7 @@ def _ready_engine():
     if engine.dialect.name == "sqlite" and database and not Path(database).exists():
         _fail(NOT_READY)
     try:
-        pending = cs.pending_migrations(engine)
+        pending = migrations.pending_migrations(engine)
     except DBAPIError as error:
         _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
     if pending:
@@ -71,7 +71,7 @@ def init():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     _config, engine = _engine()
     try:
-        applied = cs.migrate(engine)
+        applied = migrations.migrate(engine)
     except DBAPIError as error:
         _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
     click.echo(f"Central database ready ({engine.dialect.name}); "
@@ -90,8 +90,8 @@ def add_kiosk(kiosk_id, unit):
         _fail("--unit must be 1 to 64 printable characters.")
     _config, engine = _ready_engine()
     try:
-        secret = cs.add_kiosk(engine, kiosk_id, unit)
-    except cs.CentralStoreError as error:
+        secret = accounts.add_kiosk(engine, kiosk_id, unit)
+    except schema.CentralStoreError as error:
         _fail(error)
     click.echo(secret)
     click.echo(f"Kiosk {kiosk_id} registered for unit {unit}. Set KIOSK_SECRET to the line above on "
@@ -107,14 +107,14 @@ def add_token(name):
         _fail("NAME must be 1 to 64 printable characters.")
     _config, engine = _ready_engine()
     try:
-        click.echo(cs.add_token(engine, name))
-    except cs.CentralStoreError as error:
+        click.echo(accounts.add_token(engine, name))
+    except schema.CentralStoreError as error:
         _fail(error)
 
 
 @central.command("add-user")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(cs.ROLES), help="What the user may see.")
+@click.option("--role", required=True, type=click.Choice(schema.ROLES), help="What the user may see.")
 @click.option("--unit", help="The unit a supervisor or officer belongs to.")
 @click.option("--display-name", help="The name kiosks show for this officer on duty (default: NAME).")
 def add_user(name, role, unit, display_name):
@@ -133,8 +133,8 @@ def add_user(name, role, unit, display_name):
     _config, engine = _ready_engine()
     password = _read_password()
     try:
-        cs.add_user(engine, name, role, unit, password, display_name)
-    except cs.CentralStoreError as error:
+        accounts.add_user(engine, name, role, unit, password, display_name)
+    except schema.CentralStoreError as error:
         _fail(error)
     click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
 
@@ -160,8 +160,8 @@ def set_password(name):
     _config, engine = _ready_engine()
     password = _read_password()
     try:
-        cs.set_password(engine, name, password)
-    except cs.CentralStoreError as error:
+        accounts.set_password(engine, name, password)
+    except schema.CentralStoreError as error:
         _fail(error)
     click.echo(f"Password of {name} changed; every session of {name} has ended.")
 
@@ -170,24 +170,23 @@ def set_password(name):
 @click.argument("name")
 def disable_user(name):
     """Stop a staff account from logging in and end every session it has (`enable-user` undoes it)."""
-    _config, engine = _ready_engine()
-    try:
-        cs.set_disabled(engine, name, True, now_utc())
-    except cs.CentralStoreError as error:
-        _fail(error)
-    click.echo(f"User {name} disabled; every session of {name} has ended.")
+    _set_disabled(name, True, f"User {name} disabled; every session of {name} has ended.")
 
 
 @central.command("enable-user")
 @click.argument("name")
 def enable_user(name):
     """Let a disabled staff account log in again (with its password)."""
+    _set_disabled(name, False, f"User {name} enabled.")
+
+
+def _set_disabled(name, disabled, done):
     _config, engine = _ready_engine()
     try:
-        cs.set_disabled(engine, name, False, now_utc())
-    except cs.CentralStoreError as error:
+        accounts.set_disabled(engine, name, disabled, now_utc())
+    except schema.CentralStoreError as error:
         _fail(error)
-    click.echo(f"User {name} enabled.")
+    click.echo(done)
 
 
 @central.command("erase-contact")
@@ -213,7 +212,7 @@ def erase_contact(response_uuid, expired):
         else:
             click.echo(f"Response {response_uuid} has no phone number to erase here; its kiosk is told "
                        "to erase any copy at the next sync.")
-    except cs.CentralStoreError as error:
+    except schema.CentralStoreError as error:
         _fail(error)
 
 

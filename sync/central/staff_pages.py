@@ -24,7 +24,7 @@ from kiosk import web, websafety
 
 from . import cases as case_rules
 from . import logins, reports
-from . import store as cs
+from .store import accounts, cases as case_store, reads, tallies
 
 bp = Blueprint("staff", __name__)
 SILENT_AFTER = timedelta(days=1)
@@ -52,7 +52,7 @@ def current_user():
     password, the user disabled), which the session version in the cookie tells."""
     if "user" not in g:
         user_id = session.get("user_id")
-        user = cs.get_user(engine(), user_id=user_id) if user_id else None
+        user = accounts.get_user(engine(), user_id=user_id) if user_id else None
         if user is not None and (user["disabled_utc"] or user["session_version"] != session.get("session_version")):
             user = None
         if user is None and user_id:
@@ -116,7 +116,7 @@ def login():
     if form.validate_on_submit():
         keys = logins.keys_for(form.name.data, request.remote_addr)
         waiting = logins.reserve(engine(), keys, now)
-        user = None if waiting else cs.get_user(engine(), name=form.name.data)
+        user = None if waiting else accounts.get_user(engine(), name=form.name.data)
         if waiting:
             minutes = max(1, math.ceil((waiting - now).total_seconds() / 60))
             error, status = gettext("Too many failed logins. Try again in %(minutes)d minute(s).",
@@ -139,10 +139,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End every session of the user, not only this browser's (see ``cs.end_sessions``)."""
+    """End every session of the user, not only this browser's (see ``accounts.end_sessions``)."""
     user = current_user()
     if user is not None:
-        cs.end_sessions(engine(), user["id"])
+        accounts.end_sessions(engine(), user["id"])
     session.pop("user_id", None)
     session.pop("session_version", None)
     return redirect(url_for("staff.login"))
@@ -166,7 +166,8 @@ def scope(user, requested_unit):
 
 
 def day_tallies(day, unit, officer, detail=False):
-    return cs.tallies_between(engine(), day.isoformat(), day.isoformat(), unit=unit, officer=officer, detail=detail)
+    return tallies.tallies_between(engine(), day.isoformat(), day.isoformat(), unit=unit, officer=officer,
+                                   detail=detail)
 
 
 def grouped(tallies, key, elements):
@@ -207,18 +208,18 @@ def summary():
     tallies = day_tallies(day, unit, officer, detail=unit is not None)
     now = now_utc()
     kiosks = [{**k, "silent": not k["last_batch_utc"] or now - parse_utc(k["last_batch_utc"]) > SILENT_AFTER}
-              for k in cs.kiosk_list(engine(), unit=unit)] if user["role"] != "officer" else []
+              for k in reads.kiosk_list(engine(), unit=unit)] if user["role"] != "officer" else []
     return render_template(
         "central/summary.html", day=day, unit=unit,
-        units=cs.units(engine()) if user["role"] == "admin" else [user["unit"]],
+        units=reads.units(engine()) if user["role"] == "admin" else [user["unit"]],
         figures=indices.summarize_tallies(tallies, elements),
         day_before=indices.summarize_tallies(day_tallies(day - timedelta(days=1), unit, officer), elements),
         week_before=indices.summarize_tallies(day_tallies(day - timedelta(days=7), unit, officer), elements),
         groups=tables_for(tallies, unit, elements),
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
-        day_cases=[{**c, "answers": json.loads(c["answers"])} for c in cs.list_cases(
+        day_cases=[{**c, "answers": json.loads(c["answers"])} for c in case_store.list_cases(
             engine(), unit=unit, officer=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
-        day_case_count=cs.count_cases(engine(), unit=unit, officer=officer, day=day.isoformat()),
+        day_case_count=case_store.count_cases(engine(), unit=unit, officer=officer, day=day.isoformat()),
     )
 
 
@@ -243,8 +244,8 @@ def case_list():
     now = now_utc()
     limit = current_app.config["CENTRAL"].case_days
     rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit, current_app.config["WORKDAYS"])}
-            for c in cs.list_cases(engine(), **filters, limit=CASES_SHOWN)]
-    return render_template("central/cases.html", cases=rows, total=cs.count_cases(engine(), **filters),
+            for c in case_store.list_cases(engine(), **filters, limit=CASES_SHOWN)]
+    return render_template("central/cases.html", cases=rows, total=case_store.count_cases(engine(), **filters),
                            status=status, day=day, unit=request.args.get("unit") or "",
                            statuses=case_rules.STATUSES)
 
@@ -253,7 +254,7 @@ def case_list():
 @login_required
 def case_detail(case_id):
     user = current_user()
-    case = cs.get_case(engine(), case_id)
+    case = case_store.get_case(engine(), case_id)
     if case is None or not may_see(user, case):
         abort(404)
     form, status, refused = CaseForm(), 200, None
@@ -270,16 +271,16 @@ def case_detail(case_id):
                 status = 400
             else:
                 try:
-                    case_rules.update(engine(), case_id, user["name"], now_utc(),
+                    case_store.update(engine(), case_id, user["name"], now_utc(),
                                       assignee=(form.assignee.data or "").strip() or None, answer=answer,
                                       status="closed" if form.close.data else None)
-                except case_rules.CaseClosed:  # closed by someone else meanwhile
+                except case_store.CaseClosed:  # closed by someone else meanwhile
                     refused, status = gettext("This case was closed meanwhile, so nothing was changed."), 409
                 else:
                     return redirect(url_for("staff.case_detail", case_id=case_id))
         else:
             status = 400
-        case = cs.get_case(engine(), case_id) if status == 409 else case
+        case = case_store.get_case(engine(), case_id) if status == 409 else case
     elif case["status"] != "closed":
         form.assignee.data, form.answer.data = case["assignee"] or user["name"], case["answer"]
     return render_template(
@@ -294,12 +295,12 @@ def case_detail(case_id):
 def case_reopen(case_id):
     """Reopen a closed case (supervisors and admins): its own action, in the case's history."""
     user = current_user()
-    case = cs.get_case(engine(), case_id)
+    case = case_store.get_case(engine(), case_id)
     if case is None or not may_see(user, case):
         abort(404)
     if user["role"] == "officer":
         abort(403)
-    case_rules.reopen(engine(), case_id, user["name"], now_utc())
+    case_store.reopen(engine(), case_id, user["name"], now_utc())
     return redirect(url_for("staff.case_detail", case_id=case_id))
 
 
@@ -327,13 +328,13 @@ def requested_range():
 def scoped_rows(start, end):
     """The responses of these days that the user may see."""
     unit, officer = scope(current_user(), request.args.get("unit"))
-    return unit, cs.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer)
+    return unit, reads.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer)
 
 
 def scoped_tallies(start, end, detail=False):
     """The day tallies of these days that the user may see."""
     unit, officer = scope(current_user(), request.args.get("unit"))
-    return unit, cs.tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
+    return unit, tallies.tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
                                     detail=detail and unit is not None)
 
 
