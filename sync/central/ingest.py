@@ -55,7 +55,7 @@ def _row(response, kiosk, batch_id, received, install_id=""):
 def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
     """Store a validated batch; returns the list of verdicts in the batch's order.
 
-    Sequence numbers are unique per (kiosk, install): see ``sync.installs``.
+    Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``.
     """
     received = utc_iso(received_at)
     batch_id, items = payload["batch_id"], payload["responses"]

@@ -119,7 +119,7 @@ def _merge_tallies_to_nfc(conn, table, keys, names):
 
 
 def _sessions_lockout(conn):
-    """Sessions that can be ended (a version per user, a disabled mark) and login counts per sync.logins."""
+    """Sessions that can be ended (a version per user, a disabled mark) and login counts per sync.central.logins."""
     # 0002 makes these tables from today's definitions, so a fresh store already has the columns.
     for table, column, ddl in (("users", "session_version", "INTEGER NOT NULL DEFAULT 1"),
                                ("users", "disabled_utc", "VARCHAR(24)"),

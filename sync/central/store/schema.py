@@ -70,7 +70,7 @@ quarantine = Table(
 )
 
 # Erasures central made that a kiosk's copy must follow: sent with the kiosk's
-# next sync answers (``"erased": [uuid, ...]``), a few times over (see sync.erasure).
+# next sync answers (``"erased": [uuid, ...]``), a few times over (see sync.central.erasure).
 erasure_notices = Table(
     "erasure_notices", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -124,7 +124,7 @@ users = Table(
 
 login_attempts = Table(
     "login_attempts", metadata,
-    Column("key", String(120), primary_key=True),  # see sync.logins: pair:, addr:, name:
+    Column("key", String(120), primary_key=True),  # see sync.central.logins: pair:, addr:, name:
     Column("failures", Integer, nullable=False),
     Column("locked_until", String(24)),  # the key waits until then
     Column("last_failure_utc", String(24)),
