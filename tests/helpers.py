@@ -4,6 +4,7 @@ import gzip
 import json
 import re
 import time
+from urllib.parse import urlsplit
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -195,3 +196,65 @@ def today():
 
 def invoke(args, env):
     return CliRunner().invoke(central, args, env=env, catch_exceptions=False)
+
+
+# The kiosk in a real browser (Playwright), as a citizen taps it on a 10-inch tablet.
+
+PORTRAIT = {"width": 800, "height": 1280}
+
+
+class Tablet:
+    """One browser context on the kiosk, recording every request the page makes."""
+
+    def __init__(self, browser, kiosk, *, js=True, viewport=PORTRAIT):
+        self.kiosk, self.js = kiosk, js
+        self.context = browser.new_context(viewport=viewport, java_script_enabled=js,
+                                           has_touch=True, locale="vi-VN")
+        self.page = self.context.new_page()
+        self.requested = []
+        self.page.on("request", lambda request: self.requested.append(request.url))
+        self.taps = 0
+
+    def open(self, path="/"):
+        self.page.goto(self.kiosk.url + path)
+        return self
+
+    def tap(self, name, role="button"):
+        if self.js:
+            settled(self.page)
+        target = self.page.get_by_role(role, name=name, exact=True)
+        if role == "checkbox":
+            target.tap()
+        else:
+            with self.page.expect_navigation():
+                target.tap()
+        self.taps += 1
+
+    def shot(self, folder, name):
+        self.page.screenshot(path=str(folder / f"{name}.png"))
+
+    def foreign_requests(self):
+        own = urlsplit(self.kiosk.url).netloc
+        return [url for url in self.requested if urlsplit(url).netloc != own]
+
+    def close(self):
+        self.context.close()
+
+
+def stored(kiosk):
+    db = store.connect(kiosk.db_path)
+    try:
+        return list(store.responses(db))
+    finally:
+        db.close()
+
+
+VI_FLOW = [  # (screen name, what the citizen taps)
+    ("01-welcome", "Hài lòng"),
+    ("02-guidance", "Rất hài lòng"),
+    ("03-attitude", "Không hài lòng"),
+    ("04-fairness", "Bình thường"),
+    ("05-timeliness", "Hài lòng"),
+    ("06-extra-request", "Không"),
+    ("07-visits", "1 lần"),
+]

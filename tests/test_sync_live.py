@@ -180,7 +180,7 @@ def test_settings_are_checked_before_anything_is_sent(tmp_path):
 
 
 def test_responses_tapped_in_chromium_reach_the_central_summary(browser, live_kiosk, live_central):
-    from test_browser import VI_FLOW, Tablet
+    from helpers import VI_FLOW, Tablet
 
     kiosk = live_kiosk(KIOSK_MIN_SECONDS="0")  # a test taps faster than a person: not flagged here
     live_central.start()
