@@ -370,7 +370,8 @@ def fillable_disk(tmp_path):
 @pytest.fixture
 def site(central_app, central_engine, tmp_path):
     """Two units with one kiosk each; a day of responses; one account per role."""
-    secrets = {"k-a": accounts.add_kiosk(central_engine, "k-a", "Unit A"), "k-b": accounts.add_kiosk(central_engine, "k-b", "Unit B")}
+    secrets = {"k-a": accounts.add_kiosk(central_engine, "k-a", "Unit A"),
+               "k-b": accounts.add_kiosk(central_engine, "k-b", "Unit B")}
     client = central_app.test_client()
     for kiosk, duties in [("k-a", [("An", {"overall": 5, "attitude": 5}), ("Bình", {"overall": 1})]),
                           ("k-b", [("Chi", {"overall": 4})])]:

@@ -227,7 +227,8 @@ def test_an_edit_racing_a_close_never_lands_after_it(with_complaint, central_eng
         def edit():
             start.wait()
             try:
-                case_store.update(central_engine, case["id"], "admin", datetime.now(timezone.utc), answer=f"sửa {round_}")
+                case_store.update(central_engine, case["id"], "admin", datetime.now(timezone.utc),
+                                  answer=f"sửa {round_}")
             except case_store.CaseClosed:
                 pass
 

@@ -56,7 +56,8 @@ def unit_with_three(central_app, central_engine, tmp_path):
 def test_batch_names_and_cli_units_are_stored_in_nfc(unit_with_three, central_engine):
     with central_engine.connect() as conn:
         assert conn.execute(select(schema.kiosks.c.unit)).scalar() == UNIT
-        stored = conn.execute(select(schema.responses.c.unit, schema.responses.c.counter, schema.responses.c.officer)).all()
+        columns = schema.responses.c
+        stored = conn.execute(select(columns.unit, columns.counter, columns.officer)).all()
         assert set(stored) == {(UNIT, "Quầy 3", OFFICER)}
         assert set(conn.execute(select(schema.cases.c.unit, schema.cases.c.officer)).all()) == {(UNIT, OFFICER)}
         tallied = conn.execute(select(schema.day_tallies.c.unit, schema.day_tallies.c.counter,

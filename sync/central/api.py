@@ -119,7 +119,8 @@ def summary():
     if include_flagged not in ("true", "false"):
         raise ApiError(400, "include_flagged must be true or false.")
     figures = indices.summarize_tallies(tallies.tallies_between(engine, day, day, unit=unit, kiosk=kiosk),
-                                        elements=current_app.config["ELEMENTS"], include_flagged=include_flagged == "true")
+                                        elements=current_app.config["ELEMENTS"],
+                                        include_flagged=include_flagged == "true")
     return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
 
 
