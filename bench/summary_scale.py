@@ -32,8 +32,8 @@ import requests
 from sqlalchemy import text
 
 from kiosk.clock import LOCAL_TZ, utc_iso
-from sync import central_store as cs
-from sync.cases import why
+from sync.central.store import accounts, database, migrations, schema, tallies
+from sync.central.cases import why
 
 BIN = Path(sys.executable).parent
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -49,8 +49,8 @@ def percentile(values, share):
 
 def fill(engine, count, kiosks, days, first_day):
     rng = random.Random(2026)
-    with cs.write(engine) as conn:
-        conn.execute(cs.kiosks.insert(), [{"kiosk_id": f"k{i:03d}", "unit": f"Đơn vị {i // 10:02d}",
+    with database.write(engine) as conn:
+        conn.execute(schema.kiosks.insert(), [{"kiosk_id": f"k{i:03d}", "unit": f"Đơn vị {i // 10:02d}",
                                            "secret": HASH, "created_utc": "2024-01-01T00:00:00.000Z",
                                            "last_batch_utc": utc_iso(datetime.now(timezone.utc))}
                                           for i in range(kiosks)])
@@ -87,10 +87,10 @@ def fill(engine, count, kiosks, days, first_day):
                                "status": "new", "opened_utc": rows[-1]["received_utc"],
                                "updated_utc": rows[-1]["received_utc"]})
             next_id += 1
-        with cs.write(engine) as conn:
-            cs.bulk_insert(conn, cs.responses, rows)
-            cs.bulk_insert(conn, cs.cases, opened)
-            cs.add_tallies(conn, tallied)
+        with database.write(engine) as conn:
+            database.bulk_insert(conn, schema.responses, rows)
+            database.bulk_insert(conn, schema.cases, opened)
+            tallies.add_tallies(conn, tallied)
         print(f"  filled {min(count, chunk_start + CHUNK):,}", end="\r", file=sys.stderr, flush=True)
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
@@ -120,19 +120,19 @@ def measure(kind, args, folder):
         url = f"{PG}?options=-csearch_path%3D{schema}"
         env = {"DATABASE_URL": url}
     env = {**os.environ, **env}
-    engine = cs.engine_for(url)
+    engine = database.engine_for(url)
     try:
-        cs.migrate(engine)
+        migrations.migrate(engine)
         first_day = date.today() - timedelta(days=args.days)
         started = time.perf_counter()
         fill(engine, args.responses, args.kiosks, args.days, first_day)
         print(f"  {kind}: filled {args.responses:,} responses in {time.perf_counter() - started:.0f} s",
               file=sys.stderr)
         unit = "Đơn vị 07"
-        cs.add_user(engine, "admin", "admin", None, PASSWORD)
-        cs.add_user(engine, "supervisor", "supervisor", unit, PASSWORD)
-        cs.add_user(engine, "officer", "officer", unit, PASSWORD, display_name="Cán bộ 070-1")
-        token = cs.add_token(engine, "bench")
+        accounts.add_user(engine, "admin", "admin", None, PASSWORD)
+        accounts.add_user(engine, "supervisor", "supervisor", unit, PASSWORD)
+        accounts.add_user(engine, "officer", "officer", unit, PASSWORD, display_name="Cán bộ 070-1")
+        token = accounts.add_token(engine, "bench")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]

@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 
 from kiosk import store
 from kiosk.clock import now_utc, utc_iso
-from sync import central_store as cs
+from sync.central.store import database, schema
 from sync import wire
-from sync.ingest import _row
+from sync.central.ingest import _row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import bulk_responses  # noqa: E402  (the tests' fast generator of chained responses)
@@ -74,9 +74,9 @@ class Central:
         raise SystemExit("central did not start")
 
     def stored(self):
-        engine = cs.engine_for(self.url)
+        engine = database.engine_for(self.url)
         with engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
+            count = conn.execute(select(func.count()).select_from(schema.responses)).scalar()
         engine.dispose()
         return count
 
@@ -123,14 +123,14 @@ def one_per_request(kind, folder, responses):
 
 def ceiling(kind, folder, responses):
     central = Central(kind, folder)
-    engine = cs.engine_for(central.url)
+    engine = database.engine_for(central.url)
     kiosk = {"kiosk_id": KIOSK, "unit": "Bench"}
     try:
         received = utc_iso(now_utc())
         rows = [_row(r, kiosk, "00000000-0000-4000-8000-000000000000", received) for r in responses]
         started = time.perf_counter()
-        with cs.write(engine) as conn:
-            cs.bulk_insert(conn, cs.responses, rows)
+        with database.write(engine) as conn:
+            database.bulk_insert(conn, schema.responses, rows)
         return len(rows) / (time.perf_counter() - started)
     finally:
         engine.dispose()

@@ -1,262 +1,22 @@
-"""`central` (the department's server) and `kiosk-sync` (the kiosk's uploader)."""
+"""`kiosk-sync`: the kiosk's uploader's command."""
 
 import logging
 import os
 import re
 import sys
-import threading
-import time
-from pathlib import Path
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from kiosk import config as kiosk_config
-from kiosk import serving, store
+from kiosk import store
 from kiosk.config import IntSetting, SettingError, int_setting
-from kiosk.questionnaire import QuestionnaireError
-from kiosk.text import nfc
 from kiosk.store import StoreError
 
-from . import central_config, erasure
-from . import central_store as cs
-
-UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+from .uploader import EXIT_FATAL, EXIT_REJECTED, Backoff, SyncError, Uploader, describe, run_forever, run_once
 
 
 def _fail(error):
     raise click.ClickException(str(error)) from None
-
-
-def _engine():
-    try:
-        config = central_config.load()
-    except SettingError as error:
-        _fail(error)
-    engine = cs.engine_for(config.database_url)
-    click.get_current_context().call_on_close(engine.dispose)
-    return config, engine
-
-
-NOT_READY = "The central database is not initialised or not up to date: run `central init` first."
-
-
-def _ready_engine():
-    config, engine = _engine()
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
-        _fail(NOT_READY)
-    try:
-        pending = cs.pending_migrations(engine)
-    except DBAPIError as error:
-        _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
-    if pending:
-        _fail(NOT_READY)
-    return config, engine
-
-
-@click.group(help="The department's central server for the satisfaction kiosks.\n\n"
-                  + central_config.SETTINGS_HELP + serving.settings_help("CENTRAL"))
-def central():
-    pass
-
-
-@central.command()
-def init():
-    """Create or upgrade central's database (never drops anything)."""
-    path = os.environ.get("CENTRAL_DB", "").strip()
-    if path and not os.environ.get("DATABASE_URL"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _config, engine = _engine()
-    try:
-        applied = cs.migrate(engine)
-    except DBAPIError as error:
-        _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
-    click.echo(f"Central database ready ({engine.dialect.name}); "
-               f"{'applied ' + ', '.join(applied) if applied else 'already up to date'}.")
-
-
-@central.command("add-kiosk")
-@click.argument("kiosk_id")
-@click.option("--unit", required=True, help="The unit (department or one-stop shop) the kiosk serves.")
-def add_kiosk(kiosk_id, unit):
-    """Register a kiosk and print its secret (shown only once)."""
-    unit = nfc(unit)
-    if not kiosk_config.KIOSK_ID_PATTERN.match(kiosk_id):
-        _fail(f"KIOSK_ID must be 1 to 64 letters, digits, '.', '_' or '-', not {kiosk_id!r}.")
-    if not UNIT.match(unit):
-        _fail("--unit must be 1 to 64 printable characters.")
-    _config, engine = _ready_engine()
-    try:
-        secret = cs.add_kiosk(engine, kiosk_id, unit)
-    except cs.CentralStoreError as error:
-        _fail(error)
-    click.echo(secret)
-    click.echo(f"Kiosk {kiosk_id} registered for unit {unit}. Set KIOSK_SECRET to the line above on "
-               "that kiosk; it is not shown again.", err=True)
-
-
-@central.command("add-token")
-@click.argument("name")
-def add_token(name):
-    """Create a read-only API token and print it (shown only once)."""
-    name = nfc(name)
-    if not UNIT.match(name):
-        _fail("NAME must be 1 to 64 printable characters.")
-    _config, engine = _ready_engine()
-    try:
-        click.echo(cs.add_token(engine, name))
-    except cs.CentralStoreError as error:
-        _fail(error)
-
-
-@central.command("add-user")
-@click.argument("name")
-@click.option("--role", required=True, type=click.Choice(cs.ROLES), help="What the user may see.")
-@click.option("--unit", help="The unit a supervisor or officer belongs to.")
-@click.option("--display-name", help="The name kiosks show for this officer on duty (default: NAME).")
-def add_user(name, role, unit, display_name):
-    """Create a staff account for the central pages.
-
-    Asks for the password twice on a terminal; otherwise reads one line from standard input.
-    Names, unit and display name are stored in Unicode NFC, whatever form they were typed in.
-    """
-    name, unit, display_name = nfc(name), nfc(unit), nfc(display_name)
-    if unit is not None and not UNIT.match(unit):
-        _fail("--unit must be 1 to 64 printable characters.")
-    if display_name is not None and not re.fullmatch(r"[^\x00-\x1f\x7f-\x9f]{1,80}", display_name):
-        _fail("--display-name must be 1 to 80 printable characters.")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}", name):
-        _fail("NAME must be 2 to 64 letters, digits, '.', '_', '@' or '-'.")
-    _config, engine = _ready_engine()
-    password = _read_password()
-    try:
-        cs.add_user(engine, name, role, unit, password, display_name)
-    except cs.CentralStoreError as error:
-        _fail(error)
-    click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
-
-
-def _read_password():
-    """Twice on a terminal, else one line of standard input; at least 10 characters."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 10:
-        _fail("The password must have at least 10 characters; nothing was changed.")
-    return password
-
-
-@central.command("set-password")
-@click.argument("name")
-def set_password(name):
-    """Give a staff account a new password and end every session it has.
-
-    Asks for the password twice on a terminal; otherwise reads one line from standard input.
-    """
-    _config, engine = _ready_engine()
-    password = _read_password()
-    try:
-        cs.set_password(engine, name, password)
-    except cs.CentralStoreError as error:
-        _fail(error)
-    click.echo(f"Password of {name} changed; every session of {name} has ended.")
-
-
-@central.command("disable-user")
-@click.argument("name")
-def disable_user(name):
-    """Stop a staff account from logging in and end every session it has (`enable-user` undoes it)."""
-    from kiosk.clock import now_utc
-
-    _config, engine = _ready_engine()
-    try:
-        cs.set_disabled(engine, name, True, now_utc())
-    except cs.CentralStoreError as error:
-        _fail(error)
-    click.echo(f"User {name} disabled; every session of {name} has ended.")
-
-
-@central.command("enable-user")
-@click.argument("name")
-def enable_user(name):
-    """Let a disabled staff account log in again (with its password)."""
-    from kiosk.clock import now_utc
-
-    _config, engine = _ready_engine()
-    try:
-        cs.set_disabled(engine, name, False, now_utc())
-    except cs.CentralStoreError as error:
-        _fail(error)
-    click.echo(f"User {name} enabled.")
-
-
-@central.command("erase-contact")
-@click.argument("response_uuid", required=False)
-@click.option("--expired", is_flag=True, help="Erase every phone number whose case closed, or that was "
-                                              "quarantined, more than CENTRAL_CONTACT_DAYS days ago.")
-def erase_contact(response_uuid, expired):
-    """Erase a citizen's phone number at once, or those past retention.
-
-    Figures and the hash chain are unchanged: the chain holds only a salted hash.
-    """
-    from kiosk.clock import now_utc
-
-    if bool(response_uuid) == expired:
-        _fail("Give either a response UUID or --expired.")
-    config, engine = _ready_engine()
-    try:
-        if expired:
-            count = erasure.erase_expired_contacts(engine, now_utc(), config.contact_days)
-            click.echo(f"Erased {count} phone number(s) of cases closed, or responses quarantined, more than "
-                       f"{config.contact_days} days ago; their kiosks erase theirs at the next sync.")
-        elif erasure.erase_contact(engine, response_uuid, now_utc()):
-            click.echo(f"Erased the phone number of response {response_uuid}; its kiosk erases its copy "
-                       "at the next sync.")
-        else:
-            click.echo(f"Response {response_uuid} has no phone number to erase here; its kiosk is told "
-                       "to erase any copy at the next sync.")
-    except cs.CentralStoreError as error:
-        _fail(error)
-
-
-@central.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
-def run(host, port):
-    """Serve the ingest API, the reading API, the staff pages and /healthz."""
-    from .central import create_app
-
-    try:
-        limits = serving.options("CENTRAL")
-    except SettingError as error:
-        _fail(error)
-    config, engine = _ready_engine()
-    try:
-        app = create_app(config, engine)
-    except QuestionnaireError as error:
-        _fail(error)
-    threading.Thread(target=_erase_expired_contacts_hourly, args=(engine, config.contact_days),
-                     daemon=True).start()
-    click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
-    # X-Forwarded-For reaches the app, which believes it only from CENTRAL_TRUSTED_PROXIES (sync.logins).
-    serving.serve(app, host, port, "central", limits, clear_untrusted_proxy_headers=False)
-
-
-def _erase_expired_contacts_hourly(engine, days):
-    """The retention rule, applied while central runs: phone numbers go `days` after their case closes."""
-    from kiosk.clock import now_utc
-
-    log = logging.getLogger("central")
-    while True:
-        try:
-            erased = erasure.erase_expired_contacts(engine, now_utc(), days)
-            if erased:
-                log.info("erased %d phone number(s) past retention", erased)
-        except DBAPIError as error:  # the database is away for a moment: try again next hour
-            log.warning("retention check failed: %s", error.orig)
-        time.sleep(3600)
 
 
 SYNC_TUNABLES = (
@@ -281,8 +41,6 @@ SYNC_TUNABLES = (
 @click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between looks for new responses.")
 def kiosk_sync(once, interval):
-    from .uploader import EXIT_FATAL, EXIT_REJECTED, Backoff, SyncError, Uploader, describe, run_forever, run_once
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s kiosk-sync %(message)s")
     try:
         uploader = Uploader(*sync_settings(), batch_size=int_setting(os.environ, SYNC_TUNABLES[0]))
@@ -315,7 +73,3 @@ def sync_settings(environ=os.environ):
     if not re.match(r"^https?://[^/\s]+", url):
         raise SettingError("CENTRAL_URL must be central's address, e.g. CENTRAL_URL=http://10.0.0.5:8000.")
     return db_path, kiosk_id, secret, url
-
-
-if __name__ == "__main__":  # pragma: no cover
-    central(prog_name=os.path.basename(sys.argv[0]))

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from helpers import STAFF_PASSWORD, UNIT, add_responses, post, wire_responses
 from kiosk import config as kiosk_config
 from kiosk import create_app, store
+from sync import wire
+from sync.central.store import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -222,17 +225,29 @@ def central_env_for(url: str) -> dict:
 
 @pytest.fixture
 def central_engine(central_url):
-    from sync import central_store
-    engine = central_store.engine_for(central_url)
-    central_store.migrate(engine)
+    from sync.central.store import database, migrations
+    engine = database.engine_for(central_url)
+    migrations.migrate(engine)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
+def kiosk_secret(central_engine):
+    """Kiosk "test-kiosk" registered in central for UNIT; its secret."""
+    return accounts.add_kiosk(central_engine, "test-kiosk", UNIT)
+
+
+@pytest.fixture
+def central_client(central_app):
+    """A Flask test client of central."""
+    return central_app.test_client()
+
+
+@pytest.fixture
 def central_app(central_url, central_engine):
-    from sync import central
-    from sync.central_config import load
+    from sync.central import app as central
+    from sync.central.config import load
     app = central.create_app(load(central_env_for(central_url)), central_engine)
     app.config["TESTING"] = True
     return app
@@ -276,7 +291,7 @@ def live_central(central_url):
     """A central server (not yet started) with one kiosk and one API token registered."""
     central = LiveCentral(central_url, free_port())
     assert central.cli("init").returncode == 0
-    added = central.cli("add-kiosk", "test-kiosk", "--unit", "Sở Xây dựng")
+    added = central.cli("add-kiosk", "test-kiosk", "--unit", UNIT)
     assert added.returncode == 0, added.stderr
     central.secret = added.stdout.strip()
     central.token = central.cli("add-token", "tests").stdout.strip()
@@ -289,15 +304,12 @@ def kiosk_sync(env: dict, *args, timeout=60):
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)
 
 
-STAFF_PASSWORD = "mật-khẩu-đủ-dài"
-
-
 @pytest.fixture
 def login_app(central_app, central_engine):
     """Central with two staff accounts (admin, and sup-a of Unit A), both with STAFF_PASSWORD."""
-    from sync import central_store
-    central_store.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
-    central_store.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
+    from sync.central.store import accounts
+    accounts.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
+    accounts.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
     return central_app
 
 
@@ -353,3 +365,38 @@ def fillable_disk(tmp_path):
     disk = FillableDisk(tmp_path / "disk")
     yield disk
     disk.remove()
+
+
+@pytest.fixture
+def site(central_app, central_engine, tmp_path):
+    """Two units with one kiosk each; a day of responses; one account per role."""
+    secrets = {"k-a": accounts.add_kiosk(central_engine, "k-a", "Unit A"),
+               "k-b": accounts.add_kiosk(central_engine, "k-b", "Unit B")}
+    client = central_app.test_client()
+    for kiosk, duties in [("k-a", [("An", {"overall": 5, "attitude": 5}), ("Bình", {"overall": 1})]),
+                          ("k-b", [("Chi", {"overall": 4})])]:
+        path = tmp_path / f"{kiosk}.db"
+        store.init(path, kiosk)
+        for officer, answers in duties:
+            with store.connect(path) as db, store.write(db):
+                store.set_setting(db, "officer", officer)
+            add_responses(path, 1, kiosk_id=kiosk, answers=answers)
+        assert post(client, secrets[kiosk], wire.batch(kiosk, wire_responses(path)), kiosk=kiosk).status_code == 200
+    client.kiosk_secrets = secrets
+    accounts.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
+    accounts.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
+    accounts.add_user(central_engine, "an", "officer", "Unit A", STAFF_PASSWORD, display_name="An")
+    return client
+
+
+@pytest.fixture
+def with_complaint(site, tmp_path):
+    """Officer An at k-a gets a rating of 2 with a comment and a consented phone number."""
+    path = tmp_path / "k-a.db"
+    with store.connect(path) as db, store.write(db):
+        store.set_setting(db, "officer", "An")
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 2, "attitude": 1},
+                  comment="Cán bộ gây khó dễ", phone="0912345678")
+    reply = post(site, site.kiosk_secrets["k-a"], wire.batch("k-a", wire_responses(path)), kiosk="k-a")
+    assert reply.get_json()["accepted"] == 1
+    return site

@@ -1,8 +1,19 @@
-"""Small helpers for driving the kiosk through Flask's test client."""
+"""Small helpers for the tests: driving the kiosk through Flask's test client, posting to central, logging in."""
 
+import gzip
+import json
 import re
+import time
+from urllib.parse import urlsplit
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from kiosk import drafts, store
+from kiosk.clock import LOCAL_TZ, now_utc
+from sync import wire
+from sync.central.store import schema
+from sync.central.cli import central
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SURVEY = re.compile(r'name="survey" type="hidden" value="([^"]+)"')
@@ -84,6 +95,12 @@ def wire_responses(db_path, limit=100_000):
         db.close()
 
 
+def commented_rows(db_path, count):
+    """`count` responses with a comment and a phone number, stored in a new kiosk database, as the wire sends them."""
+    add_responses(db_path, count, comment="Rất tốt", phone="0912345678")
+    return wire_responses(db_path)
+
+
 def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
     """`count` chained responses as a kiosk would have written them, in one fast transaction.
 
@@ -126,3 +143,118 @@ def settled(page):
     A locator, not ``wait_for_function``: the kiosk's CSP forbids the eval that the latter needs.
     """
     page.locator('body[data-settled="true"]').wait_for(state="attached", timeout=10_000)
+
+
+# Central: a signed batch posted in-process, the staff pages' login, the `central` command.
+
+STAFF_PASSWORD = "mật-khẩu-đủ-dài"
+#: The unit of the kiosk "test-kiosk" the central tests register.
+UNIT = "Sở Xây dựng"
+
+
+def post(client, secret, payload=None, *, body=None, kiosk="test-kiosk", timestamp=None,
+         compress=False, headers=None):
+    if body is None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    if compress:
+        body = gzip.compress(body)
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    sent = {"Content-Type": "application/json", wire.KIOSK_HEADER: kiosk, wire.TIMESTAMP_HEADER: timestamp,
+            wire.SIGNATURE_HEADER: wire.sign(secret, timestamp, body)}
+    if compress:
+        sent["Content-Encoding"] = "gzip"
+    sent.update(headers or {})
+    return client.post("/api/v1/batches", data=body, headers=sent)
+
+
+def stored_counts(engine):
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
+                     for t in (schema.responses, schema.response_private, schema.quarantine, schema.integrity_events))
+
+
+def assert_error(reply, status, fragment):
+    """Every JSON error has one shape: {ok: false, error, errors, status}."""
+    assert reply.status_code == status, reply.get_data(as_text=True)
+    body = reply.get_json()
+    assert body["ok"] is False and body["status"] == status
+    assert isinstance(body["errors"], list) and body["error"] == "; ".join(body["errors"])
+    assert fragment in body["error"]
+
+
+def csrf(client, path="/login"):
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', client.get(path).get_data(as_text=True))[1]
+
+
+def log_in(client, name, password=STAFF_PASSWORD):
+    return client.post("/login", data={"csrf_token": csrf(client), "name": name, "password": password})
+
+
+def today():
+    return now_utc().astimezone(LOCAL_TZ).date().isoformat()
+
+
+def invoke(args, env):
+    return CliRunner().invoke(central, args, env=env, catch_exceptions=False)
+
+
+# The kiosk in a real browser (Playwright), as a citizen taps it on a 10-inch tablet.
+
+PORTRAIT = {"width": 800, "height": 1280}
+
+
+class Tablet:
+    """One browser context on the kiosk, recording every request the page makes."""
+
+    def __init__(self, browser, kiosk, *, js=True, viewport=PORTRAIT):
+        self.kiosk, self.js = kiosk, js
+        self.context = browser.new_context(viewport=viewport, java_script_enabled=js,
+                                           has_touch=True, locale="vi-VN")
+        self.page = self.context.new_page()
+        self.requested = []
+        self.page.on("request", lambda request: self.requested.append(request.url))
+        self.taps = 0
+
+    def open(self, path="/"):
+        self.page.goto(self.kiosk.url + path)
+        return self
+
+    def tap(self, name, role="button"):
+        if self.js:
+            settled(self.page)
+        target = self.page.get_by_role(role, name=name, exact=True)
+        if role == "checkbox":
+            target.tap()
+        else:
+            with self.page.expect_navigation():
+                target.tap()
+        self.taps += 1
+
+    def shot(self, folder, name):
+        self.page.screenshot(path=str(folder / f"{name}.png"))
+
+    def foreign_requests(self):
+        own = urlsplit(self.kiosk.url).netloc
+        return [url for url in self.requested if urlsplit(url).netloc != own]
+
+    def close(self):
+        self.context.close()
+
+
+def stored(kiosk):
+    db = store.connect(kiosk.db_path)
+    try:
+        return list(store.responses(db))
+    finally:
+        db.close()
+
+
+VI_FLOW = [  # (screen name, what the citizen taps)
+    ("01-welcome", "Hài lòng"),
+    ("02-guidance", "Rất hài lòng"),
+    ("03-attitude", "Không hài lòng"),
+    ("04-fairness", "Bình thường"),
+    ("05-timeliness", "Hài lòng"),
+    ("06-extra-request", "Không"),
+    ("07-visits", "1 lần"),
+]

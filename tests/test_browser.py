@@ -4,70 +4,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from helpers import settled
-from kiosk import store
+from helpers import PORTRAIT, VI_FLOW, Tablet, settled, stored
 
 pytestmark = pytest.mark.browser
 
-PORTRAIT = {"width": 800, "height": 1280}
 LANDSCAPE = {"width": 1280, "height": 800}
-
-
-class Tablet:
-    """One browser context on the kiosk, recording every request the page makes."""
-
-    def __init__(self, browser, kiosk, *, js=True, viewport=PORTRAIT):
-        self.kiosk, self.js = kiosk, js
-        self.context = browser.new_context(viewport=viewport, java_script_enabled=js,
-                                           has_touch=True, locale="vi-VN")
-        self.page = self.context.new_page()
-        self.requested = []
-        self.page.on("request", lambda request: self.requested.append(request.url))
-        self.taps = 0
-
-    def open(self, path="/"):
-        self.page.goto(self.kiosk.url + path)
-        return self
-
-    def tap(self, name, role="button"):
-        if self.js:
-            settled(self.page)
-        target = self.page.get_by_role(role, name=name, exact=True)
-        if role == "checkbox":
-            target.tap()
-        else:
-            with self.page.expect_navigation():
-                target.tap()
-        self.taps += 1
-
-    def shot(self, folder, name):
-        self.page.screenshot(path=str(folder / f"{name}.png"))
-
-    def foreign_requests(self):
-        own = urlsplit(self.kiosk.url).netloc
-        return [url for url in self.requested if urlsplit(url).netloc != own]
-
-    def close(self):
-        self.context.close()
-
-
-def stored(kiosk):
-    db = store.connect(kiosk.db_path)
-    try:
-        return list(store.responses(db))
-    finally:
-        db.close()
-
-
-VI_FLOW = [  # (screen name, what the citizen taps)
-    ("01-welcome", "Hài lòng"),
-    ("02-guidance", "Rất hài lòng"),
-    ("03-attitude", "Không hài lòng"),
-    ("04-fairness", "Bình thường"),
-    ("05-timeliness", "Hài lòng"),
-    ("06-extra-request", "Không"),
-    ("07-visits", "1 lần"),
-]
 EXPECTED_ANSWERS = {"overall": 4, "guidance": 5, "attitude": 2, "fairness": 3,
                     "timeliness": 4, "extra_request": "no", "visits": "1"}
 

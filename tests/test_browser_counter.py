@@ -5,9 +5,8 @@ import time
 
 import pytest
 
-from helpers import settled
+from helpers import VI_FLOW, Tablet, settled, stored
 from kiosk import drafts, store
-from test_browser import VI_FLOW, Tablet, stored
 
 pytestmark = pytest.mark.browser
 

@@ -7,138 +7,95 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from helpers import add_responses, wire_responses
+from helpers import UNIT, add_responses, assert_error, commented_rows, post, stored_counts, wire_responses
 from kiosk import chain
 from kiosk.clock import LOCAL_TZ
-from sync import central_store as cs
+from sync.central.store import accounts, schema
 from sync import wire
-
-UNIT = "Sở Xây dựng"
-
-
-@pytest.fixture
-def kiosk_secret(central_engine):
-    return cs.add_kiosk(central_engine, "test-kiosk", UNIT)
-
 
 @pytest.fixture
 def token(central_engine):
-    return cs.add_token(central_engine, "tests")
-
-
-@pytest.fixture
-def client(central_app):
-    return central_app.test_client()
+    return accounts.add_token(central_engine, "tests")
 
 
 @pytest.fixture
 def responses(tmp_path):
-    add_responses(tmp_path / "kiosk.db", 10, comment="Rất tốt", phone="0912345678")
-    return wire_responses(tmp_path / "kiosk.db")
+    return commented_rows(tmp_path / "kiosk.db", 10)
 
 
-def post(client, secret, payload=None, *, body=None, kiosk="test-kiosk", timestamp=None,
-         compress=False, headers=None):
-    if body is None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    if compress:
-        body = gzip.compress(body)
-    timestamp = str(int(time.time()) if timestamp is None else timestamp)
-    sent = {"Content-Type": "application/json", wire.KIOSK_HEADER: kiosk, wire.TIMESTAMP_HEADER: timestamp,
-            wire.SIGNATURE_HEADER: wire.sign(secret, timestamp, body)}
-    if compress:
-        sent["Content-Encoding"] = "gzip"
-    sent.update(headers or {})
-    return client.post("/api/v1/batches", data=body, headers=sent)
-
-
-def stored_counts(engine):
-    with engine.connect() as conn:
-        return tuple(conn.execute(select(func.count()).select_from(t)).scalar()
-                     for t in (cs.responses, cs.response_private, cs.quarantine, cs.integrity_events))
-
-
-def assert_error(reply, status, fragment):
-    """Every JSON error has one shape: {ok: false, error, errors, status}."""
-    assert reply.status_code == status, reply.get_data(as_text=True)
-    body = reply.get_json()
-    assert body["ok"] is False and body["status"] == status
-    assert isinstance(body["errors"], list) and body["error"] == "; ".join(body["errors"])
-    assert fragment in body["error"]
-
-
-def test_a_batch_is_accepted_then_its_repeat_is_all_duplicates(client, central_engine, kiosk_secret, responses):
+def test_a_batch_is_accepted_then_its_repeat_is_all_duplicates(central_client, central_engine, kiosk_secret, responses):
     payload = wire.batch("test-kiosk", responses)
-    first = post(client, kiosk_secret, payload).get_json()
+    first = post(central_client, kiosk_secret, payload).get_json()
     assert (first["accepted"], first["duplicate"], first["rejected"]) == (10, 0, 0)
     assert [r["seq"] for r in first["results"]] == list(range(1, 11))
-    again = post(client, kiosk_secret, payload).get_json()
+    again = post(central_client, kiosk_secret, payload).get_json()
     assert (again["accepted"], again["duplicate"]) == (0, 10)
     assert stored_counts(central_engine) == (10, 10, 0, 0)
 
 
 @pytest.mark.parametrize("batch_id", ["\ud800", "\udfff", "not-a-uuid"])
-def test_a_batch_id_that_is_no_uuid_is_a_signed_400(client, kiosk_secret, responses, batch_id):
+def test_a_batch_id_that_is_no_uuid_is_a_signed_400(central_client, kiosk_secret, responses, batch_id):
     body = json.dumps({"kiosk_id": "test-kiosk", "batch_id": batch_id, "responses": responses}).encode()
-    reply = post(client, kiosk_secret, body=body)
+    reply = post(central_client, kiosk_secret, body=body)
     assert reply.status_code == 400 and "batch_id" in reply.get_json()["error"]
     assert wire.answer_signature_matches(kiosk_secret, "", reply.get_data(), reply.headers["X-Central-Signature"])
 
 
-def test_gzip_bodies_are_accepted(client, central_engine, kiosk_secret, responses):
-    reply = post(client, kiosk_secret, wire.batch("test-kiosk", responses), compress=True)
+def test_gzip_bodies_are_accepted(central_client, central_engine, kiosk_secret, responses):
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", responses), compress=True)
     assert reply.get_json()["accepted"] == 10
 
 
-def test_batches_out_of_order_show_a_gap_until_it_is_filled(client, central_engine, kiosk_secret, responses, token):
-    post(client, kiosk_secret, wire.batch("test-kiosk", responses[5:]))
+def test_batches_out_of_order_show_a_gap_until_it_is_filled(central_client, central_engine, kiosk_secret, responses,
+                                                           token):
+    post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[5:]))
     auth = {"Authorization": f"Bearer {token}"}
-    events = client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()["events"]
+    events = central_client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()["events"]
     assert events == [{"kind": "gap", "install_id": "", "seq_from": 1, "seq_to": 5,
                        "detail": "Responses #1–#5 have not been received."}]
-    post(client, kiosk_secret, wire.batch("test-kiosk", responses[:5]))
-    report = client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()
+    post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[:5]))
+    report = central_client.get("/api/v1/integrity?kiosk=test-kiosk", headers=auth).get_json()
     assert report["events"] == [] and report["responses"] == 10 and report["highest_seq"] == 10
 
 
 def test_an_altered_response_is_quarantined_and_does_not_hold_back_the_rest(
-        client, central_engine, kiosk_secret, responses, token):
+        central_client, central_engine, kiosk_secret, responses, token):
     responses[3]["answers"]["overall"] = 1  # edited after it was chained
-    reply = post(client, kiosk_secret, wire.batch("test-kiosk", responses)).get_json()
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", responses)).get_json()
     assert (reply["accepted"], reply["rejected"]) == (9, 1)
     assert reply["results"][3] == {"uuid": responses[3]["uuid"], "seq": 4, "status": "rejected",
                                    "reason": "its content does not match its hash (altered)"}
-    events = client.get("/api/v1/integrity?kiosk=test-kiosk",
+    events = central_client.get("/api/v1/integrity?kiosk=test-kiosk",
                         headers={"Authorization": f"Bearer {token}"}).get_json()["events"]
     kinds = [(e["kind"], e["seq_from"], e["seq_to"]) for e in events]
     assert ("altered", 4, 4) in kinds and ("gap", 4, 4) in kinds
     with central_engine.connect() as conn:
-        held = conn.execute(select(cs.quarantine)).mappings().one()
+        held = conn.execute(select(schema.quarantine)).mappings().one()
     assert held["seq"] == 4 and json.loads(held["payload"])["answers"]["overall"] == 1
 
 
-def test_an_altered_comment_is_rejected(client, kiosk_secret, responses):
+def test_an_altered_comment_is_rejected(central_client, kiosk_secret, responses):
     responses[0]["private"]["comment"] = "Rất tệ"
-    verdict = post(client, kiosk_secret, wire.batch("test-kiosk", responses[:1])).get_json()["results"][0]
+    verdict = post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[:1])).get_json()["results"][0]
     assert verdict["reason"] == "its comment does not match the hash in the chain (altered)"
 
 
-def test_same_uuid_with_other_content_is_a_conflict(client, central_engine, kiosk_secret, responses):
-    post(client, kiosk_secret, wire.batch("test-kiosk", responses[:1]))
+def test_same_uuid_with_other_content_is_a_conflict(central_client, central_engine, kiosk_secret, responses):
+    post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[:1]))
     forged = copy.deepcopy(responses[0])
     forged["answers"]["overall"] = 1
     forged["hash"] = chain.record_hash(forged)
-    verdict = post(client, kiosk_secret, wire.batch("test-kiosk", [forged])).get_json()["results"][0]
+    verdict = post(central_client, kiosk_secret, wire.batch("test-kiosk", [forged])).get_json()["results"][0]
     assert verdict["status"] == "rejected"
     assert verdict["reason"] == "conflict: another response with this UUID is already stored"
     assert stored_counts(central_engine)[:3] == (1, 1, 1)
 
 
-def test_a_kiosk_clock_far_off_is_recorded(client, central_engine, kiosk_secret, responses, token):
-    post(client, kiosk_secret, wire.batch("test-kiosk", responses[:1]), timestamp=int(time.time()) - 200)
-    events = client.get("/api/v1/integrity?kiosk=test-kiosk",
+def test_a_kiosk_clock_far_off_is_recorded(central_client, central_engine, kiosk_secret, responses, token):
+    post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[:1]), timestamp=int(time.time()) - 200)
+    events = central_client.get("/api/v1/integrity?kiosk=test-kiosk",
                         headers={"Authorization": f"Bearer {token}"}).get_json()["events"]
     assert events[0]["kind"] == "clock_skew" and "behind central's" in events[0]["detail"]
 
@@ -163,7 +120,8 @@ BAD = [
     ("malformed JSON", lambda c, s, r: post(c, s, body=b'{"kiosk_id": '), 400, "The body is not valid JSON"),
     ("not UTF-8", lambda c, s, r: post(c, s, body=b'{"kiosk_id": "\xff\xfe"}'), 400, "The body is not UTF-8."),
     ("wrong types", lambda c, s, r: post(c, s, _wrong_types(r)), 400,
-     "responses[0].seq must be a whole number from 1 to 2147483647; responses[1].answers must be an object of at most 50 answers"),
+     "responses[0].seq must be a whole number from 1 to 2147483647; "
+     "responses[1].answers must be an object of at most 50 answers"),
     ("not an object", lambda c, s, r: post(c, s, [1, 2]), 400, "The body must be a JSON object."),
     # Found by schemathesis: a repeated sequence number once crashed the validator.
     ("sequence out of order", lambda c, s, r: post(c, s, wire.batch("test-kiosk", [r[1], r[0]])), 400,
@@ -188,14 +146,14 @@ BAD = [
 
 
 @pytest.mark.parametrize("send, status, fragment", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_bad_input_is_a_4xx_json_error_and_writes_nothing(client, central_engine, kiosk_secret, responses,
+def test_bad_input_is_a_4xx_json_error_and_writes_nothing(central_client, central_engine, kiosk_secret, responses,
                                                           send, status, fragment):
     before = stored_counts(central_engine)
-    assert_error(send(client, kiosk_secret, responses), status, fragment)
+    assert_error(send(central_client, kiosk_secret, responses), status, fragment)
     assert stored_counts(central_engine) == before == (0, 0, 0, 0)
 
 
-def test_summary_counts_the_day_in_ho_chi_minh_time(client, kiosk_secret, token, tmp_path):
+def test_summary_counts_the_day_in_ho_chi_minh_time(central_client, kiosk_secret, token, tmp_path):
     # 23:59 on 1 March in Hà Nội is 16:59 UTC; 17:00 UTC is already 2 March.
     add_responses(tmp_path / "k.db", 2, now=datetime(2026, 3, 1, 16, 59, tzinfo=timezone.utc),
                   answers={"overall": 5, "attitude": 2})
@@ -203,33 +161,33 @@ def test_summary_counts_the_day_in_ho_chi_minh_time(client, kiosk_secret, token,
                   answers={"overall": 3, "visits": "2"})
     batch = wire.batch("test-kiosk", wire_responses(tmp_path / "k.db"))
     timestamp = int(time.time())
-    assert post(client, kiosk_secret, batch, timestamp=timestamp).status_code == 200
+    assert post(central_client, kiosk_secret, batch, timestamp=timestamp).status_code == 200
     auth = {"Authorization": f"Bearer {token}"}
-    first = client.get("/api/v1/summary?date=2026-03-01", headers=auth).get_json()
+    first = central_client.get("/api/v1/summary?date=2026-03-01", headers=auth).get_json()
     assert first["responses"] == 2
     assert first["questions"]["overall"] == {"answered": 2, "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 2},
                                              "mean": 5.0, "satisfied_pct": 100.0}
     assert first["questions"]["attitude"]["satisfied_pct"] == 0.0
-    second = client.get("/api/v1/summary?date=2026-03-02&unit=" + UNIT, headers=auth).get_json()
+    second = central_client.get("/api/v1/summary?date=2026-03-02&unit=" + UNIT, headers=auth).get_json()
     assert second["responses"] == 1 and second["choices"] == {"visits": {"2": 1}}
     assert "attitude" not in second["questions"]  # skipped questions are not counted as answered
-    other = client.get("/api/v1/summary?date=2026-03-02&kiosk=nobody", headers=auth).get_json()
+    other = central_client.get("/api/v1/summary?date=2026-03-02&kiosk=nobody", headers=auth).get_json()
     assert other["responses"] == 0
 
 
-def test_summary_leaves_flagged_responses_out_unless_asked(client, kiosk_secret, token, tmp_path):
+def test_summary_leaves_flagged_responses_out_unless_asked(central_client, kiosk_secret, token, tmp_path):
     add_responses(tmp_path / "k.db", 3, flagged=True)  # made in no time: flagged too_fast
     add_responses(tmp_path / "k.db", 1)
-    post(client, kiosk_secret, wire.batch("test-kiosk", wire_responses(tmp_path / "k.db")))
+    post(central_client, kiosk_secret, wire.batch("test-kiosk", wire_responses(tmp_path / "k.db")))
     auth = {"Authorization": f"Bearer {token}"}
     day = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date().isoformat()
-    default = client.get(f"/api/v1/summary?date={day}", headers=auth).get_json()
+    default = central_client.get(f"/api/v1/summary?date={day}", headers=auth).get_json()
     assert (default["responses"], default["flagged"], default["flags"]) == (1, 3, {"too_fast": 3})
-    everything = client.get(f"/api/v1/summary?date={day}&include_flagged=true", headers=auth).get_json()
+    everything = central_client.get(f"/api/v1/summary?date={day}&include_flagged=true", headers=auth).get_json()
     assert (everything["responses"], everything["flagged"]) == (4, 3)
     # guidance 100, attitude 0, fairness 0, timeliness 100 -> elements 2: 100, 3: 33.33, 4: 50
     assert everything["sipas_index"] == 61.11
-    assert_error(client.get(f"/api/v1/summary?date={day}&include_flagged=yes", headers=auth), 400,
+    assert_error(central_client.get(f"/api/v1/summary?date={day}&include_flagged=yes", headers=auth), 400,
                  "include_flagged must be true or false.")
 
 
@@ -242,35 +200,35 @@ def test_summary_leaves_flagged_responses_out_unless_asked(client, kiosk_secret,
     ("date=2026-03-01&unit=a%00b", None, 400, "unit must be printable text"),
     ("date=2026-03-01&sort=x", None, 400, "Unknown parameter: sort."),
 ])
-def test_summary_refuses_bad_queries(client, token, query, headers, status, fragment):
-    reply = client.get("/api/v1/summary?" + query,
+def test_summary_refuses_bad_queries(central_client, token, query, headers, status, fragment):
+    reply = central_client.get("/api/v1/summary?" + query,
                        headers={"Authorization": f"Bearer {token}"} if headers is None else headers)
     assert_error(reply, status, fragment)
 
 
-def test_integrity_for_an_unknown_kiosk_is_404(client, token):
-    assert_error(client.get("/api/v1/integrity?kiosk=ghost", headers={"Authorization": f"Bearer {token}"}),
+def test_integrity_for_an_unknown_kiosk_is_404(central_client, token):
+    assert_error(central_client.get("/api/v1/integrity?kiosk=ghost", headers={"Authorization": f"Bearer {token}"}),
                  404, "No kiosk 'ghost' is registered.")
 
 
-def test_openapi_document_describes_every_route(central_app, client):
-    document = client.get("/api/v1/openapi.json").get_json()
+def test_openapi_document_describes_every_route(central_app, central_client):
+    document = central_client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     routes = {rule.rule for rule in central_app.url_map.iter_rules()
               if rule.rule.startswith("/api/") or rule.rule == "/healthz"}  # the rest are staff pages
     assert routes == set(document["paths"])
 
 
-def test_healthz(client, kiosk_secret, central_engine):
-    assert client.get("/healthz").get_json() == {
+def test_healthz(central_client, kiosk_secret, central_engine):
+    assert central_client.get("/healthz").get_json() == {
         "ok": True, "database": central_engine.dialect.name, "kiosks": 1, "last_batch_utc": None}
 
 
-def test_a_response_committed_before_its_first_tap_is_a_clock_event(client, kiosk_secret, responses, token):
+def test_a_response_committed_before_its_first_tap_is_a_clock_event(central_client, kiosk_secret, responses, token):
     odd = dict(responses[0], started_utc="2099-01-01T00:00:00.000Z")
     odd["hash"] = chain.record_hash(odd)
-    assert post(client, kiosk_secret, wire.batch("test-kiosk", [odd])).get_json()["accepted"] == 1
-    events = client.get("/api/v1/integrity?kiosk=test-kiosk",
+    assert post(central_client, kiosk_secret, wire.batch("test-kiosk", [odd])).get_json()["accepted"] == 1
+    events = central_client.get("/api/v1/integrity?kiosk=test-kiosk",
                         headers={"Authorization": f"Bearer {token}"}).get_json()["events"]
     assert [(e["kind"], e["seq_from"]) for e in events] == [("clock_back", 1)]
     assert "earlier than its own first tap" in events[0]["detail"]

@@ -5,13 +5,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sync.cli import central, kiosk_sync
+from helpers import invoke
+from sync.central.cli import central
+from sync.cli import kiosk_sync
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def invoke(args, env):
-    return CliRunner().invoke(central, args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture

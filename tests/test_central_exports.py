@@ -6,15 +6,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from helpers import add_responses, wire_responses
+from helpers import add_responses, log_in, post, today, wire_responses
 from kiosk import store
 from kiosk.forms import CONTROL
-from sync import central_store as cs
 from sync import wire
-from test_central_api import post
-
-from test_central_cases import with_complaint  # noqa: F401  (fixture)
-from test_central_pages import log_in, site, today  # noqa: F401  (site is a fixture)
+from sync.central.store import schema
 
 
 def test_csv_is_utf8_with_bom_and_scoped(with_complaint):  # noqa: F811
@@ -110,7 +106,8 @@ def hostile(site, central_engine, tmp_path):  # noqa: F811
     assert reply.get_json().get("accepted") == len(HOSTILE_COMMENTS), reply.get_json()
     with central_engine.begin() as conn:
         for comment in filter(CONTROL.search, HOSTILE_COMMENTS):
-            conn.execute(cs.response_private.update().where(cs.response_private.c.comment == CONTROL.sub("", comment))
+            conn.execute(schema.response_private.update()
+                         .where(schema.response_private.c.comment == CONTROL.sub("", comment))
                          .values(comment=comment))
     log_in(site, "admin")
     return site
@@ -147,7 +144,7 @@ def test_xlsx_cells_are_strings_dates_and_numbers_never_formulas(hostile):
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
     raw = book["Số phiếu"]
     header = [c.value for c in raw[1]]
-    lines = [dict(zip(header, line)) for line in raw.iter_rows(min_row=2)]
+    lines = [dict(zip(header, line, strict=True)) for line in raw.iter_rows(min_row=2)]
     ours = [line for line in lines if line["Góp ý"].value]
     assert [line["Góp ý"].value for line in ours] == [safe_form(c, xlsx=True) for c in HOSTILE_COMMENTS]
     assert all(line["Góp ý"].quotePrefix for line in ours[:8])  # shown as text even after an edit
@@ -162,7 +159,7 @@ def test_xlsx_cells_are_strings_dates_and_numbers_never_formulas(hostile):
 
 
 def test_spreadsheet_text_guards_every_formula_start_and_only_those():
-    from sync.reports import spreadsheet_text
+    from sync.central.reports import spreadsheet_text
     for text in ("=1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1", "'x", "＝1", "＋1", "－1", "＠1", " =1",
                  "\u3000@A1", "\xa0-1"):
         assert spreadsheet_text(text) == "'" + text

@@ -4,47 +4,11 @@ import re
 
 import pytest
 
-from helpers import add_responses, wire_responses
+from helpers import STAFF_PASSWORD as PASSWORD
+from helpers import add_responses, csrf, log_in, post, today, wire_responses
 from kiosk import store
-from kiosk.clock import LOCAL_TZ, now_utc
-from sync import central_store as cs
+from kiosk.clock import now_utc
 from sync import wire
-from test_central_api import post
-
-PASSWORD = "mật-khẩu-đủ-dài"
-
-
-@pytest.fixture
-def site(central_app, central_engine, tmp_path):
-    """Two units with one kiosk each; a day of responses; one account per role."""
-    secrets = {"k-a": cs.add_kiosk(central_engine, "k-a", "Unit A"), "k-b": cs.add_kiosk(central_engine, "k-b", "Unit B")}
-    client = central_app.test_client()
-    for kiosk, duties in [("k-a", [("An", {"overall": 5, "attitude": 5}), ("Bình", {"overall": 1})]),
-                          ("k-b", [("Chi", {"overall": 4})])]:
-        path = tmp_path / f"{kiosk}.db"
-        store.init(path, kiosk)
-        for officer, answers in duties:
-            with store.connect(path) as db, store.write(db):
-                store.set_setting(db, "officer", officer)
-            add_responses(path, 1, kiosk_id=kiosk, answers=answers)
-        assert post(client, secrets[kiosk], wire.batch(kiosk, wire_responses(path)), kiosk=kiosk).status_code == 200
-    client.kiosk_secrets = secrets
-    cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
-    cs.add_user(central_engine, "sup-a", "supervisor", "Unit A", PASSWORD)
-    cs.add_user(central_engine, "an", "officer", "Unit A", PASSWORD, display_name="An")
-    return client
-
-
-def csrf(client, path="/login"):
-    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', client.get(path).get_data(as_text=True))[1]
-
-
-def log_in(client, name, password=PASSWORD):
-    return client.post("/login", data={"csrf_token": csrf(client), "name": name, "password": password})
-
-
-def today():
-    return now_utc().astimezone(LOCAL_TZ).date().isoformat()
 
 
 def test_pages_need_a_login(site):

@@ -6,13 +6,13 @@ from sqlalchemy import text
 
 from conftest import central_env_for
 from kiosk.clock import now_utc, utc_iso
-from sync import central_store as cs
-from sync.cli import central as central_cli
-from test_central_pages import PASSWORD, csrf, log_in, site  # noqa: F401 (the fixture)
+from sync.central.store import accounts, cases as case_store, database, migrations
+from sync.central.cli import central as central_cli
+from helpers import csrf, log_in
 
 
 def a_case(engine):
-    return cs.list_cases(engine)[0]["id"]
+    return case_store.list_cases(engine)[0]["id"]
 
 
 def stolen(client, app):
@@ -84,12 +84,12 @@ def test_a_short_new_password_is_refused_and_the_old_one_still_works(site, centr
 
 def test_a_store_made_before_0008_is_upgraded_and_its_users_can_log_in(central_url, monkeypatch):
     """An existing store (users without session columns, old login counts) gains them without losing a user."""
-    engine = cs.engine_for(central_url)
+    engine = database.engine_for(central_url)
     try:
-        before = [step for step in cs.MIGRATIONS if step[0] != "0008_sessions_lockout"]
-        monkeypatch.setattr(cs, "MIGRATIONS", before)
-        cs.migrate(engine)
-        with cs.write(engine) as conn:  # the shape 0002 made before this change
+        before = [step for step in migrations.MIGRATIONS if step[0] != "0008_sessions_lockout"]
+        monkeypatch.setattr(migrations, "MIGRATIONS", before)
+        migrations.migrate(engine)
+        with database.write(engine) as conn:  # the shape 0002 made before this change
             for table, column in (("users", "session_version"), ("users", "disabled_utc"),
                                   ("login_attempts", "last_failure_utc")):
                 conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
@@ -98,12 +98,12 @@ def test_a_store_made_before_0008_is_upgraded_and_its_users_can_log_in(central_u
                          {"hash": "scrypt$00$00", "now": utc_iso(now_utc())})
             conn.execute(text("INSERT INTO login_attempts (key, failures, locked_until) VALUES ('user:old', 4, NULL)"))
         monkeypatch.undo()
-        assert cs.migrate(engine) == ["0008_sessions_lockout"]
-        user = cs.get_user(engine, name="old")
+        assert migrations.migrate(engine) == ["0008_sessions_lockout"]
+        user = accounts.get_user(engine, name="old")
         assert (user["session_version"], user["disabled_utc"]) == (1, None)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 0
-        cs.set_password(engine, "old", "mật-khẩu-mới-dài")
-        assert cs.get_user(engine, name="old")["session_version"] == 2
+        accounts.set_password(engine, "old", "mật-khẩu-mới-dài")
+        assert accounts.get_user(engine, name="old")["session_version"] == 2
     finally:
         engine.dispose()

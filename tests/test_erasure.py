@@ -17,13 +17,12 @@ import requests
 from sqlalchemy import select
 
 from conftest import kiosk_sync
-from helpers import add_responses, wire_responses
+from helpers import add_responses, post, today, wire_responses
 from kiosk import store
 from kiosk.clock import now_utc, utc_iso
-from sync import central_store as cs
-from sync import erasure, wire
-from test_central_api import post
-from test_central_pages import today
+from sync.central.store import accounts, database, migrations, schema
+from sync import wire
+from sync.central import erasure
 
 PHONE = "0912345678"
 
@@ -91,7 +90,7 @@ def test_kiosk_run_applies_retention_by_itself(kiosk_env, live_kiosk):
 @pytest.fixture
 def quarantined(central_app, central_engine, tmp_path):
     """An altered response with a phone number, held in quarantine; a good one stored."""
-    secret = cs.add_kiosk(central_engine, "test-kiosk", "Sở Xây dựng")
+    secret = accounts.add_kiosk(central_engine, "test-kiosk", "Sở Xây dựng")
     add_responses(tmp_path / "kiosk.db", 2, comment="Chậm", phone=PHONE)
     rows = wire_responses(tmp_path / "kiosk.db")
     altered = copy.deepcopy(rows[1])
@@ -106,12 +105,12 @@ def quarantined(central_app, central_engine, tmp_path):
 def held_payloads(engine):
     with engine.connect() as conn:
         return [(json.loads(row.payload), row.erased_utc)
-                for row in conn.execute(select(cs.quarantine.c.payload, cs.quarantine.c.erased_utc))]
+                for row in conn.execute(select(schema.quarantine.c.payload, schema.quarantine.c.erased_utc))]
 
 
 def test_erase_contact_reaches_quarantine_and_is_sent_to_the_kiosk(quarantined, central_engine, central_url):
     from conftest import central_env_for
-    from test_central_cli import invoke
+    from helpers import invoke
 
     uuid = quarantined.rows[1]["uuid"]
     assert held_payloads(central_engine)[0][0]["private"]["phone"] == PHONE
@@ -126,17 +125,17 @@ def test_erase_contact_reaches_quarantine_and_is_sent_to_the_kiosk(quarantined, 
 
     # Answers can be lost and the kiosk confirms nothing: every answer carries the erasure ...
     assert [answer()["erased"] for _ in range(7)] == [[uuid]] * 7
-    with cs.write(central_engine) as conn:  # ... until the kiosk's own retention has erased it anyway
-        conn.execute(cs.erasure_notices.update().values(erased_utc=utc_iso(now_utc() - timedelta(days=91))))
+    with database.write(central_engine) as conn:  # ... until the kiosk's own retention has erased it anyway
+        conn.execute(schema.erasure_notices.update().values(erased_utc=utc_iso(now_utc() - timedelta(days=91))))
     assert answer()["erased"] == []
-    with pytest.raises(cs.CentralStoreError, match="is stored or quarantined"):
+    with pytest.raises(schema.CentralStoreError, match="is stored or quarantined"):
         erasure.erase_contact(central_engine, "00000000-0000-4000-8000-000000000000", now_utc())
 
 
 def test_quarantine_keeps_no_phone_past_retention(quarantined, central_engine):
     assert erasure.erase_expired_contacts(central_engine, now_utc(), 90) == 0  # held today: kept
-    with cs.write(central_engine) as conn:
-        conn.execute(cs.quarantine.update().values(received_utc=utc_iso(now_utc() - timedelta(days=91))))
+    with database.write(central_engine) as conn:
+        conn.execute(schema.quarantine.update().values(received_utc=utc_iso(now_utc() - timedelta(days=91))))
     assert erasure.erase_expired_contacts(central_engine, now_utc(), 90) == 1
     [(payload, erased_utc)] = held_payloads(central_engine)
     assert payload["private"]["phone"] is None and erased_utc
@@ -176,7 +175,7 @@ def test_0007_upgrades_a_store_made_before_it(central_engine):
     """An existing store at 0005, quarantine without erased_utc: 0007 adds it and erasure works."""
     from sqlalchemy import text
 
-    with cs.write(central_engine) as conn:  # back to the store as 0005 left it
+    with database.write(central_engine) as conn:  # back to the store as 0005 left it
         conn.execute(text("DROP TABLE erasure_notices"))
         conn.execute(text("ALTER TABLE quarantine DROP COLUMN erased_utc"))
         conn.execute(text("DELETE FROM schema_migrations WHERE name = '0007_quarantine_erasure'"))
@@ -184,8 +183,8 @@ def test_0007_upgrades_a_store_made_before_it(central_engine):
                           "VALUES ('k-1', :b, 2, :u, 'altered', :p, '2026-01-01T00:00:00.000Z')"),
                      {"b": "00000000-0000-4000-8000-00000000000b", "u": "00000000-0000-4000-8000-00000000000a",
                       "p": json.dumps({"private": {"phone": PHONE, "phone_salt": "ab" * 16}})})
-    assert cs.pending_migrations(central_engine) == ["0007_quarantine_erasure"]
-    assert cs.migrate(central_engine) == ["0007_quarantine_erasure"]
+    assert migrations.pending_migrations(central_engine) == ["0007_quarantine_erasure"]
+    assert migrations.migrate(central_engine) == ["0007_quarantine_erasure"]
     assert erasure.erase_expired_contacts(central_engine, now_utc(), 90) == 1
     [(payload, erased_utc)] = held_payloads(central_engine)
     assert payload["private"]["phone"] is None and erased_utc

@@ -16,7 +16,7 @@ from conftest import kiosk_sync
 from helpers import add_responses
 from kiosk import store
 from kiosk.clock import local_today, now_utc
-from sync import central_store as cs
+from sync.central.store import accounts, database, integrity, migrations
 
 
 def env_for(db_path, central):
@@ -184,16 +184,15 @@ def test_a_store_made_before_install_ids_keeps_its_chain_and_central_upgrades(ce
     """Migration 0006 on an existing store: rows, ids and links kept; the legacy chain goes on."""
     from sqlalchemy import text
 
-    from sync import central
-    from sync.central_config import load
+    from sync.central import app as central
+    from sync.central.config import load
     from conftest import central_env_for
-    from test_central_api import post
-    from helpers import wire_responses
+    from helpers import post, wire_responses
     from sync import wire
 
-    engine = cs.engine_for(central_url)
-    cs.migrate(engine)
-    secret = cs.add_kiosk(engine, "test-kiosk", "Sở Xây dựng")
+    engine = database.engine_for(central_url)
+    migrations.migrate(engine)
+    secret = accounts.add_kiosk(engine, "test-kiosk", "Sở Xây dựng")
     add_responses(tmp_path / "kiosk.db", 5, comment="Rất tệ", phone="0912345678")
     sent = wire_responses(tmp_path / "kiosk.db")
     app = central.create_app(load(central_env_for(central_url)), engine)
@@ -202,7 +201,7 @@ def test_a_store_made_before_install_ids_keeps_its_chain_and_central_upgrades(ce
         before = conn.execute(text("SELECT id, uuid FROM responses ORDER BY id")).all()
     _back_to_0005(engine)
 
-    assert cs.migrate(engine) == ["0006_installs"]
+    assert migrations.migrate(engine) == ["0006_installs"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id, uuid FROM responses ORDER BY id")).all() == before
         assert conn.execute(text("SELECT DISTINCT install_id FROM responses")).scalars().all() == [""]
@@ -213,7 +212,7 @@ def test_a_store_made_before_install_ids_keeps_its_chain_and_central_upgrades(ce
     install = {"id": install_id(tmp_path / "new.db"), "from_seq": 1, "parent": None, "head_seq": 2}
     fresh = post(client, secret, wire.batch("test-kiosk", wire_responses(tmp_path / "new.db"), install))
     assert fresh.get_json()["accepted"] == 2
-    report = cs.integrity_report(engine, "test-kiosk")
+    report = integrity.integrity_report(engine, "test-kiosk")
     assert report["responses"] == 7 and [e["kind"] for e in report["events"]] == ["reinstalled"]
     assert {(s["install_id"], s["responses"]) for s in report["installs"]} == {("", 5), (install["id"], 2)}
     engine.dispose()
@@ -223,7 +222,7 @@ def _back_to_0005(engine):
     """Give a current store the shape it had before 0006_installs, keeping its rows."""
     from sqlalchemy import text
 
-    with cs.write(engine) as conn:
+    with database.write(engine) as conn:
         conn.execute(text("DROP TABLE installs"))
         conn.execute(text("DELETE FROM schema_migrations WHERE name = '0006_installs'"))
         for table in ("quarantine", "integrity_events"):
@@ -232,7 +231,7 @@ def _back_to_0005(engine):
             conn.execute(text("ALTER TABLE responses DROP COLUMN install_id"))
             conn.execute(text("ALTER TABLE responses ADD CONSTRAINT responses_kiosk_seq UNIQUE (kiosk_id, seq)"))
             return
-        old = (cs._RESPONSES_WITH_INSTALL.replace(", install_id VARCHAR(36) DEFAULT '' NOT NULL", "")
+        old = (migrations._RESPONSES_WITH_INSTALL.replace(", install_id VARCHAR(36) DEFAULT '' NOT NULL", "")
                .replace("responses_chain_seq UNIQUE (kiosk_id, install_id, seq)",
                         "responses_kiosk_seq UNIQUE (kiosk_id, seq)"))
         conn.execute(text("PRAGMA defer_foreign_keys = ON"))

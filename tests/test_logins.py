@@ -1,4 +1,4 @@
-"""Central's login limits (sync/logins.py) on SQLite and PostgreSQL: bursts, other addresses, the proxy."""
+"""Central's login limits (sync/central/logins.py) on SQLite and PostgreSQL: bursts, other addresses, the proxy."""
 
 import hashlib
 import re
@@ -10,11 +10,13 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from conftest import STAFF_PASSWORD, central_env_for
+from conftest import central_env_for
+from helpers import STAFF_PASSWORD
 from kiosk.clock import now_utc, parse_utc, utc_iso
-from sync import central, central_store as cs
-from sync.central_config import load
-from sync.cli import central as central_cli
+from sync.central import app as central
+from sync.central.store import accounts, database, schema
+from sync.central.config import load
+from sync.central.cli import central as central_cli
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
@@ -50,7 +52,7 @@ def burst(app, attempts):
 
 def count_row(engine, key):
     with engine.connect() as conn:
-        return conn.execute(select(cs.login_attempts).where(cs.login_attempts.c.key == key)).mappings().first()
+        return conn.execute(select(schema.login_attempts).where(schema.login_attempts.c.key == key)).mappings().first()
 
 
 @pytest.fixture
@@ -71,13 +73,14 @@ def test_a_concurrent_burst_from_many_addresses_checks_at_most_the_limit(login_a
         codes = burst(login_app, [("admin", "sai-mật-khẩu", f"203.0.{round_}.{i}") for i in range(30)])
         assert codes.count(401) == (10 if round_ == 0 else 0) and codes.count(429) == 30 - codes.count(401)
         with central_engine.connect() as conn:  # refused attempts leave no rows behind
-            assert conn.execute(select(cs.login_attempts.c.failures).where(
-                cs.login_attempts.c.key.like("addr:203.0.%"))).scalars().all() == [1] * 10
+            assert conn.execute(select(schema.login_attempts.c.failures).where(
+                schema.login_attempts.c.key.like("addr:203.0.%"))).scalars().all() == [1] * 10
     assert len(scrypt_calls) == 10  # the password was checked ten times, not once more
     row = count_row(central_engine, "name:admin")
     assert row["failures"] == 10 and parse_utc(row["locked_until"]) > now_utc()  # the wait is still in place
     # The right password, in a later burst, does not get in while the name waits.
-    attempts = [("admin", "sai-mật-khẩu", f"203.0.2.{i}") for i in range(29)] + [("admin", STAFF_PASSWORD, "203.0.2.99")]
+    attempts = [("admin", "sai-mật-khẩu", f"203.0.2.{i}") for i in range(29)]
+    attempts += [("admin", STAFF_PASSWORD, "203.0.2.99")]
     assert set(burst(login_app, attempts)) == {429}
     assert len(scrypt_calls) == 10
 
@@ -118,8 +121,8 @@ def test_a_success_clears_only_its_own_name_and_address(login_app, central_engin
 def test_counts_nobody_needs_any_more_are_dropped(login_app, central_engine):
     from datetime import timedelta
     old = utc_iso(now_utc() - timedelta(minutes=20))
-    with cs.write(central_engine) as conn:
-        conn.execute(cs.login_attempts.insert(), [
+    with database.write(central_engine) as conn:
+        conn.execute(schema.login_attempts.insert(), [
             {"key": "addr:192.0.2.1", "failures": 3, "last_failure_utc": old, "locked_until": None},
             {"key": "pair:192.0.2.2 x", "failures": 5, "last_failure_utc": old,
              "locked_until": utc_iso(now_utc() + timedelta(minutes=1))}])
@@ -145,7 +148,7 @@ def test_a_disabled_user_with_the_right_password_is_refused_like_a_wrong_one(log
 
 
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(central_url, central_engine):
-    cs.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
+    accounts.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
     for trusted, key in (("", "addr:127.0.0.1"), ("127.0.0.1/32, 10.0.0.0/8", "addr:203.0.113.77")):
         env = {**central_env_for(central_url), "CENTRAL_TRUSTED_PROXIES": trusted}
         app = central.create_app(load(env), central_engine)
@@ -180,13 +183,13 @@ def test_a_burst_through_a_trusted_proxy_to_a_real_central(live_central, central
             passwords = ["đoán-sai"] * 30 if round_ < 2 else ["đoán-sai"] * 29 + [STAFF_PASSWORD]
             codes.append(list(pool.map(attempt, passwords, [f"198.51.{round_}.{i}" for i in range(30)])))
     assert sum(c.count(401) for c in codes) == 10 and codes[2] == [429] * 30
-    engine = cs.engine_for(central_url)
+    engine = database.engine_for(central_url)
     try:
         row = count_row(engine, "name:admin")
         assert row["failures"] == 10 and parse_utc(row["locked_until"]) > now_utc()
         with engine.connect() as conn:  # each address is its own key: ten of them have one failure
-            counts = conn.execute(select(cs.login_attempts.c.failures).where(
-                cs.login_attempts.c.key.like("addr:198.51.%"))).scalars().all()
+            counts = conn.execute(select(schema.login_attempts.c.failures).where(
+                schema.login_attempts.c.key.like("addr:198.51.%"))).scalars().all()
         assert sorted(counts) == [1] * 10
         assert count_row(engine, "addr:127.0.0.1") is None  # the proxy itself is never blamed
     finally:

@@ -12,13 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from conftest import central_env_for
-from helpers import add_responses, wire_responses
+from helpers import add_responses, log_in, post, STAFF_PASSWORD as PASSWORD, today, wire_responses
 from kiosk import indices, store
-from sync import central_store as cs
+from sync.central.store import accounts, database, migrations, schema, tallies
 from sync import wire
-from sync.cli import central
-from test_central_api import post
-from test_central_pages import PASSWORD, log_in, today
+from sync.central.cli import central
 
 UNIT = "Sở Xây dựng"
 NFD_UNIT = unicodedata.normalize("NFD", UNIT)
@@ -57,12 +55,13 @@ def unit_with_three(central_app, central_engine, tmp_path):
 
 def test_batch_names_and_cli_units_are_stored_in_nfc(unit_with_three, central_engine):
     with central_engine.connect() as conn:
-        assert conn.execute(select(cs.kiosks.c.unit)).scalar() == UNIT
-        stored = conn.execute(select(cs.responses.c.unit, cs.responses.c.counter, cs.responses.c.officer)).all()
+        assert conn.execute(select(schema.kiosks.c.unit)).scalar() == UNIT
+        columns = schema.responses.c
+        stored = conn.execute(select(columns.unit, columns.counter, columns.officer)).all()
         assert set(stored) == {(UNIT, "Quầy 3", OFFICER)}
-        assert set(conn.execute(select(cs.cases.c.unit, cs.cases.c.officer)).all()) == {(UNIT, OFFICER)}
-        tallied = conn.execute(select(cs.day_tallies.c.unit, cs.day_tallies.c.counter,
-                                      cs.day_tallies.c.officer)).all()
+        assert set(conn.execute(select(schema.cases.c.unit, schema.cases.c.officer)).all()) == {(UNIT, OFFICER)}
+        tallied = conn.execute(select(schema.day_tallies.c.unit, schema.day_tallies.c.counter,
+                                      schema.day_tallies.c.officer)).all()
         assert tallied == [(UNIT, "Quầy 3", OFFICER)]
 
 
@@ -93,7 +92,7 @@ def test_an_officer_whose_display_name_is_nfd_sees_their_cases(unit_with_three, 
 
 
 def test_the_summary_api_takes_an_nfd_unit(unit_with_three, central_engine):
-    token = cs.add_token(central_engine, "names")
+    token = accounts.add_token(central_engine, "names")
     auth = {"Authorization": f"Bearer {token}"}
     for unit in (UNIT, NFD_UNIT):
         reply = unit_with_three.get("/api/v1/summary", query_string={"date": today(), "unit": unit}, headers=auth)
@@ -102,8 +101,8 @@ def test_the_summary_api_takes_an_nfd_unit(unit_with_three, central_engine):
 
 
 def test_login_with_an_nfd_name_is_the_same_user(central_app, central_engine):
-    cs.add_user(central_engine, "an", "supervisor", UNIT, PASSWORD)
-    assert cs.get_user(central_engine, name=unicodedata.normalize("NFD", "an"))["unit"] == UNIT
+    accounts.add_user(central_engine, "an", "supervisor", UNIT, PASSWORD)
+    assert accounts.get_user(central_engine, name=unicodedata.normalize("NFD", "an"))["unit"] == UNIT
     assert log_in(central_app.test_client(), "an").status_code == 302
 
 
@@ -112,36 +111,36 @@ def test_a_display_name_with_a_control_character_is_refused(central_engine):
     made = cli(env, "add-user", "bad1", "--role", "officer", "--unit", UNIT, "--display-name", "An\x00",
                input=PASSWORD + "\n")
     assert made.exit_code == 1 and "--display-name must be 1 to 80 printable characters" in made.output
-    assert cs.get_user(central_engine, name="bad1") is None
+    assert accounts.get_user(central_engine, name="bad1") is None
 
 
 def test_the_migration_normalises_names_already_stored(central_engine, tmp_path):
     """A store written before 0007 with names in both spellings: one spelling after, tallies added up."""
-    secret = cs.add_kiosk(central_engine, "k-1", UNIT)
-    from sync import central
-    from sync.central_config import load
+    secret = accounts.add_kiosk(central_engine, "k-1", UNIT)
+    from sync.central import app as central
+    from sync.central.config import load
     app = central.create_app(load(central_env_for(str(central_engine.url.render_as_string(hide_password=False)))),
                              central_engine)
     path = tmp_path / "k-1.db"
     add_responses(path, 2, kiosk_id="k-1")
     post(app.test_client(), secret, wire.batch("k-1", wire_responses(path)), kiosk="k-1")
-    cs.add_user(central_engine, "lan", "officer", UNIT, PASSWORD, display_name=OFFICER)
-    before = cs.tallies_between(central_engine, "2000-01-01", "2999-12-31")
-    with cs.write(central_engine) as conn:  # as an older central stored them
+    accounts.add_user(central_engine, "lan", "officer", UNIT, PASSWORD, display_name=OFFICER)
+    before = tallies.tallies_between(central_engine, "2000-01-01", "2999-12-31")
+    with database.write(central_engine) as conn:  # as an older central stored them
         conn.execute(text("UPDATE kiosks SET unit = :u"), {"u": NFD_UNIT})
         conn.execute(text("UPDATE users SET unit = :u, display_name = :d"), {"u": NFD_UNIT, "d": NFD_OFFICER})
         conn.execute(text("UPDATE responses SET unit = :u WHERE seq = 1"), {"u": NFD_UNIT})
-        first = conn.execute(select(cs.unit_day_tallies)).mappings().one()
-        conn.execute(cs.unit_day_tallies.insert().values(local_day=first["local_day"], unit=NFD_UNIT,
+        first = conn.execute(select(schema.unit_day_tallies)).mappings().one()
+        conn.execute(schema.unit_day_tallies.insert().values(local_day=first["local_day"], unit=NFD_UNIT,
                                                          flagged=first["flagged"], tally=first["tally"]))
         conn.execute(text("DELETE FROM schema_migrations WHERE name = '0007_quarantine_erasure'"))
         conn.execute(text("DROP TABLE erasure_notices"))
-    assert cs.migrate(central_engine) == ["0007_quarantine_erasure"]
+    assert migrations.migrate(central_engine) == ["0007_quarantine_erasure"]
     with central_engine.connect() as conn:
-        assert conn.execute(select(cs.kiosks.c.unit)).scalar() == UNIT
-        assert conn.execute(select(cs.users.c.unit, cs.users.c.display_name)).one() == (UNIT, OFFICER)
-        assert set(conn.execute(select(cs.responses.c.unit)).scalars()) == {UNIT}
-    after = cs.tallies_between(central_engine, "2000-01-01", "2999-12-31")
+        assert conn.execute(select(schema.kiosks.c.unit)).scalar() == UNIT
+        assert conn.execute(select(schema.users.c.unit, schema.users.c.display_name)).one() == (UNIT, OFFICER)
+        assert set(conn.execute(select(schema.responses.c.unit)).scalars()) == {UNIT}
+    after = tallies.tallies_between(central_engine, "2000-01-01", "2999-12-31")
     assert len(after) == len(before) == 1 and after[0]["unit"] == UNIT
     assert indices.summarize_tallies(before)["responses"] == 2
     assert indices.summarize_tallies(after)["responses"] == 4  # the two rows were added into one
@@ -150,7 +149,7 @@ def test_the_migration_normalises_names_already_stored(central_engine, tmp_path)
 @pytest.mark.parametrize("path", ["/?unit=%00", "/cases?unit=Unit%00A", "/export.csv?unit=%1b", "/trends?unit=%00",
                                   "/report?unit=%E2%80%AE", "/?unit=" + "x" * 65])
 def test_a_unit_parameter_no_store_can_hold_is_a_400(central_app, central_engine, path):
-    cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
+    accounts.add_user(central_engine, "admin", "admin", None, PASSWORD)
     client = central_app.test_client()
     log_in(client, "admin")
     reply = client.get(path)
@@ -158,8 +157,8 @@ def test_a_unit_parameter_no_store_can_hold_is_a_400(central_app, central_engine
 
 
 def test_a_login_name_with_a_nul_is_a_400_not_a_server_error(central_app, central_engine):
-    from test_central_pages import csrf
-    cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
+    from helpers import csrf
+    accounts.add_user(central_engine, "admin", "admin", None, PASSWORD)
     client = central_app.test_client()
     reply = client.post("/login", data={"csrf_token": csrf(client), "name": "ad\x00min", "password": PASSWORD})
     assert reply.status_code == 400

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from sync import central_store as cs
+from sync.central.store import accounts
 from sync import wire
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
@@ -38,8 +38,8 @@ def signing_kiosk(app, kiosk_id, secret):
 
 
 def test_api_conforms_to_its_openapi_document(central_app, central_engine, tmp_path):
-    secret = cs.add_kiosk(central_engine, "fuzz-kiosk", "Unit")
-    token = cs.add_token(central_engine, "fuzz")
+    secret = accounts.add_kiosk(central_engine, "fuzz-kiosk", "Unit")
+    token = accounts.add_token(central_engine, "fuzz")
     server = make_server("127.0.0.1", 0, signing_kiosk(central_app, "fuzz-kiosk", secret), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from kiosk import store
-from sync import central_store as cs
+from sync.central.store import database, migrations
 
 
 def mode(path) -> int:
@@ -42,7 +42,7 @@ def test_central_sqlite_store_and_its_wal_are_owner_only(tmp_path, open_umask):
     assert run(str(Path(sys.executable).parent / "central"), "add-kiosk", "k-1", "--unit", "Sở Xây dựng",
                env=env).returncode == 0
     assert mode(db_path) == 0o600
-    engine = cs.engine_for(f"sqlite:///{db_path}")
+    engine = database.engine_for(f"sqlite:///{db_path}")
     with engine.connect() as conn:  # while a connection is open, -wal and -shm exist
         conn.execute(text("SELECT count(*) FROM kiosks")).scalar()
         assert modes(db_path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
@@ -50,8 +50,8 @@ def test_central_sqlite_store_and_its_wal_are_owner_only(tmp_path, open_umask):
 
 
 def test_a_central_store_made_by_the_engine_itself_is_owner_only(tmp_path, open_umask):
-    engine = cs.engine_for(f"sqlite:///{tmp_path / 'fresh.db'}")
-    cs.migrate(engine)
+    engine = database.engine_for(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrations.migrate(engine)
     with engine.connect():
         assert modes(tmp_path / "fresh.db") == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
     engine.dispose()
@@ -77,7 +77,7 @@ def test_an_existing_world_readable_database_is_tightened(tmp_path, open_umask):
         sqlite3.connect(path).close()
         os.chmod(path, 0o644)
     store.init(kiosk_db, "k-1")
-    engine = cs.engine_for(f"sqlite:///{central_db}")
-    cs.migrate(engine)
+    engine = database.engine_for(f"sqlite:///{central_db}")
+    migrations.migrate(engine)
     engine.dispose()
     assert (mode(kiosk_db), mode(central_db)) == (0o600, 0o600)

@@ -15,7 +15,7 @@ from helpers import add_responses, bulk_responses, wire_responses
 from kiosk import outbox, store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
-from sync import central_store as cs
+from sync.central.store import database, schema
 from sync import wire
 
 
@@ -33,11 +33,11 @@ def acks(tmp_path):
 
 
 def central_rows(central_url):
-    engine = cs.engine_for(central_url)
+    engine = database.engine_for(central_url)
     try:
         with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(cs.responses)).scalar()
-            distinct = conn.execute(select(func.count(func.distinct(cs.responses.c.uuid)))).scalar()
+            total = conn.execute(select(func.count()).select_from(schema.responses)).scalar()
+            distinct = conn.execute(select(func.count(func.distinct(schema.responses.c.uuid)))).scalar()
         return total, distinct
     finally:
         engine.dispose()
@@ -181,7 +181,7 @@ def test_settings_are_checked_before_anything_is_sent(tmp_path):
 
 
 def test_responses_tapped_in_chromium_reach_the_central_summary(browser, live_kiosk, live_central):
-    from test_browser import VI_FLOW, Tablet
+    from helpers import VI_FLOW, Tablet
 
     kiosk = live_kiosk(KIOSK_MIN_SECONDS="0")  # a test taps faster than a person: not flagged here
     live_central.start()

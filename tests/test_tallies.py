@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, select, text
 
-from helpers import wire_responses
+from helpers import post, wire_responses
 from kiosk import drafts, indices, store
 from kiosk.config import DEFAULT_QUESTIONNAIRE
 from kiosk.flags import FlagPolicy
 from kiosk.questionnaire import load
-from sync import central_store as cs
+from sync.central.store import accounts, database, migrations, reads, schema
+from sync.central.store.tallies import tallies_between
 from sync import wire
-from test_central_api import post
 
 ELEMENTS = {q.key: q.elements for q in load(DEFAULT_QUESTIONNAIRE).questions}
 UNITS = {"kiosk-a": "Sở Xây dựng", "kiosk-b": "Sở Tư pháp"}
@@ -63,13 +63,13 @@ def stored(central_app, central_engine, tmp_path):
     """Two kiosks' varied responses, sent in batches of 7."""
     client, rng = central_app.test_client(), random.Random(766)
     for kiosk_id, unit in UNITS.items():
-        secret = cs.add_kiosk(central_engine, kiosk_id, unit)
+        secret = accounts.add_kiosk(central_engine, kiosk_id, unit)
         make_kiosk(tmp_path / f"{kiosk_id}.db", kiosk_id, rng, 150)
         pending = wire_responses(tmp_path / f"{kiosk_id}.db")
         for start in range(0, len(pending), 7):
             reply = post(client, secret, wire.batch(kiosk_id, pending[start:start + 7]), kiosk=kiosk_id)
             assert reply.status_code == 200, reply.get_data(as_text=True)
-    rows = cs.range_responses(central_engine, "2026-01-01", "2026-12-31")
+    rows = reads.range_responses(central_engine, "2026-01-01", "2026-12-31")
     assert len(rows) == 300
     return client, rows
 
@@ -78,7 +78,7 @@ def cuts(rows):
     """Every way the figures are cut: (description, keep-this-response test, tally filter arguments)."""
     yield "everything", lambda r: True, {}
     for day in DAYS:
-        yield f"day {day}", lambda r, d=day.isoformat(): r["local_day"] == d, {"start": day, "end": day}
+        yield f"day {day}", lambda r, d=day: r["local_day"] == d.isoformat(), {"start": day, "end": day}
     for kiosk_id, unit in UNITS.items():
         yield f"kiosk {kiosk_id}", lambda r, k=kiosk_id: r["kiosk_id"] == k, {"kiosk": kiosk_id}
         yield f"unit {unit}", lambda r, u=unit: r["unit"] == u, {"unit": unit}
@@ -96,11 +96,11 @@ def test_every_cut_of_the_tallies_matches_the_responses(central_engine, stored, 
     for name, keep, where in cuts(rows):
         start, end = where.pop("start", DAYS[0]), where.pop("end", DAYS[-1])
         expected = indices.summarize([r for r in rows if keep(r)], ELEMENTS, include_flagged)
-        tallies = cs.tallies_between(central_engine, start.isoformat(), end.isoformat(), detail=detail, **where)
+        tallies = tallies_between(central_engine, start.isoformat(), end.isoformat(), detail=detail, **where)
         assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == expected, name
         assert expected["responses"] > 0, name
     by_counter = {}
-    for row in cs.tallies_between(central_engine, "2026-03-01", "2026-03-04", detail=True):
+    for row in tallies_between(central_engine, "2026-03-01", "2026-03-04", detail=True):
         by_counter.setdefault(row["counter"], []).append(row)
     assert set(by_counter) == {"", "1", "2"}
     for counter, tallies in by_counter.items():
@@ -110,7 +110,7 @@ def test_every_cut_of_the_tallies_matches_the_responses(central_engine, stored, 
 
 def test_the_api_summary_matches_the_responses(central_engine, stored):
     client, rows = stored
-    token = cs.add_token(central_engine, "tests")
+    token = accounts.add_token(central_engine, "tests")
     for day in DAYS:
         for query, keep in (("", lambda r: True), ("&kiosk=kiosk-b", lambda r: r["kiosk_id"] == "kiosk-b"),
                             ("&unit=Sở Xây dựng&include_flagged=true", lambda r: r["unit"] == "Sở Xây dựng")):
@@ -125,22 +125,22 @@ def test_a_store_from_before_the_tallies_is_upgraded_in_place(central_engine, st
     """Migrations 0004 and 0005 build what ingest now keeps, from the responses and cases already stored."""
     def snapshot():
         with central_engine.connect() as conn:
-            case_days = sorted(conn.execute(select(cs.cases.c.id, cs.cases.c.local_day)).all())
+            case_days = sorted(conn.execute(select(schema.cases.c.id, schema.cases.c.local_day)).all())
         return case_days, [sorted(tuple(row.values())[1:] for row in
-                                  cs.tallies_between(central_engine, "2026-01-01", "2026-12-31", detail=detail))
+                                  tallies_between(central_engine, "2026-01-01", "2026-12-31", detail=detail))
                            for detail in (False, True)]
     kept_batch_by_batch = snapshot()
     assert len(kept_batch_by_batch[0]) > 50 and all(day for _id, day in kept_batch_by_batch[0])
-    with cs.write(central_engine) as conn:  # back to the store as 0003 left it
-        cs.day_tallies.drop(conn)
-        cs.unit_day_tallies.drop(conn)
+    with database.write(central_engine) as conn:  # back to the store as 0003 left it
+        schema.day_tallies.drop(conn)
+        schema.unit_day_tallies.drop(conn)
         conn.execute(text("DROP INDEX cases_day_unit"))
         conn.execute(text("DROP INDEX cases_day"))
         conn.execute(text("ALTER TABLE cases DROP COLUMN local_day"))
-        conn.execute(delete(cs.schema_migrations).where(cs.schema_migrations.c.name.in_(
+        conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name.in_(
             ["0004_day_tallies", "0005_case_days"])))
-    monkeypatch.setattr(cs, "BACKFILL_CHUNK", 16)  # tallies built across many chunks
-    assert cs.migrate(central_engine) == ["0004_day_tallies", "0005_case_days"]
+    monkeypatch.setattr(migrations, "BACKFILL_CHUNK", 16)  # tallies built across many chunks
+    assert migrations.migrate(central_engine) == ["0004_day_tallies", "0005_case_days"]
     assert snapshot() == kept_batch_by_batch
 
 
@@ -148,7 +148,7 @@ def test_a_units_kiosks_sending_at_once_lose_nothing(central_app, central_engine
     """Kiosks of one unit add to the same per-unit tallies; on PostgreSQL their batches run side by side."""
     rng, pending = random.Random(5), {}
     for kiosk_id in ("kiosk-c", "kiosk-d", "kiosk-e"):
-        secret = cs.add_kiosk(central_engine, kiosk_id, "Sở Y tế")
+        secret = accounts.add_kiosk(central_engine, kiosk_id, "Sở Y tế")
         make_kiosk(tmp_path / f"{kiosk_id}.db", kiosk_id, rng, 60)
         pending[kiosk_id] = (secret, wire_responses(tmp_path / f"{kiosk_id}.db"))
 
@@ -159,9 +159,9 @@ def test_a_units_kiosks_sending_at_once_lose_nothing(central_app, central_engine
 
     with ThreadPoolExecutor(3) as pool:
         assert {code for codes in pool.map(send, pending) for code in codes} == {200}
-    rows = cs.range_responses(central_engine, "2026-01-01", "2026-12-31")
+    rows = reads.range_responses(central_engine, "2026-01-01", "2026-12-31")
     assert len(rows) == 180
     for include_flagged in (False, True):
-        tallies = cs.tallies_between(central_engine, "2026-01-01", "2026-12-31", unit="Sở Y tế")
+        tallies = tallies_between(central_engine, "2026-01-01", "2026-12-31", unit="Sở Y tế")
         assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == \
             indices.summarize(rows, ELEMENTS, include_flagged)

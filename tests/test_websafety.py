@@ -7,7 +7,7 @@ import pytest
 
 from conftest import sqlite_only
 from kiosk.websafety import safe_next
-from test_central_pages import PASSWORD, csrf, log_in, site  # noqa: F401  (site is a fixture)
+from helpers import csrf, log_in, STAFF_PASSWORD as PASSWORD
 
 #: `next` as it appears in a query string (already URL-encoded): every trick that leaves the site.
 OFF_SITE = [
@@ -84,9 +84,9 @@ def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):  # 
 
 @sqlite_only
 def test_pages_and_exports_with_personal_data_are_never_cached(site, central_engine):  # noqa: F811
-    from sync import central_store as cs
+    from sync.central.store import cases as case_store
     log_in(site, "admin")
-    case_id = cs.list_cases(central_engine)[0]["id"]
+    case_id = case_store.list_cases(central_engine)[0]["id"]
     for path in ("/", f"/cases/{case_id}", "/cases", "/export.csv", "/export.xlsx", "/trends", "/report"):
         reply = site.get(path)
         assert reply.status_code == 200, path
@@ -116,12 +116,12 @@ def add_failing_routes(app):
 @sqlite_only
 @pytest.mark.parametrize("which", ["kiosk", "central"])
 def test_every_error_page_speaks_the_pages_language(which, app, central_app, central_engine):
-    from sync import central_store as cs
+    from sync.central.store import accounts
     chosen = app if which == "kiosk" else central_app
     add_failing_routes(chosen)
     client = chosen.test_client()
     if which == "central":
-        cs.add_user(central_engine, "admin", "admin", None, PASSWORD)
+        accounts.add_user(central_engine, "admin", "admin", None, PASSWORD)
         log_in(client, "admin")
     for lang, expected in (("vi", VI_ERRORS), ("en", EN_ERRORS)):
         client.get(f"/lang/{lang}")

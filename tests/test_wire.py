@@ -12,30 +12,16 @@ import time
 import jsonschema_rs
 import pytest
 
-from helpers import add_responses, wire_responses
+from helpers import add_responses, assert_error, commented_rows, post, stored_counts
 from kiosk import chain
-from sync import central_store as cs
+from sync.central.store import database, schema
 from sync import wire
-from sync.openapi import OPENAPI
-from test_central_api import assert_error, post, stored_counts
-
-UNIT = "Sở Xây dựng"
-
-
-@pytest.fixture
-def kiosk_secret(central_engine):
-    return cs.add_kiosk(central_engine, "test-kiosk", UNIT)
-
-
-@pytest.fixture
-def client(central_app):
-    return central_app.test_client()
+from sync.central.openapi import OPENAPI
 
 
 @pytest.fixture
 def rows(tmp_path):
-    add_responses(tmp_path / "kiosk.db", 4, comment="Rất tốt", phone="0912345678")
-    return wire_responses(tmp_path / "kiosk.db")
+    return commented_rows(tmp_path / "kiosk.db", 4)
 
 
 def rehashed(row, **fields):
@@ -86,14 +72,14 @@ ODD_ROWS = [
 
 @pytest.mark.parametrize("make, place", [o[1:] for o in ODD_ROWS], ids=[o[0] for o in ODD_ROWS])
 def test_an_odd_row_is_a_400_naming_it_and_the_rest_is_then_delivered(
-        client, central_engine, kiosk_secret, rows, make, place):
+        central_client, central_engine, kiosk_secret, rows, make, place):
     odd = rows[:1] + [make(rows[1])] + rows[2:]
-    reply = post(client, kiosk_secret, body=json.dumps(wire.batch("test-kiosk", odd)).encode())
+    reply = post(central_client, kiosk_secret, body=json.dumps(wire.batch("test-kiosk", odd)).encode())
     assert_error(reply, 400, place)
     assert all(e.startswith("responses[1].") for e in reply.get_json()["errors"])
     assert stored_counts(central_engine) == (0, 0, 0, 0)
     # What the uploader does next: set the named row aside and send the others.
-    rest = post(client, kiosk_secret, wire.batch("test-kiosk", rows[:1] + rows[2:])).get_json()
+    rest = post(central_client, kiosk_secret, wire.batch("test-kiosk", rows[:1] + rows[2:])).get_json()
     assert (rest["accepted"], rest["rejected"]) == (3, 0)
     assert stored_counts(central_engine)[:2] == (3, 3)
 
@@ -118,40 +104,40 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize("make, fragment", [b[1:] for b in BAD_BODIES], ids=[b[0] for b in BAD_BODIES])
-def test_unreadable_bodies_are_400(client, central_engine, kiosk_secret, rows, make, fragment):
+def test_unreadable_bodies_are_400(central_client, central_engine, kiosk_secret, rows, make, fragment):
     for compress in (False, True):
-        assert_error(post(client, kiosk_secret, body=make(rows), compress=compress), 400, fragment)
+        assert_error(post(central_client, kiosk_secret, body=make(rows), compress=compress), 400, fragment)
     assert stored_counts(central_engine) == (0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("signature", ["é" * 64, "ünïcødé", "\u00ff", "0" * 63 + "\u00e9"])
-def test_a_non_ascii_signature_is_401(client, central_engine, kiosk_secret, rows, signature):
-    reply = post(client, kiosk_secret, wire.batch("test-kiosk", rows),
+def test_a_non_ascii_signature_is_401(central_client, central_engine, kiosk_secret, rows, signature):
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", rows),
                  headers={wire.SIGNATURE_HEADER: signature.encode().decode("latin-1")})
     assert_error(reply, 401, "The signature does not match")
     assert stored_counts(central_engine) == (0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("timestamp", ["１７００００００００", "٣", "1" * 5000, "-5", " 17"])
-def test_a_timestamp_not_in_ascii_digits_is_401(client, kiosk_secret, rows, timestamp):
+def test_a_timestamp_not_in_ascii_digits_is_401(central_client, kiosk_secret, rows, timestamp):
     body = json.dumps(wire.batch("test-kiosk", rows)).encode()
-    reply = client.post("/api/v1/batches", data=body, headers={
+    reply = central_client.post("/api/v1/batches", data=body, headers={
         "Content-Type": "application/json", wire.KIOSK_HEADER: "test-kiosk",
         wire.TIMESTAMP_HEADER: timestamp.encode().decode("latin-1"),
         wire.SIGNATURE_HEADER: wire.sign(kiosk_secret, timestamp.encode().decode("latin-1"), body)})
     assert_error(reply, 401, "must be Unix seconds")
 
 
-def test_what_the_duty_form_lets_in_central_accepts(client, central_engine, kiosk_secret, rows):
+def test_what_the_duty_form_lets_in_central_accepts(central_client, central_engine, kiosk_secret, rows):
     """The kiosk's duty form refuses control characters but not tab or line breaks; central agrees."""
     from kiosk.forms import CONTROL
     assert not CONTROL.search("Quầy\t3\nB") and CONTROL.search("\x1b")
-    reply = post(client, kiosk_secret, wire.batch("test-kiosk", [rehashed(rows[0], counter="Quầy\t3",
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", [rehashed(rows[0], counter="Quầy\t3",
                                                                           officer="An\r\nBình")]))
     assert reply.status_code == 200 and reply.get_json()["accepted"] == 1
 
 
-def test_the_bounds_themselves_are_accepted(client, central_engine, kiosk_secret, rows):
+def test_the_bounds_themselves_are_accepted(central_client, central_engine, kiosk_secret, rows):
     """The largest values the validator allows are stored on both databases."""
     edge = [rehashed(rows[0], counter="Q" * 20, officer="Nguyễn" * 13 + "An", dossier_code="H" * 64,
                      questionnaire_version="v" * 64, reasons=["r" * 32] * 50),
@@ -160,7 +146,7 @@ def test_the_bounds_themselves_are_accepted(client, central_engine, kiosk_secret
     edge[1]["private"]["comment"] = edge[1]["private"]["comment"][:1000]
     edge[1]["comment_hash"] = chain.private_hash(edge[1]["private"]["comment_salt"], edge[1]["private"]["comment"])
     edge[1] = rehashed(edge[1])
-    reply = post(client, kiosk_secret, wire.batch("test-kiosk", edge))
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", edge))
     assert reply.status_code == 200, reply.get_data(as_text=True)
     assert reply.get_json()["accepted"] == 2, reply.get_json()["results"]
     assert stored_counts(central_engine)[:2] == (2, 2)
@@ -225,8 +211,8 @@ def test_the_openapi_batch_schema_and_the_validator_agree(rows):
         wire.batch("test-kiosk", [row])) == []
 
 
-def test_the_served_schema_counts_responses_as_central_is_configured(client):
-    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Batch"]
+def test_the_served_schema_counts_responses_as_central_is_configured(central_client):
+    schema = central_client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Batch"]
     assert schema["properties"]["responses"]["maxItems"] == 1000
 
 
@@ -250,8 +236,8 @@ def test_no_phone_or_comment_reaches_centrals_log_on_a_real_fault(live_central, 
             [str(Path(sys.executable).parent / "central"), "run", "--port", str(live_central.port)],
             env=live_central.env, stdout=log, stderr=subprocess.STDOUT)
     wait_until_healthy(live_central, "central run")
-    engine = cs.engine_for(live_central.env.get("DATABASE_URL") or "sqlite:///" + live_central.env["CENTRAL_DB"])
-    with cs.write(engine) as conn:
+    engine = database.engine_for(live_central.env.get("DATABASE_URL") or "sqlite:///" + live_central.env["CENTRAL_DB"])
+    with database.write(engine) as conn:
         conn.execute(text("ALTER TABLE response_private RENAME TO response_private_gone"))
     engine.dispose()
     body = json.dumps(wire.batch("test-kiosk", rows), ensure_ascii=False).encode()
@@ -298,18 +284,18 @@ def requests_get(central, path):
     return requests.get(central.url + path, headers={"Authorization": f"Bearer {central.token}"}, timeout=10).json()
 
 
-def test_a_row_the_store_itself_refuses_is_quarantined_alone(client, central_engine, kiosk_secret, rows):
+def test_a_row_the_store_itself_refuses_is_quarantined_alone(central_client, central_engine, kiosk_secret, rows):
     """Fault injection: the database refuses one well-formed row; the others are stored, that one held."""
     from sqlalchemy import text
 
-    with cs.write(central_engine) as conn:
+    with database.write(central_engine) as conn:
         if central_engine.dialect.name == "sqlite":
             conn.execute(text("CREATE TRIGGER refuse_q9 BEFORE INSERT ON responses WHEN NEW.counter = 'Q9' "
                               "BEGIN SELECT RAISE(ABORT, 'refused'); END"))
         else:
             conn.execute(text("ALTER TABLE responses ADD CONSTRAINT refuse_q9 CHECK (counter <> 'Q9')"))
     odd = rows[:1] + [rehashed(rows[1], counter="Q9")] + rows[2:]
-    reply = post(client, kiosk_secret, wire.batch("test-kiosk", odd))
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", odd))
     assert reply.status_code == 200, reply.get_data(as_text=True)
     body = reply.get_json()
     assert (body["accepted"], body["rejected"]) == (3, 1)
@@ -317,7 +303,7 @@ def test_a_row_the_store_itself_refuses_is_quarantined_alone(client, central_eng
     assert body["results"][1]["reason"].startswith("central's store refused it (")
     assert stored_counts(central_engine)[:3] == (3, 3, 1)
     with central_engine.connect() as conn:
-        held = conn.execute(cs.quarantine.select()).mappings().one()
+        held = conn.execute(schema.quarantine.select()).mappings().one()
     assert held["seq"] == 2 and json.loads(held["payload"])["private"]["phone"] == "0912345678"
-    again = post(client, kiosk_secret, wire.batch("test-kiosk", rows[2:])).get_json()
+    again = post(central_client, kiosk_secret, wire.batch("test-kiosk", rows[2:])).get_json()
     assert (again["accepted"], again["duplicate"]) == (0, 2)

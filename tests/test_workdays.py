@@ -6,11 +6,9 @@ import pytest
 
 from conftest import sqlite_only
 from kiosk.config import SettingError
-from sync import cases
-from sync.central_config import load
-from sync.workdays import WorkCalendar, read_swaps
-from test_central_cases import with_complaint  # noqa: F401  (fixture)
-from test_central_pages import site  # noqa: F401  (fixture)
+from sync.central import cases
+from sync.central.config import load
+from sync.central.workdays import WorkCalendar, read_swaps
 
 
 def at_noon(day):
@@ -67,13 +65,13 @@ def test_a_missing_swap_file_names_the_setting(tmp_path):
 
 @sqlite_only
 def test_the_case_list_counts_working_days_from_the_calendar(with_complaint, central_engine, monkeypatch):
-    from sync import central_store as cs
-    from sync import staff_pages
-    from test_central_pages import log_in
-    with cs.write(central_engine) as conn:
-        conn.execute(cs.cases.update().values(opened_utc="2026-02-12T02:00:00.000Z"))
+    from sync.central.store import database, schema
+    from sync.central.web import cases as case_pages
+    from helpers import log_in
+    with database.write(central_engine) as conn:
+        conn.execute(schema.cases.update().values(opened_utc="2026-02-12T02:00:00.000Z"))
     log_in(with_complaint, "admin")
-    monkeypatch.setattr(staff_pages, "now_utc", lambda: at_noon(date(2026, 2, 20)))  # the Friday of Tết
+    monkeypatch.setattr(case_pages, "now_utc", lambda: at_noon(date(2026, 2, 20)))  # the Friday of Tết
     assert "quá hạn" not in with_complaint.get("/cases").get_data(as_text=True)
-    monkeypatch.setattr(staff_pages, "now_utc", lambda: at_noon(date(2026, 2, 27)))
+    monkeypatch.setattr(case_pages, "now_utc", lambda: at_noon(date(2026, 2, 27)))
     assert with_complaint.get("/cases").get_data(as_text=True).count("quá hạn") == 2

@@ -50,7 +50,7 @@ class CentralConfig:
     case_days: int
     contact_days: int
     trusted_proxies: tuple = ()  # ip_network objects: peers whose X-Forwarded-For is believed
-    workday_swaps: tuple = ()  # ((date, is_working), ...) from CENTRAL_WORKDAY_SWAPS; see sync.workdays
+    workday_swaps: tuple = ()  # ((date, is_working), ...) from CENTRAL_WORKDAY_SWAPS; see sync.central.workdays
 
 
 def database_url_from(environ=os.environ) -> str:

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from kiosk.clock import utc_iso
 
-from . import central_store as cs
+from .store.database import write
+from .store.schema import CentralStoreError, cases, erasure_notices, quarantine, response_private, responses
 
 #: The most erasures one answer carries; the least sent go first, the rest follow in the next ones.
 PER_ANSWER = 500
@@ -33,17 +34,17 @@ def erase_contact(engine, response_uuid: str, now) -> bool:
     received the response.
     """
     erased_at = utc_iso(now)
-    with cs.write(engine) as conn:
-        stored = conn.execute(select(cs.responses.c.id, cs.responses.c.kiosk_id).where(
-            cs.responses.c.uuid == response_uuid)).first()
-        held = conn.execute(select(cs.quarantine.c.id, cs.quarantine.c.kiosk_id, cs.quarantine.c.payload).where(
-            cs.quarantine.c.uuid == response_uuid)).all()
+    with write(engine) as conn:
+        stored = conn.execute(select(responses.c.id, responses.c.kiosk_id).where(
+            responses.c.uuid == response_uuid)).first()
+        held = conn.execute(select(quarantine.c.id, quarantine.c.kiosk_id, quarantine.c.payload).where(
+            quarantine.c.uuid == response_uuid)).all()
         if stored is None and not held:
-            raise cs.CentralStoreError(f"No response {response_uuid!r} is stored or quarantined.")
+            raise CentralStoreError(f"No response {response_uuid!r} is stored or quarantined.")
         erased = 0
         if stored is not None:
-            erased += conn.execute(cs.response_private.update().where(
-                cs.response_private.c.response_id == stored.id, cs.response_private.c.phone.is_not(None))
+            erased += conn.execute(response_private.update().where(
+                response_private.c.response_id == stored.id, response_private.c.phone.is_not(None))
                 .values(phone=None, phone_salt=None, erased_utc=erased_at)).rowcount
         erased += _scrub_quarantined(conn, held, erased_at)
         kiosks = {stored.kiosk_id} if stored is not None else {row.kiosk_id for row in held}
@@ -55,18 +56,18 @@ def erase_expired_contacts(engine, now, days: int) -> int:
     """The retention rule: erase the phone numbers of cases closed more than `days` ago, and those
     held in quarantine for more than `days`; returns how many were erased."""
     cutoff, erased_at = utc_iso(now - timedelta(days=days)), utc_iso(now)
-    with cs.write(engine) as conn:
-        closed = select(cs.cases.c.response_id).where(cs.cases.c.status == "closed", cs.cases.c.closed_utc < cutoff)
-        due = conn.execute(select(cs.responses.c.id, cs.responses.c.kiosk_id, cs.responses.c.uuid)
-                           .join(cs.response_private, cs.response_private.c.response_id == cs.responses.c.id)
-                           .where(cs.responses.c.id.in_(closed), cs.response_private.c.phone.is_not(None))).all()
+    with write(engine) as conn:
+        closed = select(cases.c.response_id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff)
+        due = conn.execute(select(responses.c.id, responses.c.kiosk_id, responses.c.uuid)
+                           .join(response_private, response_private.c.response_id == responses.c.id)
+                           .where(responses.c.id.in_(closed), response_private.c.phone.is_not(None))).all()
         if due:
-            conn.execute(cs.response_private.update().where(
-                cs.response_private.c.response_id.in_([row.id for row in due]),
-                cs.response_private.c.phone.is_not(None)).values(phone=None, phone_salt=None, erased_utc=erased_at))
-        held = conn.execute(select(cs.quarantine.c.id, cs.quarantine.c.kiosk_id, cs.quarantine.c.uuid,
-                                   cs.quarantine.c.payload).where(
-            cs.quarantine.c.received_utc < cutoff, cs.quarantine.c.erased_utc.is_(None))).all()
+            conn.execute(response_private.update().where(
+                response_private.c.response_id.in_([row.id for row in due]),
+                response_private.c.phone.is_not(None)).values(phone=None, phone_salt=None, erased_utc=erased_at))
+        held = conn.execute(select(quarantine.c.id, quarantine.c.kiosk_id, quarantine.c.uuid,
+                                   quarantine.c.payload).where(
+            quarantine.c.received_utc < cutoff, quarantine.c.erased_utc.is_(None))).all()
         scrubbed = _scrub_quarantined(conn, held, erased_at)
         _notify(conn, [(row.kiosk_id, row.uuid) for row in due]
                 + [(row.kiosk_id, row.uuid) for row in held if row.uuid], erased_at)
@@ -88,7 +89,7 @@ def _scrub_quarantined(conn, held, erased_at) -> int:
             private.update(phone=None, phone_salt=None)
             values["payload"] = json.dumps(payload)  # escaped: whatever the payload held, it fits
             erased += 1
-        conn.execute(cs.quarantine.update().where(cs.quarantine.c.id == row.id).values(**values))
+        conn.execute(quarantine.update().where(quarantine.c.id == row.id).values(**values))
     return erased
 
 
@@ -97,26 +98,26 @@ def _notify(conn, pairs, erased_at) -> None:
     pairs = sorted(set(pairs))
     if not pairs:
         return
-    queued = set(conn.execute(select(cs.erasure_notices.c.kiosk_id, cs.erasure_notices.c.uuid).where(
-        cs.erasure_notices.c.uuid.in_([uuid for _k, uuid in pairs]),
-        cs.erasure_notices.c.times_sent == 0)).all())
+    queued = set(conn.execute(select(erasure_notices.c.kiosk_id, erasure_notices.c.uuid).where(
+        erasure_notices.c.uuid.in_([uuid for _k, uuid in pairs]),
+        erasure_notices.c.times_sent == 0)).all())
     fresh = [{"kiosk_id": k, "uuid": u, "erased_utc": erased_at, "times_sent": 0}
              for k, u in pairs if (k, u) not in queued]
     if fresh:
-        conn.execute(cs.erasure_notices.insert(), fresh)
+        conn.execute(erasure_notices.insert(), fresh)
 
 
 def erasures_for(engine, kiosk_id: str, now, keep_days: int) -> list:
     """The UUIDs whose phone the kiosk must erase, for one sync answer: every notice for the kiosk
     younger than `keep_days` (erasing twice on the kiosk is harmless), at most PER_ANSWER of them,
     least sent first. Older notices are dropped."""
-    notices = cs.erasure_notices
+    notices = erasure_notices
     due = (select(notices.c.id, notices.c.uuid).where(notices.c.kiosk_id == kiosk_id)
            .order_by(notices.c.times_sent, notices.c.id).limit(PER_ANSWER))
     with engine.connect() as conn:  # most answers carry none: no write lock for them
         if conn.execute(due).first() is None:
             return []
-    with cs.write(engine) as conn:
+    with write(engine) as conn:
         conn.execute(notices.delete().where(notices.c.kiosk_id == kiosk_id,
                                             notices.c.erased_utc < utc_iso(now - timedelta(days=keep_days))))
         rows = conn.execute(due).all()

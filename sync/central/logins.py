@@ -24,7 +24,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from kiosk import limits
 from kiosk.clock import parse_utc, utc_iso
 
-from .central_store import login_attempts, write
+from .store.database import write
+from .store.schema import login_attempts
 
 PAIR = limits.Rule(free=5, wait=timedelta(minutes=15))
 ADDRESS = limits.Rule(free=20, wait=timedelta(minutes=15))

@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 
 from kiosk.clock import parse_utc
 
-from . import central_store as cs
-from .wire import SEQ_MAX
+from sync.wire import SEQ_MAX
+
+from .store import schema
 
 #: A fresh response stamped this long before central received the previous batch is an event.
 FRESH_TOLERANCE = timedelta(minutes=5)
@@ -47,22 +48,22 @@ def arrive(conn, kiosk_id: str, install, seqs: list, received: str):
     install = install or {}
     install_id = install.get("id", "")
     rows = {row["install_id"]: dict(row) for row in
-            conn.execute(select(cs.installs).where(cs.installs.c.kiosk_id == kiosk_id)).mappings()}
+            conn.execute(select(schema.installs).where(schema.installs.c.kiosk_id == kiosk_id)).mappings()}
     # One index lookup per store (a kiosk has a few), never a scan of its responses.
-    highest = {known: conn.execute(select(func.max(cs.responses.c.seq)).where(
-        cs.responses.c.kiosk_id == kiosk_id, cs.responses.c.install_id == known)).scalar() for known in rows}
+    highest = {known: conn.execute(select(func.max(schema.responses.c.seq)).where(
+        schema.responses.c.kiosk_id == kiosk_id, schema.responses.c.install_id == known)).scalar() for known in rows}
     before, events = rows.get(install_id), []
     head = install.get("head_seq")
     if before is None:
         row = {"kiosk_id": kiosk_id, "install_id": install_id, "parent_id": install.get("parent"),
                "from_seq": install.get("from_seq", 1), "first_seen_utc": received, "last_batch_utc": received,
                "head_seq": head, "concurrent_with": None}
-        conn.execute(cs.installs.insert().values(**row))
+        conn.execute(schema.installs.insert().values(**row))
         events += _new_install_events(kiosk_id, row, rows, highest)
         rows[install_id] = row
     else:
-        conn.execute(cs.installs.update().where(cs.installs.c.kiosk_id == kiosk_id,
-                                                cs.installs.c.install_id == install_id)
+        conn.execute(schema.installs.update().where(schema.installs.c.kiosk_id == kiosk_id,
+                                                schema.installs.c.install_id == install_id)
                      .values(last_batch_utc=received, head_seq=head))
     events += _concurrent_events(conn, kiosk_id, rows[install_id], rows, highest, seqs)
     return before, events
@@ -100,8 +101,8 @@ def _concurrent_events(conn, kiosk_id, row, known, highest, seqs):
             continue
         if older["concurrent_with"] == newer["install_id"]:
             continue  # already said
-        conn.execute(cs.installs.update().where(cs.installs.c.kiosk_id == kiosk_id,
-                                                cs.installs.c.install_id == older["install_id"])
+        conn.execute(schema.installs.update().where(schema.installs.c.kiosk_id == kiosk_id,
+                                                schema.installs.c.install_id == older["install_id"])
                      .values(concurrent_with=newer["install_id"]))
         older["concurrent_with"] = newer["install_id"]
         events.append(_event(
@@ -123,9 +124,10 @@ def time_events(conn, kiosk_id, install_id, before, accepted: list, received_at)
     around = {n for r in accepted for n in (r["seq"] - 1, r["seq"] + 1) if 1 <= n <= SEQ_MAX} - set(in_batch)
     stored = {}
     for chain_id in filter(lambda c: c is not None and around, (parent, install_id)):
-        stored.update(conn.execute(select(cs.responses.c.seq, cs.responses.c.created_utc).where(
-            cs.responses.c.kiosk_id == kiosk_id, cs.responses.c.install_id == chain_id,
-            cs.responses.c.seq.between(min(around), max(around)), cs.responses.c.seq.in_(sorted(around)))).all())
+        stored.update(conn.execute(select(schema.responses.c.seq, schema.responses.c.created_utc).where(
+            schema.responses.c.kiosk_id == kiosk_id, schema.responses.c.install_id == chain_id,
+            schema.responses.c.seq.between(min(around), max(around)),
+            schema.responses.c.seq.in_(sorted(around)))).all())
     stamps = {**stored, **in_batch}
     events = []
     head, last = (before or {}).get("head_seq"), (before or {}).get("last_batch_utc")

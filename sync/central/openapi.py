@@ -5,7 +5,7 @@ the two agree on lengths, integer ranges and item counts
 (tests/test_openapi.py checks them field by field).
 """
 
-from . import wire
+from sync import wire
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -18,7 +18,7 @@ from kiosk import chain
 from kiosk.clock import local_today, parse_utc, utc_iso
 from kiosk.text import nfc
 
-from . import central_store as cs
+from .store import database, schema, tallies
 from . import installs
 from .cases import case_rows, why
 
@@ -55,21 +55,21 @@ def _row(response, kiosk, batch_id, received, install_id=""):
 def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
     """Store a validated batch; returns the list of verdicts in the batch's order.
 
-    Sequence numbers are unique per (kiosk, install): see ``sync.installs``.
+    Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``.
     """
     received = utc_iso(received_at)
     batch_id, items = payload["batch_id"], payload["responses"]
     install_id = (payload.get("install") or {}).get("id", "")
-    with cs.write(engine) as conn:
-        cs.lock_unit(conn, kiosk["unit"])
+    with database.write(engine) as conn:
+        database.lock_unit(conn, kiosk["unit"])
         before, chain_events = installs.arrive(conn, kiosk["kiosk_id"], payload.get("install"),
                                                [r["seq"] for r in items], received)
-        by_uuid = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.hash).where(
-            cs.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
+        by_uuid = dict(conn.execute(select(schema.responses.c.uuid, schema.responses.c.hash).where(
+            schema.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
         seqs = [r["seq"] for r in items]  # increasing (validated): the range keeps the lookup on the index
-        taken_seqs = dict(conn.execute(select(cs.responses.c.seq, cs.responses.c.uuid).where(
-            cs.responses.c.kiosk_id == kiosk["kiosk_id"], cs.responses.c.install_id == install_id,
-            cs.responses.c.seq.between(seqs[0], seqs[-1]), cs.responses.c.seq.in_(seqs))).all())
+        taken_seqs = dict(conn.execute(select(schema.responses.c.seq, schema.responses.c.uuid).where(
+            schema.responses.c.kiosk_id == kiosk["kiosk_id"], schema.responses.c.install_id == install_id,
+            schema.responses.c.seq.between(seqs[0], seqs[-1]), schema.responses.c.seq.in_(seqs))).all())
 
         verdicts, rows, tallied, privates, held, accepted = [], [], [], {}, [], []
         events = [{**e, "recorded_utc": received} for e in chain_events]
@@ -123,23 +123,23 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
         events += [{**e, "recorded_utc": received} for e in installs.time_events(
             conn, kiosk["kiosk_id"], install_id, before, accepted, received_at)]
         if rows:
-            cs.bulk_insert(conn, cs.responses, rows)
-            cs.add_tallies(conn, tallied)
+            database.bulk_insert(conn, schema.responses, rows)
+            tallies.add_tallies(conn, tallied)
         opening = [response for response in tallied if why(response["answers"], response["has_comment"])]
         if privates or opening:
-            ids = dict(conn.execute(select(cs.responses.c.uuid, cs.responses.c.id).where(
-                cs.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening]))).all())
+            ids = dict(conn.execute(select(schema.responses.c.uuid, schema.responses.c.id).where(
+                schema.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening]))).all())
         if privates:
-            conn.execute(cs.response_private.insert(),
+            conn.execute(schema.response_private.insert(),
                          [{"response_id": ids[u], **p} for u, p in privates.items()])
         if opening:
-            conn.execute(cs.cases.insert(), case_rows(
+            conn.execute(schema.cases.insert(), case_rows(
                 [{**response, "id": ids[response["uuid"]], "received_utc": received} for response in opening]))
         if held:
-            conn.execute(cs.quarantine.insert(), held)
+            conn.execute(schema.quarantine.insert(), held)
         if events:
-            conn.execute(cs.integrity_events.insert(), events)
-        conn.execute(cs.kiosks.update().where(cs.kiosks.c.kiosk_id == kiosk["kiosk_id"])
+            conn.execute(schema.integrity_events.insert(), events)
+        conn.execute(schema.kiosks.update().where(schema.kiosks.c.kiosk_id == kiosk["kiosk_id"])
                      .values(last_batch_utc=received))
     return verdicts
 
@@ -168,12 +168,12 @@ def _quarantine_refused(engine, kiosk, payload, response, received_at, error):
     reason = f"central's store refused it ({type(error.orig).__name__})"
     received = utc_iso(received_at)
     install_id = (payload.get("install") or {}).get("id", "")
-    with cs.write(engine) as conn:
-        conn.execute(cs.quarantine.insert().values(
+    with database.write(engine) as conn:
+        conn.execute(schema.quarantine.insert().values(
             kiosk_id=kiosk["kiosk_id"], batch_id=payload["batch_id"], seq=response["seq"], uuid=response["uuid"],
             reason=reason, payload=json.dumps(response), received_utc=received,  # escaped: any text fits
             install_id=install_id))
-        conn.execute(cs.integrity_events.insert().values(
+        conn.execute(schema.integrity_events.insert().values(
             kiosk_id=kiosk["kiosk_id"], install_id=install_id, kind="conflict", seq=response["seq"],
             recorded_utc=received,
             detail=f"Response #{response['seq']} ({response['uuid']}): {reason}."))

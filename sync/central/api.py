@@ -1,0 +1,232 @@
+"""Central's HTTP API as a blueprint: ingest (signed batches), reading (token), health and the OpenAPI document.
+
+Every error is JSON: ``{ok: false, error, errors, status}`` (see ``ApiError``).
+"""
+
+import copy
+import json
+import zlib
+from datetime import date, datetime, timezone
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import func, select
+
+from kiosk import indices
+from kiosk.clock import now_utc
+from kiosk.text import nfc
+
+from sync import wire
+
+from . import erasure
+from .ingest import ingest_each_alone
+from .openapi import OPENAPI
+from .store import accounts, schema, tallies
+from .store.integrity import integrity_report
+
+bp = Blueprint("central_api", __name__)
+
+
+class ApiError(Exception):
+    """An error answered as JSON: ``{ok: false, error, errors, status}``, plus ``code`` when given
+    (a word a program can act on, e.g. ``clock_skew``)."""
+
+    def __init__(self, status: int, *errors: str, code=None):
+        super().__init__(errors[0])
+        self.status, self.errors, self.code = status, list(errors), code
+
+
+def error_body(status: int, errors: list, code=None):
+    """The JSON error answer: ``({ok: false, error, errors, status[, code]}, status)``."""
+    extra = {"code": code} if code else {}
+    return jsonify(ok=False, error="; ".join(errors), errors=errors, status=status, **extra), status
+
+
+@bp.app_errorhandler(ApiError)
+def api_error(error):
+    """An ``ApiError`` raised anywhere becomes its JSON answer."""
+    return error_body(error.status, error.errors, error.code)
+
+
+@bp.after_app_request
+def sign_answer(response):
+    """An authenticated kiosk's answer is signed with its secret (see ``wire.sign_answer``)."""
+    secret = g.pop("answer_secret", None)
+    if secret is not None:
+        response.headers[wire.CENTRAL_SIGNATURE_HEADER] = wire.sign_answer(
+            secret, g.pop("batch_id", ""), response.get_data())
+    return response
+
+
+def _engine():
+    return current_app.extensions["central_engine"]
+
+
+@bp.get("/healthz")
+def healthz():
+    engine = _engine()
+    # Cheap on any size of store: no count over the responses.
+    with engine.connect() as conn:
+        kiosks, last_batch = conn.execute(select(func.count(), func.max(schema.kiosks.c.last_batch_utc))).one()
+    return jsonify(ok=True, database=engine.dialect.name, kiosks=kiosks, last_batch_utc=last_batch)
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    config = current_app.config["CENTRAL"]
+    document = copy.deepcopy(OPENAPI)
+    document["components"]["schemas"]["Batch"]["properties"]["responses"]["maxItems"] = config.max_batch
+    return jsonify(document)
+
+
+@bp.post("/api/v1/batches")
+def post_batch():
+    """A kiosk's signed batch (its signature stands in for a CSRF token: the app exempts this blueprint)."""
+    engine, config = _engine(), current_app.config["CENTRAL"]
+    body = request.get_data(cache=False)
+    kiosk, signed_at = _authenticate(engine, config, body)
+    g.answer_secret = kiosk["secret"]
+    payload = _parse(body, config)
+    if isinstance(payload, dict) and wire.is_uuid(payload.get("batch_id")):
+        g.batch_id = payload["batch_id"]  # the answer is signed over it (any other text: over "")
+    problems = wire.batch_problems(payload, config.max_batch)
+    if problems and any(p.startswith("responses has ") for p in problems):
+        raise ApiError(413, *problems)
+    if problems:
+        raise ApiError(400, *problems)
+    others = {r["kiosk_id"] for r in payload["responses"]} | {payload["kiosk_id"]}
+    if others != {kiosk["kiosk_id"]}:
+        raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
+    verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at)
+    counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
+    return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
+                   erased=erasure.erasures_for(engine, kiosk["kiosk_id"], now_utc(), config.contact_days))
+
+
+@bp.get("/api/v1/summary")
+def summary():
+    engine = _engine()
+    _require_token(engine)
+    day = _day(request.args.get("date"))
+    unknown = set(request.args) - {"date", "unit", "kiosk", "include_flagged"}
+    if unknown:
+        raise ApiError(400, f"Unknown parameter: {sorted(unknown)[0]}.")
+    unit, kiosk = nfc(request.args.get("unit")) or None, request.args.get("kiosk") or None
+    if kiosk and not wire.KIOSK_ID.match(kiosk):
+        raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk!r}.")
+    if unit and not _plain_text(unit, 64):
+        raise ApiError(400, "unit must be printable text of at most 64 characters.")
+    include_flagged = request.args.get("include_flagged", "false")
+    if include_flagged not in ("true", "false"):
+        raise ApiError(400, "include_flagged must be true or false.")
+    figures = indices.summarize_tallies(tallies.tallies_between(engine, day, day, unit=unit, kiosk=kiosk),
+                                        elements=current_app.config["ELEMENTS"],
+                                        include_flagged=include_flagged == "true")
+    return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
+
+
+@bp.get("/api/v1/integrity")
+def integrity():
+    engine = _engine()
+    _require_token(engine)
+    kiosk_id = request.args.get("kiosk", "")
+    if not wire.KIOSK_ID.match(kiosk_id):
+        raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk_id!r}.")
+    with engine.connect() as conn:
+        if accounts.get_kiosk(conn, kiosk_id) is None:
+            raise ApiError(404, f"No kiosk {kiosk_id!r} is registered.")
+    return jsonify(ok=True, **integrity_report(engine, kiosk_id))
+
+
+def _authenticate(engine, config, body):
+    """The signing kiosk and its clock time, or a 401 naming what is wrong."""
+    kiosk_id = request.headers.get(wire.KIOSK_HEADER, "")
+    timestamp = request.headers.get(wire.TIMESTAMP_HEADER, "")
+    with engine.connect() as conn:
+        kiosk = accounts.get_kiosk(conn, kiosk_id) if wire.KIOSK_ID.match(kiosk_id) else None
+    if kiosk is None:
+        raise ApiError(401, f"Unknown kiosk {kiosk_id!r}: register it with `central add-kiosk`.")
+    if not wire.signature_matches(kiosk["secret"], timestamp, body,
+                                  request.headers.get(wire.SIGNATURE_HEADER, "")):
+        raise ApiError(401, "The signature does not match: check KIOSK_SECRET.")
+    try:
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            raise ValueError(timestamp)
+        signed_at = datetime.fromtimestamp(int(timestamp), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise ApiError(401, f"{wire.TIMESTAMP_HEADER} must be Unix seconds.") from None
+    off_by = abs((now_utc() - signed_at).total_seconds())
+    if off_by > config.replay_seconds:
+        raise ApiError(401, f"The timestamp is {off_by:.0f} s away from central's clock (more than "
+                            f"{config.replay_seconds} s): refused as a possible replay; check the kiosk's clock.",
+                       code="clock_skew")
+    return kiosk, signed_at
+
+
+def _parse(body, config):
+    encoding = request.headers.get("Content-Encoding", "identity").lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(body, 4 * config.max_body_bytes)
+        except zlib.error:
+            raise ApiError(400, "The body is not valid gzip.") from None
+        if inflater.unconsumed_tail:
+            raise ApiError(413, f"The body inflates to more than {4 * config.max_body_bytes} bytes.")
+    elif encoding != "identity":
+        raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
+    try:
+        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise ApiError(400, "The body is not UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise ApiError(400, f"The body is not valid JSON ({error.msg} at line {error.lineno}).") from None
+    except _Unreadable as error:
+        raise ApiError(400, str(error)) from None
+    except RecursionError:
+        raise ApiError(400, "The body is nested too deeply; a batch is at most 4 levels deep.") from None
+
+
+#: The most digits a whole number in a body is read with (a sequence number has at most 10);
+#: a longer one is kept as a ``_Huge`` marker, which every field refuses, naming its place.
+MAX_DIGITS = 20
+
+
+class _Unreadable(ValueError):
+    """A JSON body that parses, but holds what no field can take."""
+
+
+class _Huge:
+    """A whole number of more than MAX_DIGITS digits (never converted: 5,000 digits would be slow)."""
+
+    def __init__(self, digits: str):
+        self.digits = len(digits.lstrip("-"))
+
+    def __repr__(self):
+        return f"<a number of {self.digits} digits>"
+
+
+def _bounded_int(digits: str):
+    return int(digits) if len(digits) <= MAX_DIGITS else _Huge(digits)
+
+
+def _no_constant(name: str):
+    raise _Unreadable(f"The body holds {name}, which is not JSON.")
+
+
+def _require_token(engine):
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not token or not accounts.token_known(engine, token):
+        raise ApiError(401, "A valid API token is needed: Authorization: Bearer TOKEN "
+                            "(create one with `central add-token NAME`).")
+
+
+def _plain_text(value, longest):
+    return len(value) <= longest and value.isprintable()
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value or "").isoformat()
+    except ValueError:
+        raise ApiError(400, f"date must be a day like 2026-01-31, not {value!r}.") from None

@@ -1,0 +1,73 @@
+"""Central's store: SQLite by default, PostgreSQL with DATABASE_URL, through SQLAlchemy Core.
+
+SQLAlchemy Core is the one query layer: the same table definitions and
+statements run on both, and its SQLite and psycopg dialects are well kept.
+Every write is one transaction (``write``): on SQLite ``BEGIN IMMEDIATE``; on
+PostgreSQL a batch also takes its unit's lock (``lock_unit``), so a unit's
+batches are stored one after another.
+"""
+
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, event, text
+
+from kiosk.paths import owner_only
+
+
+def engine_for(url: str):
+    """An engine for ``sqlite:///path`` or ``postgresql://…`` (psycopg 3).
+
+    Statement parameters (phone numbers, comments) never appear in a log or an
+    error message (``hide_parameters``).
+    """
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+def _sqlite_setup(engine):
+    @event.listens_for(engine, "do_connect")
+    def before_connect(_dialect, _record, _args, _kwargs):
+        if engine.url.database and engine.url.database != ":memory:":
+            owner_only(engine.url.database)  # the store holds kiosk secrets and the session key
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        immediate = conn.get_execution_options().get("immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write(engine):
+    """One write transaction, committed on success and rolled back on any error."""
+    with engine.connect().execution_options(immediate=True) as conn:
+        with conn.begin():
+            yield conn
+
+
+def bulk_insert(conn, table, rows: list) -> None:
+    """Insert many rows through the driver's own executemany (a batch's hot path)."""
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
+        [tuple(row[c] for c in columns) for row in rows])
+
+
+def lock_unit(conn, unit: str) -> None:
+    """On PostgreSQL, hold the unit's lock until the transaction ends (SQLite has one writer anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:unit))"), {"unit": unit})

@@ -1,0 +1,208 @@
+"""Central's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL, and the store's error.
+
+These are today's definitions; ``migrations.py`` brings an existing store up to them.
+"""
+
+from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
+                        Text, UniqueConstraint)
+
+metadata = MetaData()
+
+kiosks = Table(
+    "kiosks", metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("unit", String(64), nullable=False),
+    Column("secret", String(64), nullable=False),  # needed in clear to check HMAC signatures
+    Column("created_utc", String(24), nullable=False),
+    Column("last_batch_utc", String(24)),
+)
+
+responses = Table(
+    "responses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("kiosk_id", String(64), ForeignKey("kiosks.kiosk_id"), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("local_day", String(10), nullable=False),  # YYYY-MM-DD in Asia/Ho_Chi_Minh
+    Column("started_utc", String(24), nullable=False),
+    Column("created_utc", String(24), nullable=False),
+    Column("utc_offset_minutes", Integer, nullable=False),
+    Column("received_utc", String(24), nullable=False),
+    Column("questionnaire_version", String(64), nullable=False),
+    Column("counter", String(20)),
+    Column("officer", String(80)),
+    Column("dossier_code", String(64)),
+    Column("answers", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("complete", SmallInteger, nullable=False),
+    Column("flags", Text, nullable=False),
+    Column("comment_hash", String(64)),
+    Column("contact_hash", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    # The kiosk store (install) that sent it: '' for a legacy kiosk without install ids.
+    Column("install_id", String(36), nullable=False, server_default=""),
+    UniqueConstraint("kiosk_id", "install_id", "seq", name="responses_chain_seq"),
+    Index("responses_day_unit", "local_day", "unit"),
+)
+
+response_private = Table(
+    "response_private", metadata,
+    Column("response_id", Integer, ForeignKey("responses.id"), primary_key=True),
+    Column("comment", Text), Column("comment_salt", String(32)),
+    Column("phone", String(16)), Column("phone_salt", String(32)),
+    Column("consent_utc", String(24)), Column("erased_utc", String(24)),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("seq", Integer), Column("uuid", String(36)),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # the response exactly as received (phone erased: see erasure)
+    Column("received_utc", String(24), nullable=False),
+    Column("erased_utc", String(24)),  # when its phone number was erased (0007)
+    Column("install_id", String(36)),
+)
+
+# Erasures central made that a kiosk's copy must follow: sent with the kiosk's
+# next sync answers (``"erased": [uuid, ...]``), a few times over (see sync.central.erasure).
+erasure_notices = Table(
+    "erasure_notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("uuid", String(36), nullable=False),
+    Column("erased_utc", String(24), nullable=False),
+    Column("times_sent", Integer, nullable=False),
+    Index("erasure_notices_kiosk", "kiosk_id", "times_sent"),
+)
+
+integrity_events = Table(
+    "integrity_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kiosk_id", String(64), nullable=False),
+    # altered, conflict, clock_skew, clock_back, reinstalled, copied, two_installs
+    Column("kind", String(32), nullable=False),
+    Column("seq", Integer),
+    Column("detail", Text, nullable=False),
+    Column("recorded_utc", String(24), nullable=False),
+    Column("install_id", String(36)),
+    Index("integrity_kiosk", "kiosk_id"),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_utc", String(24), nullable=False),
+)
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("applied_utc", String(24), nullable=False),
+)
+
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(80), nullable=False),  # as the kiosks show the officer on duty
+    Column("role", String(16), nullable=False),  # admin, supervisor, officer
+    Column("unit", String(64)),  # null for admins: every unit
+    Column("password_hash", String(200), nullable=False),
+    Column("created_utc", String(24), nullable=False),
+    Column("session_version", Integer, nullable=False, server_default="1"),  # bumped to end every session
+    Column("disabled_utc", String(24)),  # set by `central disable-user`: no login, no session
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("key", String(120), primary_key=True),  # see sync.central.logins: pair:, addr:, name:
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", String(24)),  # the key waits until then
+    Column("last_failure_utc", String(24)),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", Integer, ForeignKey("responses.id"), nullable=False, unique=True),
+    Column("local_day", String(10)),  # the response's day (Asia/Ho_Chi_Minh), for the summary's list
+    Column("unit", String(64), nullable=False),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("officer", String(80)),
+    Column("why", String(64), nullable=False),  # comment, low_rating, extra_request (comma-separated)
+    Column("status", String(16), nullable=False),  # new, assigned, answered, closed
+    Column("assignee", String(64)),
+    Column("answer", Text),
+    Column("opened_utc", String(24), nullable=False),
+    Column("updated_utc", String(24), nullable=False),
+    Column("closed_utc", String(24)),
+    Index("cases_unit_status", "unit", "status"),
+    Index("cases_day_unit", "local_day", "unit"),
+    Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
+)
+
+
+def _tally_table(name, *key_columns, indexes=()):
+    """Day tallies (see ``kiosk.indices``), one row per key and flagged-or-not."""
+    keys = [column.name for column in key_columns] + ["flagged"]
+    return Table(name, metadata, Column("id", Integer, primary_key=True, autoincrement=True), *key_columns,
+                 Column("flagged", SmallInteger, nullable=False),  # 1: the tally of flagged responses
+                 Column("tally", Text, nullable=False),  # JSON: kiosk.indices.tally_json
+                 UniqueConstraint(*keys, name=f"{name}_key"), *indexes)
+
+
+# Two grains: per kiosk, counter and officer, for those cuts; and per unit, so
+# a unit's or every unit's day is a few rows.
+day_tallies = _tally_table(
+    "day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("counter", String(20), nullable=False),  # '' when the kiosk had none set
+    Column("officer", String(80), nullable=False),
+    indexes=[Index("day_tallies_day_unit", "local_day", "unit")])
+unit_day_tallies = _tally_table(
+    "unit_day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False))
+
+# Each kiosk store ("install", see kiosk.store) is a hash chain of its own: a
+# reinstalled kiosk starts again from seq 1, a copied store continues its parent.
+installs = Table(
+    "installs", metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("install_id", String(36), primary_key=True),  # '' for the legacy install
+    Column("parent_id", String(36)),  # the install a copied store continues, if any
+    Column("from_seq", Integer, nullable=False),  # its first sequence number
+    Column("first_seen_utc", String(24), nullable=False),
+    Column("last_batch_utc", String(24), nullable=False),
+    Column("head_seq", Integer),  # the kiosk's newest seq when its last batch was read
+    Column("concurrent_with", String(36)),  # another install seen sending at the same time
+)
+
+case_log = Table(
+    "case_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("at_utc", String(24), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text),
+)
+
+ROLES = ("admin", "supervisor", "officer")
+
+
+class CentralStoreError(Exception):
+    """A store problem worth one sentence to the operator."""

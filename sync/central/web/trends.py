@@ -1,0 +1,49 @@
+"""Central's trend charts (30 or 90 days) and the monthly report."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext
+
+from kiosk import indices
+from kiosk.clock import local_today, now_utc
+
+from .. import reports
+from .auth import login_required, scoped_tallies
+from .summary import tables_for
+
+bp = Blueprint("central_trends", __name__)
+
+
+@bp.get("/trends")
+@login_required
+def trends():
+    days = request.args.get("days", "30")
+    if days not in ("30", "90"):
+        abort(400, description=gettext("Trends cover 30 or 90 days."))
+    end = local_today(now_utc())
+    start = end - timedelta(days=int(days) - 1)
+    unit, tallies = scoped_tallies(start, end)
+    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"])
+    lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
+                                      600, 200)) for q in current_app.config["QUESTIONS"]]
+    return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit,
+                           lines=lines, series=series)
+
+
+@bp.get("/report")
+@login_required
+def monthly_report():
+    today = local_today(now_utc())
+    try:
+        first = reports.parse_day((request.args.get("month") or today.strftime("%Y-%m")) + "-01")
+    except ValueError:
+        abort(400, description=gettext("The month must look like 2026-01."))
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    unit, tallies = scoped_tallies(first, last, detail=True)
+    elements = current_app.config["ELEMENTS"]
+    return render_template("central/report.html", first=first, last=last, unit=unit,
+                           figures=indices.summarize_tallies(tallies, elements),
+                           days=[d for d in reports.by_day(tallies, first, last, elements) if d[1]["responses"]],
+                           groups=tables_for(tallies, unit, elements),
+                           questions=current_app.config["QUESTIONS"])
