@@ -12,7 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from kiosk import indices
 from kiosk.clock import LOCAL_TZ, parse_utc
 
-from .wire import YEARS
+from sync.wire import YEARS
 
 MAX_DAYS = 366
 
