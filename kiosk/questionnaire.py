@@ -48,6 +48,14 @@ class Question:
                 return int(raw) if self.kind == "rating" and not option.extra else raw
         return None
 
+    def shown(self, value, lang: str) -> str:
+        """A stored answer as staff read it: a rating as its number (1-5), any other answer (a choice,
+        "not applicable") as its option's text in `lang`; an unknown value as it is."""
+        if self.kind == "rating" and isinstance(value, int):
+            return str(value)
+        option = next((o for o in self.options if o.value == str(value)), None)
+        return option.text[lang] if option else str(value)
+
 
 @dataclass(frozen=True)
 class Reason:

@@ -112,6 +112,11 @@ def test_timeliness_can_be_answered_not_yet_and_is_stored_as_not_applicable():
     assert q.question("timeliness").parse("na") == "na"
     assert q.question("guidance").parse("na") is None  # only where the file offers it
     assert q.low_rated({"timeliness": "na"}) == [] and q.reasons_for({"timeliness": "na"}) == []
+    # Staff pages show it in words, never as the raw key
+    timeliness, visits = q.question("timeliness"), q.question("visits")
+    assert timeliness.shown("na", "vi") == "Chưa nhận kết quả" and timeliness.shown(4, "vi") == "4"
+    assert visits.shown("3+", "en") == next(o.text["en"] for o in visits.options if o.value == "3+")
+    assert visits.shown("zz", "vi") == "zz"  # a value the file does not know: as it is
 
 
 def test_not_applicable_is_reserved_for_rating_questions():
