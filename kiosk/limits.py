@@ -1,7 +1,7 @@
 """Login limits: how failed password or PIN checks are counted per key, and when a key must wait.
 
 Both apps use this one rule; each keeps the counts in its own store (central:
-``sync.logins``, kiosk: ``kiosk.staff``). A check is *reserved* before the
+``sync.central.logins``, kiosk: ``kiosk.staff``). A check is *reserved* before the
 password is verified: in one transaction every key of the attempt is read,
 refused if a key is waiting, else counted as a failure. So however many
 attempts arrive at once, no more checks run than the limits allow, and a check

@@ -187,7 +187,7 @@ def csrf_in(page):
 
 
 @sqlite_only
-def test_the_login_form_keeps_the_name_when_its_token_fails(site):  # noqa: F811
+def test_the_login_form_keeps_the_name_when_its_token_fails(site):
     reply = site.post("/login", data={"csrf_token": "bad", "name": "sup-a", "password": "mật-khẩu-đủ-dài"})
     page = reply.get_data(as_text=True)
     assert reply.status_code == 400 and 'value="sup-a"' in page and "mật-khẩu-đủ-dài" not in page

@@ -13,7 +13,7 @@ from sync import wire
 from sync.central.store import schema
 
 
-def test_csv_is_utf8_with_bom_and_scoped(with_complaint):  # noqa: F811
+def test_csv_is_utf8_with_bom_and_scoped(with_complaint):
     log_in(with_complaint, "admin")
     reply = with_complaint.get(f"/export.csv?start={today()}&end={today()}")
     assert reply.status_code == 200 and reply.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -27,7 +27,7 @@ def test_csv_is_utf8_with_bom_and_scoped(with_complaint):  # noqa: F811
     assert b"0912345678" not in body  # phone numbers never leave the case page
 
 
-def test_an_officer_exports_only_their_own_rows(with_complaint):  # noqa: F811
+def test_an_officer_exports_only_their_own_rows(with_complaint):
     log_in(with_complaint, "an")
     text = with_complaint.get(f"/export.csv?start={today()}&end={today()}").get_data().decode("utf-8-sig")
     officers = {row[5] for row in list(csv.reader(io.StringIO(text)))[1:]}
@@ -35,7 +35,7 @@ def test_an_officer_exports_only_their_own_rows(with_complaint):  # noqa: F811
     assert with_complaint.get("/export.csv?unit=Unit B").status_code == 403
 
 
-def test_xlsx_has_a_summary_sheet_and_a_raw_sheet(with_complaint):  # noqa: F811
+def test_xlsx_has_a_summary_sheet_and_a_raw_sheet(with_complaint):
     log_in(with_complaint, "sup-a")
     reply = with_complaint.get("/export.xlsx")
     book = load_workbook(io.BytesIO(reply.get_data()))
@@ -47,14 +47,14 @@ def test_xlsx_has_a_summary_sheet_and_a_raw_sheet(with_complaint):  # noqa: F811
     assert len(list(book["Số phiếu"].values)) == 1 + 3
 
 
-def test_bad_ranges_are_refused(with_complaint):  # noqa: F811
+def test_bad_ranges_are_refused(with_complaint):
     log_in(with_complaint, "admin")
     for query in ("start=2026-01-31&end=2026-01-01", "start=2020-01-01&end=2026-01-01", "start=31/01/2026"):
         reply = with_complaint.get(f"/export.csv?{query}")
         assert reply.status_code == 400 and "cách nhau tối đa một năm" in reply.get_data(as_text=True)
 
 
-def test_trends_and_monthly_report(with_complaint):  # noqa: F811
+def test_trends_and_monthly_report(with_complaint):
     log_in(with_complaint, "admin")
     trends = with_complaint.get("/trends?days=90").get_data(as_text=True)
     assert trends.count("<polyline") == 2  # overall and attitude have answers today
@@ -85,7 +85,7 @@ def safe_form(text, xlsx=False):
 
 
 @pytest.fixture
-def hostile(site, central_engine, tmp_path):  # noqa: F811
+def hostile(site, central_engine, tmp_path):
     """A kiosk whose staff typed formula-like names and codes, and whose citizens wrote formula-like comments.
 
     Central now refuses control characters in a batch (sync.wire), so the comment holding them is

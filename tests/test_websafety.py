@@ -55,7 +55,7 @@ def test_the_kiosk_language_switch_stays_on_the_kiosk(client):
 
 
 @sqlite_only
-def test_central_language_switch_and_login_stay_on_central(site):  # noqa: F811
+def test_central_language_switch_and_login_stay_on_central(site):
     for raw in OFF_SITE + ON_SITE:
         expected = unquote(raw) if raw in ON_SITE else "/"
         assert location(site.get(f"/lang/en?next={raw}")) == expected, raw
@@ -70,7 +70,7 @@ SECURITY = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Option
 
 
 @sqlite_only
-def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):  # noqa: F811
+def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):
     kiosk, central = client.get("/"), site.get("/login")
     for name in SECURITY:
         assert kiosk.headers[name] == central.headers[name], name
@@ -83,7 +83,7 @@ def test_the_kiosk_sends_the_same_security_headers_as_central(client, site):  # 
 
 
 @sqlite_only
-def test_pages_and_exports_with_personal_data_are_never_cached(site, central_engine):  # noqa: F811
+def test_pages_and_exports_with_personal_data_are_never_cached(site, central_engine):
     from sync.central.store import cases as case_store
     log_in(site, "admin")
     case_id = case_store.list_cases(central_engine)[0]["id"]
