@@ -31,7 +31,7 @@ def _cases(conn):
     metadata.create_all(conn, tables=[cases, case_log])
     rows = conn.execute(select(responses.c.id, responses.c.local_day, responses.c.unit, responses.c.kiosk_id,
                                responses.c.officer, responses.c.answers, responses.c.comment_hash,
-                               responses.c.received_utc)).mappings()
+                               responses.c.created_utc, responses.c.received_utc)).mappings()
     made = case_rows([{**row, "answers": json.loads(row["answers"])} for row in rows])
     if made:
         conn.execute(cases.insert(), made)
@@ -179,13 +179,56 @@ def _installs(conn):
                       "GROUP BY kiosk_id"))
 
 
+_CASES_EVERY_CHANNEL = """
+CREATE TABLE cases (
+    id INTEGER NOT NULL, response_id INTEGER, local_day VARCHAR(10), unit VARCHAR(64) NOT NULL,
+    kiosk_id VARCHAR(64) NOT NULL, officer VARCHAR(80), why VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL,
+    assignee VARCHAR(64), answer TEXT, opened_utc VARCHAR(24) NOT NULL, updated_utc VARCHAR(24) NOT NULL,
+    closed_utc VARCHAR(24), channel VARCHAR(16) DEFAULT 'kiosk' NOT NULL, started_utc VARCHAR(24),
+    category VARCHAR(32),
+    PRIMARY KEY (id), UNIQUE (response_id), FOREIGN KEY(response_id) REFERENCES responses (id))"""
+
+_CASE_COLUMNS_BEFORE_CHANNELS = ("id, response_id, local_day, unit, kiosk_id, officer, why, status, assignee, answer, "
+                                 "opened_utc, updated_utc, closed_utc")
+
+
+def _case_channels(conn):
+    """Cases from every channel: a case may have no kiosk response (hotline, email, box, portal, in person),
+    says its channel, when the citizen spoke (``started_utc``: the rating's time, or the receipt of other
+    channels, which starts the overdue clock) and its category. Fixed DDL, no application code."""
+    if conn.dialect.name == "sqlite":
+        # SQLite cannot drop NOT NULL: rebuild the table, keeping every row and id (case_log refers to them).
+        conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+        conn.execute(text("CREATE TEMP TABLE cases_before_channels AS SELECT * FROM cases"))
+        conn.execute(text("DROP TABLE cases"))
+        conn.execute(text(_CASES_EVERY_CHANNEL))
+        conn.execute(text(f"INSERT INTO cases ({_CASE_COLUMNS_BEFORE_CHANNELS}) "
+                          f"SELECT {_CASE_COLUMNS_BEFORE_CHANNELS} FROM cases_before_channels"))
+        conn.execute(text("DROP TABLE cases_before_channels"))
+        for ddl in ("CREATE INDEX cases_unit_status ON cases (unit, status)",
+                    "CREATE INDEX cases_day_unit ON cases (local_day, unit)",
+                    "CREATE INDEX cases_day ON cases (local_day, id)"):
+            conn.execute(text(ddl))
+    else:
+        conn.execute(text("ALTER TABLE cases ALTER COLUMN response_id DROP NOT NULL"))
+        present = {column["name"] for column in inspect(conn).get_columns("cases")}  # 0003 used live tables
+        for column, ddl in (("channel", "VARCHAR(16) DEFAULT 'kiosk' NOT NULL"), ("started_utc", "VARCHAR(24)"),
+                            ("category", "VARCHAR(32)")):
+            if column not in present:
+                conn.execute(text(f"ALTER TABLE cases ADD COLUMN {column} {ddl}"))
+    conn.execute(text("UPDATE cases SET started_utc = (SELECT created_utc FROM responses "
+                      "WHERE responses.id = cases.response_id) WHERE response_id IS NOT NULL"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_channel ON cases (unit, channel)"))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
               ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days),
               ("0006_installs", _installs),
               ("0007_quarantine_erasure", _quarantine_erasure),
-              ("0008_sessions_lockout", _sessions_lockout)]
+              ("0008_sessions_lockout", _sessions_lockout),
+              ("0009_case_channels", _case_channels)]
 
 
 def migrate(engine) -> list:
