@@ -106,7 +106,7 @@ def refuse_other_clients():
                       "screen at the counter, or ask the staff for help.")
     # No counter or officer on the page, and no idle reset back to the survey.
     return render_template("kiosk/error.html", code=403, message=message, on_duty=None, refused=True,
-                           idle_seconds=0), 403
+                           heading=gettext("This kiosk cannot be used from here"), idle_seconds=0), 403
 
 
 def flag_policy(config) -> FlagPolicy:

@@ -2,6 +2,9 @@
 
 import ipaddress
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 import requests
@@ -92,3 +95,44 @@ def test_networks_and_mapped_addresses():
     assert not clients.allowed("127.0.0.1", networks)  # naming others replaces the default
     with pytest.raises(SettingError, match="not '300.1.1.1'"):
         allowed_clients_from({"KIOSK_ALLOWED_CLIENTS": "300.1.1.1"})
+
+
+def test_the_refusal_page_reads_in_both_languages_and_passes_axe(browser, live_kiosk, screenshots):
+    """Seen from a browser outside the list (here: this machine, with only another address allowed)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from helpers import Tablet, settled
+
+    kiosk = live_kiosk()
+    kiosk.stop()  # made and set up as usual, then served with only another address allowed
+    kiosk.env["KIOSK_ALLOWED_CLIENTS"] = "192.0.2.10"
+    kiosk.process = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--port", str(kiosk.port)],
+                                     env=kiosk.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):  # its /healthz is refused too: wait for the refusal instead
+        try:
+            if requests.get(kiosk.url + "/", timeout=2).status_code == 403:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    before = dump(kiosk.db_path)
+    tablet = Tablet(browser, kiosk).open("/")
+    settled(tablet.page)
+    try:
+        page = tablet.page
+        assert page.locator("html").get_attribute("lang") == "vi"
+        assert page.get_by_role("heading", level=1).inner_text() == "Không thể dùng máy đánh giá từ thiết bị này"
+        assert page.get_by_role("alert").inner_text().startswith("Máy này chỉ nhận đánh giá trên màn hình tại quầy")
+        assert page.get_by_role("link", name="Về màn hình đầu").count() == 0  # nowhere to go from here
+        tablet.shot(screenshots, "not-allowed-vi")
+        violations = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        assert violations == []
+        with page.expect_navigation():
+            page.get_by_role("link", name="English").tap()
+        settled(page)
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.get_by_role("heading", level=1).inner_text() == "This kiosk cannot be used from here"
+        assert "only takes answers on the screen at the counter" in page.get_by_role("alert").inner_text()
+        tablet.shot(screenshots, "not-allowed-en")
+    finally:
+        tablet.close()
+    assert dump(kiosk.db_path) == before
