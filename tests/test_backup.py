@@ -143,3 +143,19 @@ def test_a_backup_that_does_not_verify_is_not_kept_and_restore_refuses_it(tmp_pa
     assert altered.returncode == 1 and "does not verify, so nothing was changed" in altered.stderr
     missing = kiosk_cli(env, "backup", str(tmp_path / "no-such-folder" / "copy.db"))
     assert missing.returncode == 1 and "does not exist: create it first" in missing.stderr
+
+
+def test_a_backup_restored_on_a_new_box_carries_on_its_chain(tmp_path):
+    old_box, new_box = tmp_path / "old" / "kiosk.db", tmp_path / "new" / "kiosk.db"
+    new_box.parent.mkdir()
+    add_responses(old_box, 3)
+    env = {"PATH": "", "KIOSK_DB": str(old_box), "KIOSK_ID": "test-kiosk"}
+    assert kiosk_cli(env, "backup", str(tmp_path / "copy.db")).returncode == 0
+    restored = kiosk_cli({**env, "KIOSK_DB": str(new_box)}, "restore", str(tmp_path / "copy.db"))
+    assert restored.returncode == 0, restored.stderr
+    assert "The database that was there" not in restored.stdout
+    old, new = (store.installs(store.connect(path)) for path in (old_box, new_box))
+    assert new[:-1] == old and new[-1]["from_seq"] == 4 and new[-1]["parent"] == old[-1]["id"]
+    add_responses(new_box, 1)  # opened at its place: no further store, the chain goes on
+    assert seqs(new_box) == [1, 2, 3, 4] and store.installs(store.connect(new_box)) == new
+    assert kiosk_cli({**env, "KIOSK_DB": str(new_box)}, "verify").returncode == 0
