@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from . import config as kiosk_config
-from . import drafts, outbox, store, websafety
+from . import clients, drafts, outbox, store, websafety
 from .clock import local_time, now_utc
 from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
@@ -52,6 +52,8 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
     )
     app.config.update(overrides)
+    # First of all: a client outside KIOSK_ALLOWED_CLIENTS is refused before anything reads or writes.
+    app.before_request(refuse_other_clients)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=language)
     app.teardown_appcontext(close_db)
@@ -90,6 +92,21 @@ def healthz():
         marked=store.mark_counts(db),
         sync=outbox.status(db),
     )
+
+
+def refuse_other_clients():
+    """Flask ``before_request``: a 403 page for a client outside KIOSK_ALLOWED_CLIENTS, else None."""
+    if request.endpoint in clients.OPEN_ENDPOINTS:
+        return None
+    if clients.allowed(request.remote_addr, current_app.config["KIOSK"].allowed_clients):
+        return None
+    current_app.logger.warning("Refused %s %s from %s (not in KIOSK_ALLOWED_CLIENTS)",
+                               request.method, request.path, request.remote_addr)
+    message = gettext("This kiosk only takes answers on the screen at the counter. Please use the "
+                      "screen at the counter, or ask the staff for help.")
+    # No counter or officer on the page, and no idle reset back to the survey.
+    return render_template("kiosk/error.html", code=403, message=message, on_duty=None, refused=True,
+                           heading=gettext("This kiosk cannot be used from here"), idle_seconds=0), 403
 
 
 def flag_policy(config) -> FlagPolicy:

@@ -5,6 +5,7 @@ import sqlite3
 import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 
@@ -123,19 +124,78 @@ def verify():
     clock_back: committed while the clock was behind the previous response's)
     are listed as warnings; they do not break the chain.
     """
+    from .backup import BackupError, check
+
     try:
-        db = store.open_existing(kiosk_config.db_path_from(), kiosk_config.kiosk_id_from())
-    except ERRORS as error:
+        path, kiosk_id = kiosk_config.db_path_from(), kiosk_config.kiosk_id_from()
+        # A look only: checking a copied or restored file does not make it a store of its own.
+        db = store.open_existing(path, kiosk_id, claim=False)
+        with db:
+            result = check(db, kiosk_id, "KIOSK_DB")
+    except (*ERRORS, BackupError) as error:
         _fail(error)
-    with db:
-        checked, problem = store.verify(db)
-        notes = store.marks(db)
-    for note in notes:
+    _say_checked(result)
+
+
+def _say_checked(result: dict, what: str = "") -> None:
+    """`kiosk verify`'s words for ``kiosk.backup.check``'s result; exits 1 naming a broken link."""
+    for note in result["marks"]:
         click.echo(f"Warning: response #{note['seq']} is marked {note['mark']}: {note['detail']}.", err=True)
-    if problem:
-        raise click.ClickException(f"{problem} ({checked} responses before it are intact.)")
-    marked = f"; {len(notes)} marked (see the warnings above)" if notes else ""
-    click.echo(f"OK: {checked} responses, sequence and hash chain intact{marked}.")
+    if result["problem"]:
+        raise click.ClickException(f"{result['problem']} ({result['checked']} responses before it are intact.)")
+    marked = f"; {len(result['marks'])} marked (see the warnings above)" if result["marks"] else ""
+    click.echo(f"OK{what}: {result['checked']} responses, sequence and hash chain intact{marked}.")
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def backup(dest, force):
+    """Copy the kiosk's database to the file DEST while the kiosk runs, then check the copy.
+
+    Uses SQLite's online backup, so the copy is consistent and complete; it is
+    checked as `kiosk verify` checks (a copy that does not verify is not kept).
+    DEST is never overwritten unless --force. The copy holds phone numbers:
+    keep it as private as the kiosk (it is made owner-only).
+    """
+    from .backup import BackupError
+    from .backup import backup as make_backup
+
+    try:
+        result = make_backup(kiosk_config.db_path_from(), kiosk_config.kiosk_id_from(), dest, force)
+    except (*ERRORS, BackupError) as error:
+        _fail(error)
+    click.echo(f"Backed up responses #1–#{result['head']} to {dest}.")
+    _say_checked(result, " (the copy)")
+
+
+@cli.command()
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing KIOSK_DB (it is kept beside, renamed).")
+def restore(backup_file, force):
+    """Put a backup made by `kiosk backup` in place as KIOSK_DB. Stop `kiosk run` and `kiosk-sync` first.
+
+    The backup must verify. The kiosk carries on from the backup's last response
+    as a new store of the same kiosk (central keeps both stores' responses and
+    notes the restore); phone numbers past retention are erased again.
+    """
+    from .backup import BackupError
+    from .backup import restore as put_back
+
+    try:
+        cfg = kiosk_config.load()
+        result = put_back(backup_file, cfg.db_path, cfg.kiosk_id, force)
+        with store.open_existing(cfg.db_path, cfg.kiosk_id) as db:
+            erased = erasure.erase_expired_contacts(db, now_utc(), cfg.contact_days)
+    except (*ERRORS, BackupError) as error:
+        _fail(error)
+    if result["kept"]:
+        click.echo(f"The database that was there is kept as {result['kept']}.")
+    click.echo(f"Restored responses #1–#{result['head']} from {backup_file} into {cfg.db_path}.")
+    _say_checked(result, " (the backup)")
+    click.echo(f"The next response is #{result['install']['from_seq']}, in store {result['install']['id']} "
+               f"(continuing store {result['install']['parent'] or 'legacy'}). Erased {erased} phone number(s) "
+               f"past retention. Start `kiosk run` and `kiosk-sync` again.")
 
 
 @cli.command("set-pin")

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .clients import ClientsError
+from .clients import parse as parse_clients
 from .paths import PACKAGE_DIR
 
 KIOSK_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -51,6 +53,8 @@ Settings (environment variables):
   KIOSK_DB             path of the kiosk's SQLite file (required)
   KIOSK_ID             this kiosk's id, e.g. mc-quay-01 (required)
   KIOSK_QUESTIONNAIRE  questionnaire TOML file (default: the packaged one)
+  KIOSK_ALLOWED_CLIENTS  comma-separated addresses or networks whose browsers may use
+                       the survey and staff mode (default 127.0.0.1,::1: this machine only)
 """ + "\n".join(
     f"  {s.name:<20} {s.help} (default {s.default})" for s in TUNABLES
 )
@@ -67,6 +71,7 @@ class KioskConfig:
     burst_window: int
     contact_days: int = 90
     settle_ms: int = 800
+    allowed_clients: tuple = parse_clients("")  # ip_network objects; see kiosk.clients
 
 
 def _required(environ, name, example):
@@ -109,6 +114,14 @@ def kiosk_id_from(environ=os.environ) -> str:
     return kiosk_id
 
 
+def allowed_clients_from(environ=os.environ) -> tuple:
+    """KIOSK_ALLOWED_CLIENTS as IP networks (default: this machine only); SettingError naming a bad entry."""
+    try:
+        return parse_clients(environ.get("KIOSK_ALLOWED_CLIENTS", ""))
+    except ClientsError as error:
+        raise SettingError(str(error)) from None
+
+
 def load(environ=os.environ) -> KioskConfig:
     """Read and check every kiosk setting."""
     questionnaire = environ.get("KIOSK_QUESTIONNAIRE", "").strip()
@@ -123,4 +136,5 @@ def load(environ=os.environ) -> KioskConfig:
         burst_window=values["KIOSK_BURST_WINDOW"],
         contact_days=values["KIOSK_CONTACT_DAYS"],
         settle_ms=values["KIOSK_SETTLE_MS"],
+        allowed_clients=allowed_clients_from(environ),
     )

@@ -60,8 +60,13 @@ def write(db: Database):
     db.execute("COMMIT")
 
 
-def init(path: Path, kiosk_id: str) -> bool:
-    """Create or upgrade the database; never drops anything. True if created."""
+def init(path: Path, kiosk_id: str, claim: bool = True) -> bool:
+    """Create or upgrade the database; never drops anything. True if created.
+
+    ``claim``: record this machine and path as the store's place (``ensure_install``);
+    a read-only look (``kiosk verify``) passes False, so checking a copied file
+    does not make it a store of its own.
+    """
     path = Path(path)
     created = not path.exists()
     db = connect(path)
@@ -76,18 +81,19 @@ def init(path: Path, kiosk_id: str) -> bool:
             with write(db):
                 set_setting(db, "kiosk_id", kiosk_id)
                 set_setting(db, "secret_key", secrets.token_hex(32))
-        ensure_install(db, path)
+        if claim:
+            ensure_install(db, path)
     finally:
         db.close()
     return created
 
 
-def open_existing(path: Path, kiosk_id: str) -> Database:
-    """Open a database made by ``kiosk init``, applying any pending migrations."""
+def open_existing(path: Path, kiosk_id: str, claim: bool = True) -> Database:
+    """Open a database made by ``kiosk init``, applying any pending migrations (``claim``: see ``init``)."""
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"KIOSK_DB names {path}, which does not exist: run `kiosk init` first.")
-    init(path, kiosk_id)
+    init(path, kiosk_id, claim)
     return connect(path)
 
 

@@ -101,10 +101,11 @@ def commented_rows(db_path, count):
     return wire_responses(db_path)
 
 
-def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
+def bulk_responses(db_path, count, kiosk_id="test-kiosk", seed=7):
     """`count` chained responses as a kiosk would have written them, in one fast transaction.
 
     For volume (benchmarks, big batches); other tests use the store's own path (`add_responses`).
+    UUIDs and answers come from `seed`: give each kiosk of one test its own.
     """
     import random
     import sqlite3
@@ -115,7 +116,7 @@ def bulk_responses(db_path, count, kiosk_id="test-kiosk"):
     from kiosk.clock import now_utc, utc_iso
 
     store.init(db_path, kiosk_id)
-    rng, prev, start = random.Random(7), chain.GENESIS_HASH, now_utc() - timedelta(days=3)
+    rng, prev, start = random.Random(seed), chain.GENESIS_HASH, now_utc() - timedelta(days=3)
     rows = []
     for seq in range(1, count + 1):
         moment = utc_iso(start + timedelta(seconds=seq))

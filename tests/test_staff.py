@@ -150,6 +150,12 @@ def test_staff_mode_shows_todays_figures_from_the_shared_arithmetic(make_app):
 
 
 def from_address(app, address):
+    """A browser on the counter's LAN (KIOSK_ALLOWED_CLIENTS names the LAN, as for tablets onto a box)."""
+    from dataclasses import replace
+    from ipaddress import ip_network
+
+    app.config["KIOSK"] = replace(app.config["KIOSK"], allowed_clients=(ip_network("127.0.0.1"),
+                                                                          ip_network("192.168.0.0/16")))
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return Citizen(client)

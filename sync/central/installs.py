@@ -7,7 +7,8 @@ ingest's transaction and returns integrity events as rows for
 ``integrity_events`` (without ``recorded_utc``, which ingest adds):
 
 - ``reinstalled``: a new store of a known kiosk starting from seq 1;
-- ``copied``: a new store continuing another one's chain (its database was copied or moved);
+- ``copied``: a new store continuing another one's chain (its database was copied or moved,
+  or restored from a backup: see ``kiosk.backup``);
 - ``two_installs``: two stores of one kiosk sending at the same time, naming both;
 - ``clock_back``: a response stamped earlier than the one before it in its chain
   (or than its own first tap);
@@ -81,9 +82,13 @@ def _new_install_events(kiosk_id, row, known, highest):
                        f"Kiosk {kiosk_id} reinstalled: new store from seq 1 ({new}; {previous}). "
                        f"Both stores' responses are kept and counted.")]
     parent = label(row["parent_id"] or "")
+    ahead = highest.get(row["parent_id"] or "") or 0
+    held = (f" Central already holds #{row['from_seq']}–#{ahead} of {parent}, made after the copy was taken "
+            f"(as when a kiosk is restored from a backup); both stores' responses are kept and counted."
+            if ahead >= row["from_seq"] else "")
     return [_event(kiosk_id, row["install_id"], "copied", row["from_seq"],
                    f"Kiosk {kiosk_id}: {new} is a copy of {parent}, continuing its chain from "
-                   f"#{row['from_seq']} (its database was copied or moved).")]
+                   f"#{row['from_seq']} (its database was copied or moved, or restored from a backup).{held}")]
 
 
 def _concurrent_events(conn, kiosk_id, row, known, highest, seqs):
@@ -95,8 +100,11 @@ def _concurrent_events(conn, kiosk_id, row, known, highest, seqs):
         if other["first_seen_utc"] > row["first_seen_utc"]:
             older, newer = row, other  # this store was replaced or copied, yet it still sends
         elif (row["parent_id"] or "") == other["install_id"] and row["from_seq"] > 1 \
-                and (highest.get(other["install_id"]) or 0) >= row["from_seq"]:
-            older, newer = other, row  # the store this one was copied from went on past the copy
+                and (highest.get(other["install_id"]) or 0) >= row["from_seq"] \
+                and other["last_batch_utc"] >= row["first_seen_utc"]:
+            # The store this one was copied from went on past the copy and still sent after this one
+            # appeared. One that fell silent before is a store restored from a backup: the copied event says so.
+            older, newer = other, row
         else:
             continue
         if older["concurrent_with"] == newer["install_id"]:
