@@ -1,9 +1,9 @@
 """Day tallies at two grains (per kiosk, counter and officer; per unit), built from every stored response.
 
 The DDL of commit 9d8777a (2026-11-28), frozen. The tally of a response and its stored form are copied
-here from ``kiosk.indices`` (``tally``, ``tally_record``) as they were when this step was frozen, so what
-this step writes never follows later changes of the application; a change of the stored form needs a
-step of its own.
+here from ``kiosk.indices.tally`` as it was when this step was frozen, and stored in the frozen form of
+``tally_form``, so what this step writes never follows later changes of the application; a change of
+the stored form needs a step of its own.
 """
 
 import json
@@ -11,7 +11,7 @@ from collections import Counter
 
 from sqlalchemy import text
 
-from . import ddl
+from . import ddl, tally_form
 
 #: Responses read at a time.
 BACKFILL_CHUNK = 20_000
@@ -62,14 +62,11 @@ def _add(conn, table, keys, added):
         if stored is None:
             conn.execute(text(f"INSERT INTO {table} ({', '.join(keys)}, tally) "
                               f"VALUES ({', '.join(':' + name for name in keys)}, :tally)"),
-                         {**values, "tally": _json(facts)})
+                         {**values, "tally": tally_form.to_json(facts)})
             continue
-        record = json.loads(stored.tally)
-        facts.update({(kind, item, value): n for kind, item, value, n in record["counts"]})
-        for kind in ("dossier", "dossier_unhappy"):
-            facts.update({(kind, code, ""): n for code, n in record[kind].items()})
+        facts.update(tally_form.from_json(stored.tally))
         conn.execute(text(f"UPDATE {table} SET tally = :tally WHERE id = :id"),
-                     {"tally": _json(facts), "id": stored.id})
+                     {"tally": tally_form.to_json(facts), "id": stored.id})
 
 
 def _rating(value):
@@ -101,13 +98,3 @@ def _tally(row) -> Counter:
             facts["dossier_unhappy", row["dossier_code"], ""] += 1
     return facts
 
-
-def _json(facts: Counter) -> str:
-    """A tally as stored: {"counts": [[kind, item, value, count], ...], "dossier": {...}, "dossier_unhappy": {...}}."""
-    record = {"counts": [], "dossier": {}, "dossier_unhappy": {}}
-    for (kind, item, value), n in sorted(facts.items(), key=str):
-        if kind in ("dossier", "dossier_unhappy"):
-            record[kind][item] = n
-        else:
-            record["counts"].append([kind, item, value, n])
-    return json.dumps(record, ensure_ascii=False)

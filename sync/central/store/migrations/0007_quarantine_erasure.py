@@ -1,17 +1,15 @@
 """Quarantined phones can be erased; central's erasures wait for their kiosk; every name in NFC.
 
 Frozen DDL of commit 73cc890 (2026-11-29). Names stored in another spelling are rewritten in Unicode
-NFC; two day tallies whose keys become the same are added into one (the stored tally form is read and
-written here as 0004 stores it, not through application code).
+NFC; two day tallies whose keys become the same are added into one (read and written in the frozen
+form of ``tally_form``, not through application code).
 """
 
-import json
 import unicodedata
-from collections import Counter
 
 from sqlalchemy import text
 
-from . import ddl
+from . import ddl, tally_form
 
 #: Name columns stored in NFC from here on: (table, columns).
 NAME_COLUMNS = (("kiosks", ("unit",)), ("users", ("name", "display_name", "unit")),
@@ -65,22 +63,7 @@ def _rekey(conn, table, keys, names, name, old):
                          {**{n: key[n] for n in names}, "id": row["id"]})
             continue
         conn.execute(text(f"UPDATE {table} SET tally = :tally WHERE id = :id"),
-                     {"tally": _added(same.tally, row["tally"]), "id": same.id})
+                     {"tally": tally_form.to_json(tally_form.from_json(same.tally)
+                                                  + tally_form.from_json(row["tally"])), "id": same.id})
         conn.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": row["id"]})
 
-
-def _added(*stored: str) -> str:
-    """Stored tallies ({"counts": [[kind, item, value, n], ...], "dossier": {code: n}, "dossier_unhappy": {...}})
-    added into one, in the same form."""
-    facts = Counter()
-    for tally in map(json.loads, stored):
-        facts.update({(kind, item, value): n for kind, item, value, n in tally["counts"]})
-        for kind in ("dossier", "dossier_unhappy"):
-            facts.update({(kind, code, ""): n for code, n in tally[kind].items()})
-    record = {"counts": [], "dossier": {}, "dossier_unhappy": {}}
-    for (kind, item, value), n in sorted(facts.items(), key=str):
-        if kind in ("dossier", "dossier_unhappy"):
-            record[kind][item] = n
-        else:
-            record["counts"].append([kind, item, value, n])
-    return json.dumps(record, ensure_ascii=False)

@@ -6,7 +6,9 @@ records it, so a step is applied whole or not at all, once. A store at any step 
 
 A step states its own DDL, as literal SQL valid on SQLite and PostgreSQL, and never reads today's table
 definitions (``store/schema.py``) or calls application code: what it does cannot change when the
-application does. A data back-fill is done by SQL or by helpers copied into the step's own module.
+application does. A data back-fill is done by SQL or by helpers copied into the step's own module, or
+into a helper module here that steps share (``ddl``, ``tally_form``): those are frozen too, never
+changed in a way that changes what an applied step does.
 Steps written before this rule (0001..0008) were rewritten to the DDL each one made on the day it was
 added; they tolerate a store whose earlier steps made more (columns or indexes already there).
 
