@@ -138,7 +138,8 @@ def fill_as_stored_at(engine, k, batches, fresh):
                     "flags": json.loads(row["flags"]), "has_comment": row["comment_hash"] is not None}
                    for row in stored]
         if k >= 3:  # ingest opened cases (with their day from 0005 on) and kept tallies (from 0004 on)
-            opened = [{c: v for c, v in case.items() if k >= 5 or c != "local_day"}
+            since = {"local_day": 5, "channel": 9, "started_utc": 9}  # case columns added after 0003
+            opened = [{c: v for c, v in case.items() if k >= since.get(c, 3)}
                       for case in case_rows([r for r in decoded if why(r["answers"], r["has_comment"])])]
             for case in opened:
                 insert(conn, "cases", case)
@@ -162,7 +163,8 @@ def snapshot(engine) -> dict:
             "responses": rows(conn, "SELECT * FROM responses ORDER BY id"),
             "private": rows(conn, "SELECT * FROM response_private ORDER BY response_id"),
             "cases": rows(conn, "SELECT response_id, local_day, unit, kiosk_id, officer, why, status, assignee, "
-                                "answer, opened_utc, updated_utc, closed_utc FROM cases ORDER BY response_id"),
+                                "answer, opened_utc, updated_utc, closed_utc, channel, started_utc, category "
+                                "FROM cases ORDER BY response_id"),
             "users": rows(conn, "SELECT name, display_name, role, unit, session_version, disabled_utc "
                                 "FROM users ORDER BY name"),
             "installs": rows(conn, "SELECT kiosk_id, install_id, parent_id, from_seq, first_seen_utc, "

@@ -27,15 +27,16 @@ def why(answers: dict, has_comment: bool) -> list:
 
 
 def case_rows(responses) -> list:
-    """Case rows for stored responses (dicts with id, local_day, unit, kiosk_id, officer, answers, comment_hash
-    and received_utc)."""
+    """Case rows for stored responses (dicts with id, local_day, unit, kiosk_id, officer, answers, comment_hash,
+    created_utc and received_utc); the case starts when the citizen rated (created_utc)."""
     rows = []
     for r in responses:
         reasons = why(r["answers"], r["comment_hash"] is not None)
         if reasons:
             rows.append({"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"],
                          "kiosk_id": r["kiosk_id"], "officer": r["officer"], "why": ",".join(reasons),
-                         "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"]})
+                         "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"],
+                         "channel": "kiosk", "started_utc": r["created_utc"]})
     return rows
 
 

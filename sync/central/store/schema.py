@@ -140,7 +140,8 @@ settings = Table(
 cases = Table(
     "cases", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("response_id", Integer, ForeignKey("responses.id"), nullable=False, unique=True),
+    # The kiosk response it came from; null for PAKN received by other channels (see `channel`).
+    Column("response_id", Integer, ForeignKey("responses.id"), unique=True),
     Column("local_day", String(10)),  # the response's day (Asia/Ho_Chi_Minh), for the summary's list
     Column("unit", String(64), nullable=False),
     Column("kiosk_id", String(64), nullable=False),
@@ -152,9 +153,14 @@ cases = Table(
     Column("opened_utc", String(24), nullable=False),
     Column("updated_utc", String(24), nullable=False),
     Column("closed_utc", String(24)),
+    # kiosk, hotline, email, box (suggestion box), portal, in_person (0009)
+    Column("channel", String(16), nullable=False, server_default="kiosk"),
+    Column("started_utc", String(24)),  # when the citizen spoke (rating time, or receipt): the overdue clock
+    Column("category", String(32)),  # for PAKN of other channels: the SIPAS element it concerns
     Index("cases_unit_status", "unit", "status"),
     Index("cases_day_unit", "local_day", "unit"),
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
+    Index("cases_unit_channel", "unit", "channel"),
 )
 
 

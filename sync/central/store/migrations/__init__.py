@@ -9,7 +9,7 @@ definitions (``store/schema.py``) or calls application code: what it does cannot
 application does. A data back-fill is done by SQL or by helpers copied into the step's own module, or
 into a helper module here that steps share (``ddl``, ``tally_form``): those are frozen too, never
 changed in a way that changes what an applied step does.
-Steps written before this rule (0001..0008) were rewritten to the DDL each one made on the day it was
+Steps written before this rule (0001..0009) were rewritten to the DDL each one made on the day it was
 added; they tolerate a store whose earlier steps made more (columns or indexes already there).
 
 Adding a step (the only way to change central's tables):
@@ -43,7 +43,7 @@ from ..database import write
 
 #: The steps in the order they are applied; each is the module of that name in this package.
 STEPS = ("0001_initial", "0002_accounts", "0003_cases", "0004_day_tallies", "0005_case_days", "0006_installs",
-         "0007_quarantine_erasure", "0008_sessions_lockout")
+         "0007_quarantine_erasure", "0008_sessions_lockout", "0009_case_channels")
 
 #: (name, upgrade function) in order; applied in order by ``migrate``.
 MIGRATIONS = [(name, import_module(f"{__name__}.{name}").upgrade) for name in STEPS]
