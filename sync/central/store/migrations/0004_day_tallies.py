@@ -54,19 +54,23 @@ def upgrade(conn):
 
 
 def _add(conn, table, keys, added):
-    """Add each key's facts to its stored tally, or store a new one."""
-    match = " AND ".join(f"{name} = :{name}" for name in keys)
+    """Add each key's facts to its stored tally, or store a new one (the stored ones read in one query)."""
+    days = sorted({key[0] for key in added})
+    stored = {tuple(row[1:-1]): row for row in conn.execute(text(
+        f"SELECT id, {', '.join(keys)}, tally FROM {table} WHERE local_day BETWEEN :first AND :last"),
+        {"first": days[0], "last": days[-1]})}
+    changed, new = [], []
     for key, facts in added.items():
-        values = dict(zip(keys, key, strict=True))
-        stored = conn.execute(text(f"SELECT id, tally FROM {table} WHERE {match}"), values).first()
-        if stored is None:
-            conn.execute(text(f"INSERT INTO {table} ({', '.join(keys)}, tally) "
-                              f"VALUES ({', '.join(':' + name for name in keys)}, :tally)"),
-                         {**values, "tally": tally_form.to_json(facts)})
-            continue
-        facts.update(tally_form.from_json(stored.tally))
-        conn.execute(text(f"UPDATE {table} SET tally = :tally WHERE id = :id"),
-                     {"tally": tally_form.to_json(facts), "id": stored.id})
+        row = stored.get(key)
+        if row is None:
+            new.append({**dict(zip(keys, key, strict=True)), "tally": tally_form.to_json(facts)})
+        else:
+            changed.append({"id": row.id, "tally": tally_form.to_json(facts + tally_form.from_json(row.tally))})
+    if changed:
+        conn.execute(text(f"UPDATE {table} SET tally = :tally WHERE id = :id"), changed)
+    if new:
+        conn.execute(text(f"INSERT INTO {table} ({', '.join(keys)}, tally) "
+                          f"VALUES ({', '.join(':' + name for name in keys)}, :tally)"), new)
 
 
 def _rating(value):
