@@ -9,8 +9,14 @@ definitions (``store/schema.py``) or calls application code: what it does cannot
 application does. A data back-fill is done by SQL or by helpers copied into the step's own module, or
 into a helper module here that steps share (``ddl``, ``tally_form``): those are frozen too, never
 changed in a way that changes what an applied step does.
+
 Steps written before this rule (0001..0009) were rewritten to the DDL each one made on the day it was
 added; they tolerate a store whose earlier steps made more (columns or indexes already there).
+
+Why literal SQL rather than Alembic's ``Operations``: the text is fixed by construction, whereas DDL that
+a library generates may change with its version; it is what SQLAlchemy made for the existing stores, so
+old and new stores reflect alike; and it reads the same on both databases but for ``{serial}``. A step
+that must rebuild a SQLite table (SQLite cannot drop a constraint) does so in SQL, as 0006 and 0009 do.
 
 Adding a step (the only way to change central's tables):
 
@@ -22,15 +28,17 @@ Adding a step (the only way to change central's tables):
 
 
        def upgrade(conn):
-           conn.execute(text("ALTER TABLE cases ADD COLUMN channel VARCHAR(16)"))
-           conn.execute(text("CREATE INDEX cases_channel ON cases (channel)"))
+           conn.execute(text("ALTER TABLE kiosks ADD COLUMN place VARCHAR(80)"))
+           conn.execute(text("CREATE INDEX kiosks_place ON kiosks (place)"))
 
    Use VARCHAR(n), INTEGER, SMALLINT and TEXT. A new table with an autoincrement id is written with
    ``ddl.run(conn, "CREATE TABLE t (id {serial} NOT NULL, ..., PRIMARY KEY (id))")`` (``{serial}`` is
    INTEGER on SQLite, SERIAL on PostgreSQL, as SQLAlchemy makes them).
 2. Append its name to ``STEPS`` below. Never edit, rename or reorder a step that has been applied.
 3. Make ``store/schema.py`` say the same; ``tests/test_migrations.py`` fails until both agree
-   (columns, types, nullability, defaults, indexes, unique constraints, foreign keys).
+   (columns, types, nullability, defaults, indexes, unique constraints, foreign keys). Its history test
+   then also builds a store at the new step; if rows valid from that step on need the new columns, or
+   the step derives data, extend ``fill_as_stored_at`` there.
 """
 
 from importlib import import_module
