@@ -1,12 +1,13 @@
 """The kiosk store's tables: sqlite-utils migrations, applied in order by ``kiosk.store.init``.
 
 Append new steps at the end, named after the branch that adds them; never edit one
-that has shipped.
+that has shipped. Each step states its own literal SQL and calls no application code
+(not even ``kiosk.text``), so what it does never changes when the application does.
 """
 
-from sqlite_utils import Migrations
+import unicodedata
 
-from .text import nfc
+from sqlite_utils import Migrations
 
 migrations = Migrations("kiosk")
 
@@ -96,10 +97,11 @@ def i8a_surveys(db):
 @migrations()
 def i9b_nfc_duty_names(db):
     # The counter and officer on duty, as staff mode keeps them, in one spelling (NFC).
+    # Frozen: the standard library's NFC, not the application's text helpers.
     for key in ("counter", "officer"):
         row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        if row and nfc(row[0]) != row[0]:
-            db.execute("UPDATE settings SET value = ? WHERE key = ?", [nfc(row[0]), key])
+        if row and unicodedata.normalize("NFC", row[0]) != row[0]:
+            db.execute("UPDATE settings SET value = ? WHERE key = ?", [unicodedata.normalize("NFC", row[0]), key])
 
 
 @migrations()

@@ -194,8 +194,18 @@ def postgres_missing_reason():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def central_url(request, tmp_path):
     """A fresh, empty central store: a SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'central.db'}"
+    yield from _empty_store(request.param, tmp_path / "central.db")
+
+
+@pytest.fixture
+def other_central_url(central_url, tmp_path):
+    """A second fresh, empty central store of the same kind as ``central_url`` (to compare two stores)."""
+    yield from _empty_store("sqlite" if central_url.startswith("sqlite") else "postgresql", tmp_path / "other.db")
+
+
+def _empty_store(kind, sqlite_path):
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_path}"
         return
     reason = postgres_missing_reason()
     if reason:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+from importlib import import_module
 
 import requests
 
@@ -231,7 +232,8 @@ def _back_to_0005(engine):
             conn.execute(text("ALTER TABLE responses DROP COLUMN install_id"))
             conn.execute(text("ALTER TABLE responses ADD CONSTRAINT responses_kiosk_seq UNIQUE (kiosk_id, seq)"))
             return
-        old = (migrations._RESPONSES_WITH_INSTALL.replace(", install_id VARCHAR(36) DEFAULT '' NOT NULL", "")
+        step = import_module("sync.central.store.migrations.0006_installs")
+        old = (step.RESPONSES_WITH_INSTALL.replace(", install_id VARCHAR(36) DEFAULT '' NOT NULL", "")
                .replace("responses_chain_seq UNIQUE (kiosk_id, install_id, seq)",
                         "responses_kiosk_seq UNIQUE (kiosk_id, seq)"))
         conn.execute(text("PRAGMA defer_foreign_keys = ON"))

@@ -8,6 +8,7 @@ from the stored responses themselves.
 """
 
 import random
+from importlib import import_module
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
@@ -139,7 +140,7 @@ def test_a_store_from_before_the_tallies_is_upgraded_in_place(central_engine, st
         conn.execute(text("ALTER TABLE cases DROP COLUMN local_day"))
         conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name.in_(
             ["0004_day_tallies", "0005_case_days"])))
-    monkeypatch.setattr(migrations, "BACKFILL_CHUNK", 16)  # tallies built across many chunks
+    monkeypatch.setattr(import_module("sync.central.store.migrations.0004_day_tallies"), "BACKFILL_CHUNK", 16)
     assert migrations.migrate(central_engine) == ["0004_day_tallies", "0005_case_days"]
     assert snapshot() == kept_batch_by_batch
 

@@ -1,10 +1,11 @@
 """Central's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL, and the store's error.
 
-These are today's definitions; ``migrations.py`` brings an existing store up to them.
+These are today's definitions; the steps in ``migrations/`` make them (and ``tests/test_migrations.py``
+fails when the two differ). Change a table only by adding a step, then say the same here.
 """
 
 from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, text)
 
 metadata = MetaData()
 
@@ -118,7 +119,7 @@ users = Table(
     Column("unit", String(64)),  # null for admins: every unit
     Column("password_hash", String(200), nullable=False),
     Column("created_utc", String(24), nullable=False),
-    Column("session_version", Integer, nullable=False, server_default="1"),  # bumped to end every session
+    Column("session_version", Integer, nullable=False, server_default=text("1")),  # bumped to end every session
     Column("disabled_utc", String(24)),  # set by `central disable-user`: no login, no session
 )
 
