@@ -1,13 +1,14 @@
-"""The one batch schema: msgspec types that drive central's validation, its OpenAPI document and the
+"""The one batch schema: pydantic v2 types that drive central's validation, its OpenAPI document and the
 structured per-row errors.
 
-- **Validation.** ``decode_batch(body, max_responses)`` decodes a batch's JSON bytes straight into these
-  types (compiled: msgspec checks types, lengths, ranges and patterns while it parses, and each
-  response's ``__post_init__`` adds what a JSON Schema cannot say, in the same pass). A body it refuses
-  is then read again by ``batch_errors``, which walks the same types field by field to name *every*
-  problem (the sentences users see, unchanged): only bad batches pay for that second look.
-- **OpenAPI.** ``openapi_components(max_responses)`` is ``msgspec.json.schema_components`` of the same
-  types; each field's ``description`` is the very "must be ..." text of its error sentence.
+- **Validation.** ``decode_batch(body, max_responses)`` validates a batch's JSON bytes straight into
+  dicts (compiled: pydantic-core parses and checks types, lengths, ranges and patterns in one pass, and
+  one check per response adds what a JSON Schema cannot say). A body it refuses is then read again by
+  ``batch_errors``, which walks the same types field by field to name *every* problem in the sentences
+  users see (unchanged): only bad batches pay for that second look. Why pydantic rather than msgspec:
+  measured, see ``bench/batch_validation.py`` and the README.
+- **OpenAPI.** ``openapi_components(max_responses)`` is the JSON Schema of the same types; each field's
+  ``description`` is the very "must be ..." text of its error sentence.
 - **Errors.** ``batch_errors`` returns ``Problem(index, field, message)`` items (``index`` None for the
   batch's own fields); ``check_batch`` raises them as ``BatchTooLarge`` (HTTP 413) or ``BatchInvalid``
   (HTTP 400): typed, so nobody matches a message's words.
@@ -16,15 +17,16 @@ The bounds are what both stores hold (PostgreSQL INTEGER, the VARCHAR lengths of
 what the kiosk's forms let in (``kiosk.text``).
 """
 
-import typing
+from datetime import date
 from functools import lru_cache
-from typing import Annotated, Literal, NamedTuple, Optional, Union
+from typing import Annotated, NamedTuple, Optional, Union
 
-import msgspec
-from msgspec import Meta
+import pydantic
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
+from typing_extensions import NotRequired, TypedDict
 
 from kiosk.chain import PRIVATE_FIELDS, UUID
-from kiosk.clock import parse_utc
 from kiosk.text import ANY_CONTROL, CONTROL, SURROGATE, nfc_length
 
 #: The largest sequence number: PostgreSQL's INTEGER.
@@ -41,8 +43,10 @@ DEFAULT_MAX_RESPONSES = 1000
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 HEX64_PATTERN, HEX32_PATTERN = r"^[0-9a-f]{64}$", r"^[0-9a-f]{32}$"
-#: A UTC time as kiosks write it, in the years of YEARS (the day itself is checked after the pattern).
-TIME_PATTERN = r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
+#: A UTC time as kiosks write it (``kiosk.clock.utc_iso``), in the years of YEARS; that the day exists
+#: (no 30 February) is checked beside the pattern.
+TIME_PATTERN = (r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$")
 assert YEARS == (2000, 2999), "TIME_PATTERN's first digit stands for YEARS"
 #: Text without control characters, as the kiosk's forms let it in: one line, or with tab and line breaks.
 ONE_LINE = "^[^" + ANY_CONTROL.pattern[1:-1] + "]*$"
@@ -50,27 +54,30 @@ LINES = "^[^" + CONTROL.pattern[1:-1] + "]*$"
 
 _TEXT = "text of 1 to {} characters, without control characters"
 _TIME = f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1]}"
+#: Every type is strict (no "1" for 1, no 1.0 or true for 1) and no object takes a field it does not name.
+STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 def _text(longest, pattern=ONE_LINE):
-    return Annotated[str, Meta(min_length=1, max_length=longest, pattern=pattern)]
+    return Annotated[str, StringConstraints(min_length=1, max_length=longest, pattern=pattern)]
 
 
 def _must_be(annotation, must_be: str):
     """`annotation` whose description (in the OpenAPI document) is the "must be ..." of its error."""
-    return Annotated[annotation, Meta(description=must_be)]
+    return Annotated[annotation, Field(description=must_be)]
 
 
-Seq = Annotated[int, Meta(ge=1, le=SEQ_MAX)]
-Uuid = Annotated[str, Meta(pattern=UUID.pattern)]
-KioskId = Annotated[str, Meta(pattern=KIOSK_ID_PATTERN)]
-Time = Annotated[str, Meta(pattern=TIME_PATTERN, description="UTC, e.g. 2026-01-31T08:15:00.000Z")]
-Hash = Annotated[str, Meta(pattern=HEX64_PATTERN)]
-Salt = Annotated[str, Meta(pattern=HEX32_PATTERN)]
-Code = _text(CODE_MAX)
-Answer = Union[Annotated[int, Meta(ge=1, le=5)], _text(ANSWER_TEXT_MAX)]
-Answers = Annotated[dict[_text(ANSWER_KEY_MAX), Answer], Meta(max_length=ANSWERS_MAX)]
-Codes = Annotated[list[Code], Meta(max_length=CODES_MAX)]
+def _whole(low, high):
+    return Annotated[int, Field(ge=low, le=high)]
+
+
+Seq = _whole(1, SEQ_MAX)
+Uuid = Annotated[str, StringConstraints(pattern=UUID.pattern)]
+KioskId = Annotated[str, StringConstraints(pattern=KIOSK_ID_PATTERN)]
+Time = Annotated[str, StringConstraints(pattern=TIME_PATTERN)]
+Hash = Annotated[str, StringConstraints(pattern=HEX64_PATTERN)]
+Salt = Annotated[str, StringConstraints(pattern=HEX32_PATTERN)]
+Codes = Annotated[list[_text(CODE_MAX)], Field(max_length=CODES_MAX)]
 
 
 def _nullable_text(name, one_line):
@@ -85,17 +92,20 @@ RESPONSE_FIELDS = {
     "kiosk_id": _must_be(KioskId, "a kiosk id"),
     "started_utc": _must_be(Time, _TIME),
     "created_utc": _must_be(Time, _TIME),
-    "utc_offset_minutes": _must_be(Annotated[int, Meta(ge=-840, le=840)], "minutes from -840 to 840"),
+    "utc_offset_minutes": _must_be(_whole(-840, 840), "minutes from -840 to 840"),
     "questionnaire_version": _must_be(_text(TEXT_MAX["questionnaire_version"]),
                                       _TEXT.format(TEXT_MAX["questionnaire_version"])),
     # counter and officer as the kiosk's duty form lets them in (tab and line breaks are not refused there)
     "counter": _nullable_text("counter", one_line=False),
     "officer": _nullable_text("officer", one_line=False),
     "dossier_code": _nullable_text("dossier_code", one_line=True),
-    "answers": _must_be(Answers, f"an object of at most {ANSWERS_MAX} answers (keys of 1 to {ANSWER_KEY_MAX} "
-                                 f"characters): 1 to 5, or a code of 1 to {ANSWER_TEXT_MAX} characters"),
+    "answers": _must_be(
+        Annotated[dict[_text(ANSWER_KEY_MAX), Union[_whole(1, 5), _text(ANSWER_TEXT_MAX)]],
+                  Field(max_length=ANSWERS_MAX)],
+        f"an object of at most {ANSWERS_MAX} answers (keys of 1 to {ANSWER_KEY_MAX} characters): 1 to 5, "
+        f"or a code of 1 to {ANSWER_TEXT_MAX} characters"),
     "reasons": _must_be(Codes, f"a list of at most {CODES_MAX} reason codes of 1 to {CODE_MAX} characters"),
-    "complete": _must_be(Literal[0, 1], "0 or 1"),
+    "complete": _must_be(_whole(0, 1), "0 or 1"),
     "flags": _must_be(Codes, f"a list of at most {CODES_MAX} flag codes of 1 to {CODE_MAX} characters"),
     "comment_hash": _must_be(Optional[Hash], "null or 64 hex digits"),
     "contact_hash": _must_be(Optional[Hash], "null or 64 hex digits"),
@@ -103,124 +113,156 @@ RESPONSE_FIELDS = {
     "hash": _must_be(Hash, "64 hex digits"),
 }
 
-MUST_BE = {name: typing.get_args(annotation)[-1].description for name, annotation in RESPONSE_FIELDS.items()}
+MUST_BE = {name: annotation.__metadata__[-1].description for name, annotation in RESPONSE_FIELDS.items()}
 
 
-# --- what a JSON Schema cannot say: checked in each struct's __post_init__ (the same pass) ---------------
+# --- what a JSON Schema cannot say: checked once per response, beside its types ---------------------------
 
-def _fits(text, longest, one_line=True) -> bool:
-    """A text the types let in still fits both stores: no lone surrogate, at most `longest` once in NFC,
-    and (`one_line`) no line feed at its end, which a pattern's ``$`` lets through in Python."""
-    if one_line and text.endswith("\n"):
-        return False
+def _fits(text, longest) -> bool:
+    """A text its type lets in still fits both stores: no lone surrogate, at most `longest` once in NFC
+    (it may grow in NFC, which central stores)."""
     return text.isascii() or (SURROGATE.search(text) is None and nfc_length(text) <= longest)
 
 
-def _real_time(value) -> bool:
+@lru_cache(maxsize=4096)
+def _real_day(day: str) -> bool:
     try:
-        return YEARS[0] <= parse_utc(value).year <= YEARS[1]
-    except (TypeError, ValueError):
+        return date.fromisoformat(day) is not None
+    except ValueError:
         return False
 
 
+def _real_time(value) -> bool:
+    """A time its pattern lets in is on a day that exists (the pattern rules out the rest)."""
+    return _real_day(value[:10])
+
+
 def _answers_fit(answers) -> bool:
-    return all(_fits(k, ANSWER_KEY_MAX) and (type(v) is int or _fits(v, ANSWER_TEXT_MAX))
-               for k, v in answers.items())
+    codes = [v for v in answers.values() if type(v) is str]
+    if "".join(answers).isascii() and "".join(codes).isascii():
+        return True
+    return all(_fits(k, ANSWER_KEY_MAX) for k in answers) and all(_fits(v, ANSWER_TEXT_MAX) for v in codes)
 
 
-#: field -> the check beyond its type (only for a value of the right type).
+def _codes_fit(codes) -> bool:
+    return "".join(codes).isascii() or all(_fits(c, CODE_MAX) for c in codes)
+
+
+#: field -> the check beyond its type (for a value of the right type, not None).
 BEYOND_TYPE = {
     "started_utc": _real_time, "created_utc": _real_time,
-    **{name: (lambda v, n=TEXT_MAX[name], one=one_line: _fits(v, n, one))
-       for name, one_line in (("questionnaire_version", True), ("counter", False), ("officer", False),
-                              ("dossier_code", True))},
-    "answers": _answers_fit,
-    "reasons": lambda v: all(_fits(c, CODE_MAX) for c in v),
-    "flags": lambda v: all(_fits(c, CODE_MAX) for c in v),
+    **{name: (lambda v, n=TEXT_MAX[name]: _fits(v, n))
+       for name in ("questionnaire_version", "counter", "officer", "dossier_code")},
+    "answers": _answers_fit, "reasons": _codes_fit, "flags": _codes_fit,
 }
 _BEYOND = tuple(BEYOND_TYPE.items())
 
 
-class Private(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
+def _private_pair_problems(private) -> list:
+    """The texts of a typed ``private`` that break its rule (each with its salt, or neither) or do not fit."""
+    return [name for name in ("comment", "phone")
+            if (private.get(name), private.get(f"{name}_salt")) != (None, None)
+            and (private.get(name) is None or private.get(f"{name}_salt") is None
+                 or not _fits(private[name], TEXT_MAX[name]))]
+
+
+def _private_rule(private):
+    if private is not None and (_private_pair_problems(private) or (
+            private.get("consent_utc") is not None and not _real_time(private["consent_utc"]))):
+        raise ValueError("private: each text with its salt, or neither")
+    return private
+
+
+def _response_rule(response):
+    for name, check in _BEYOND:
+        value = response[name]
+        if value is not None and not check(value):
+            raise ValueError(f"{name} must be {MUST_BE[name]}")
+    return response
+
+
+class Private(TypedDict):
     """A response's erasable part: each text with its salt, or neither."""
 
-    comment: Optional[_text(TEXT_MAX["comment"], LINES)] = None
-    comment_salt: Optional[Salt] = None
-    phone: Optional[_text(TEXT_MAX["phone"])] = None
-    phone_salt: Optional[Salt] = None
-    consent_utc: Optional[Time] = None
-
-    def __post_init__(self):
-        if _private_pair_problems(self.comment, self.comment_salt, self.phone, self.phone_salt) or (
-                self.consent_utc is not None and not _real_time(self.consent_utc)):
-            raise ValueError("private")
+    __pydantic_config__ = STRICT
+    comment: NotRequired[Optional[_text(TEXT_MAX["comment"], LINES)]]
+    comment_salt: NotRequired[Optional[Salt]]
+    phone: NotRequired[Optional[_text(TEXT_MAX["phone"])]]
+    phone_salt: NotRequired[Optional[Salt]]
+    consent_utc: NotRequired[Optional[Time]]
 
 
-def _private_pair_problems(comment, comment_salt, phone, phone_salt):
-    """The texts of ``private`` that break its pairing rule or do not fit: ``["comment", "phone"]`` at most."""
-    return [name for name, value, salt in (("comment", comment, comment_salt), ("phone", phone, phone_salt))
-            if not (value is None and salt is None) and (
-                value is None or salt is None or not _fits(value, TEXT_MAX[name], name == "phone"))]
+Response = TypedDict("Response", {
+    **RESPONSE_FIELDS, "private": NotRequired[Annotated[Optional[Private], AfterValidator(_private_rule)]]})
+Response.__doc__ = "A kiosk's chained record (``kiosk.chain.CHAINED_FIELDS``), its hash and its erasable part."
+Response.__pydantic_config__ = STRICT
 
 
-Response = msgspec.defstruct(
-    "Response", [*RESPONSE_FIELDS.items(), ("private", Optional[Private], None)],
-    forbid_unknown_fields=True, module=__name__)
-
-
-def _response_post_init(self):
-    for name, check in _BEYOND:
-        value = getattr(self, name)
-        if value is not None and not check(value):
-            raise ValueError(name)
-
-
-Response.__post_init__ = _response_post_init
-
-
-class Install(msgspec.Struct, forbid_unknown_fields=True):
+class Install(TypedDict):
     """The kiosk store the responses were made in; absent for a legacy kiosk."""
 
+    __pydantic_config__ = STRICT
     id: Uuid
     from_seq: Seq
-    head_seq: Annotated[int, Meta(ge=0, le=SEQ_MAX, description="the store's newest seq when the batch was read")]
-    parent: Annotated[Optional[Uuid], Meta(description="the store this one was copied from")] = None
+    head_seq: Annotated[_whole(0, SEQ_MAX), Field(description="the store's newest seq when the batch was read")]
+    parent: NotRequired[Annotated[Optional[Uuid], Field(description="the store this one was copied from")]]
+
+
+def _in_order(responses):
+    previous = 0
+    for response in responses:
+        if response["seq"] <= previous:
+            raise ValueError("responses: each seq must be greater than the one before it")
+        previous = response["seq"]
+    return responses
 
 
 @lru_cache(maxsize=8)
-def batch_type(max_responses: int):
+def batch_adapter(max_responses: int) -> TypeAdapter:
     """The Batch type with at most `max_responses` responses (central's ``CENTRAL_MAX_BATCH``)."""
-
-    def post_init(self):
-        previous = 0
-        for response in self.responses:
-            if response.seq <= previous:
-                raise ValueError("responses: sequence order")
-            previous = response.seq
-
-    batch = msgspec.defstruct("Batch", [
-        ("kiosk_id", KioskId), ("batch_id", Uuid),
-        ("responses", Annotated[list[Response], Meta(min_length=1, max_length=max_responses)]),
-        ("install", Optional[Install], None)], forbid_unknown_fields=True, module=__name__)
-    batch.__post_init__ = post_init
-    return batch
+    batch = TypedDict("Batch", {
+        "kiosk_id": KioskId, "batch_id": Uuid,
+        "responses": Annotated[list[Annotated[Response, AfterValidator(_response_rule)]],
+                               Field(min_length=1, max_length=max_responses), AfterValidator(_in_order)],
+        "install": NotRequired[Optional[Install]]})
+    batch.__doc__ = "A kiosk's batch of responses, in sequence order (see ``sync.wire``)."
+    batch.__pydantic_config__ = STRICT
+    return TypeAdapter(batch)
 
 
 def decode_batch(body: bytes, max_responses: int):
-    """A batch's JSON bytes as a dict of builtins (responses as dicts), or None if anything about it is
-    wrong: then ``batch_errors`` on the body as read by ``json`` names every problem."""
+    """A batch's JSON bytes as a dict (responses as dicts), or None if anything about it is wrong: then
+    ``batch_errors`` on the body as read by ``json`` names every problem."""
     try:
-        return msgspec.to_builtins(msgspec.json.decode(body, type=batch_type(max_responses)))
-    except (msgspec.ValidationError, msgspec.DecodeError):
+        return batch_adapter(max_responses).validate_json(body)
+    except (pydantic.ValidationError, ValueError):
         return None
+
+
+class _OpenApiSchema(GenerateJsonSchema):
+    """JSON Schema as OpenAPI 3.1 wants it: a dict's key pattern as ``propertyNames`` (pydantic writes
+    ``patternProperties``, which lets keys outside the pattern through), no titles."""
+
+    def dict_schema(self, schema):
+        result = super().dict_schema(schema)
+        patterns = result.pop("patternProperties", None)
+        if patterns:
+            (pattern, values), = patterns.items()
+            result["propertyNames"] = {**result.get("propertyNames", {}), "pattern": pattern}
+            result["additionalProperties"] = values
+        return result
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
 
 
 def openapi_components(max_responses: int) -> dict:
     """The OpenAPI (JSON Schema 2020-12) components of a batch: ``{"Batch", "Response", "Private",
     "Install"}``, references as ``#/components/schemas/NAME``."""
-    _refs, components = msgspec.json.schema_components(
-        [batch_type(max_responses)], ref_template="#/components/schemas/{name}")
-    return components
+    batch = batch_adapter(max_responses).json_schema(
+        ref_template="#/components/schemas/{model}", schema_generator=_OpenApiSchema)
+    components = batch.pop("$defs")
+    return {**components, "Batch": batch}
 
 
 # --- every problem of a batch, each naming its place --------------------------------------------------
@@ -262,20 +304,28 @@ class _TooMany(Problem):
     """The one problem that makes a batch too large (413)."""
 
 
+@lru_cache(maxsize=None)
+def _adapter(annotation) -> TypeAdapter:
+    return TypeAdapter(annotation, config=ConfigDict(strict=True))
+
+
 def _is(annotation, value) -> bool:
+    """True if `value` (as ``json.loads`` reads it) is of the schema's type `annotation`."""
     try:
-        msgspec.convert(value, annotation)
-    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
+        _adapter(annotation).validate_python(value)
+    except (pydantic.ValidationError, ValueError):
         return False
     return True
 
 
 _MISSING = object()
+_TEXTS = {"comment": _text(TEXT_MAX["comment"], LINES), "phone": _text(TEXT_MAX["phone"])}
 _RESPONSE_CHECKS = tuple((name, annotation, MUST_BE[name], BEYOND_TYPE.get(name))
                          for name, annotation in RESPONSE_FIELDS.items())
 _KNOWN = frozenset(RESPONSE_FIELDS) | {"private"}
 BATCH_FIELDS = ("kiosk_id", "batch_id", "responses", "install")
 INSTALL_FIELDS = ("id", "from_seq", "parent", "head_seq")
+_WHOLE = {1: Seq, 0: _whole(0, SEQ_MAX)}
 
 
 def _key(name: str) -> str:
@@ -308,11 +358,10 @@ def _private_problems(private, i):
     problems = [Problem(i, f"private.{k}", f"{where}.{_key(k)} is not a known field")
                 for k in private if k not in PRIVATE_FIELDS]
     fields = {name: private.get(name) for name in PRIVATE_FIELDS}
-    for text, salt, pattern in (("comment", "comment_salt", LINES), ("phone", "phone_salt", ONE_LINE)):
+    for text, salt in (("comment", "comment_salt"), ("phone", "phone_salt")):
         if fields[text] is None and fields[salt] is None:
             continue
-        if not (_is(_text(TEXT_MAX[text], pattern), fields[text]) and _is(Salt, fields[salt])
-                and _fits(fields[text], TEXT_MAX[text], pattern == ONE_LINE)):
+        if not (_is(_TEXTS[text], fields[text]) and _is(Salt, fields[salt]) and _fits(fields[text], TEXT_MAX[text])):
             problems.append(Problem(i, f"private.{text}", f"{where}.{text} must be text of 1 to {TEXT_MAX[text]} "
                                     f"characters without control characters, with a 32-hex-digit {salt}"))
     if fields["consent_utc"] is not None and not (_is(Time, fields["consent_utc"])
@@ -335,7 +384,7 @@ def install_problems(install) -> list:
         problems.append(Problem(None, "install.parent",
                                 "install.parent must be null or a UUID in lower-case canonical form"))
     for field, low in (("from_seq", 1), ("head_seq", 0)):
-        if not _is(Annotated[int, Meta(ge=low, le=SEQ_MAX)], install.get(field)):
+        if not _is(_WHOLE[low], install.get(field)):
             problems.append(Problem(None, f"install.{field}",
                                     f"install.{field} must be a whole number from {low} to {SEQ_MAX}"))
     return problems
