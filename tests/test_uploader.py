@@ -187,6 +187,76 @@ def test_the_same_fake_answer_signed_with_the_secret_is_believed(tmp_path):
     assert _acks(tmp_path)[0] == 9
 
 
+def refusing_central(with_details):
+    """A loopback server that refuses (400, signed with SECRET) any batch holding seq 2 and accepts the others.
+
+    Its words name no row the old way; only ``details`` (when `with_details`) does, as central's schema does.
+    """
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = gzip.decompress(self.rfile.read(int(self.headers["Content-Length"])))
+            payload = json.loads(body)
+            seqs = [r["seq"] for r in payload["responses"]]
+            if 2 in seqs:
+                message = "Hàng thứ hai: quầy có ký tự điều khiển."
+                answer = {"ok": False, "error": message, "errors": [message], "status": 400}
+                if with_details:
+                    answer["details"] = [{"index": seqs.index(2), "field": "counter", "message": message},
+                                         {"index": None, "field": "kiosk_id", "message": "ignored: no row"},
+                                         {"index": 99, "field": "seq", "message": "ignored: no such row"}]
+                status = 400
+            else:
+                results = [{"uuid": r["uuid"], "seq": r["seq"], "status": "accepted"} for r in payload["responses"]]
+                answer, status = {"ok": True, "batch_id": payload["batch_id"], "accepted": len(results),
+                                  "duplicate": 0, "rejected": 0, "results": results, "erased": []}, 200
+            answer = json.dumps(answer, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.send_header(wire.CENTRAL_SIGNATURE_HEADER, wire.sign_answer(SECRET, payload["batch_id"], answer))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_the_uploader_sets_aside_the_row_central_names_in_its_structured_errors(tmp_path):
+    add_responses(tmp_path / "kiosk.db", 4)
+    server = refusing_central(with_details=True)
+    try:
+        result = _sync_against(server, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 3, result.stderr
+    db = store.connect(tmp_path / "kiosk.db")
+    acks = {row["seq"]: (row["status"], row["reason"]) for row in db["sync_acks"].rows}
+    db.close()
+    assert acks == {1: ("accepted", None), 2: ("rejected", "Hàng thứ hai: quầy có ký tự điều khiển."),
+                    3: ("accepted", None), 4: ("accepted", None)}
+
+
+def test_without_structured_errors_the_uploader_marks_nothing_and_stops(tmp_path):
+    """Prose alone is not read: a 400 naming no row in ``details`` sets nothing aside, and a person must look."""
+    add_responses(tmp_path / "kiosk.db", 4)
+    server = refusing_central(with_details=False)
+    try:
+        result = _sync_against(server, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 4, result.stderr
+    assert "central refused the batch (HTTP 400): Hàng thứ hai" in result.stderr
+    marked, status = _acks(tmp_path)
+    assert marked == 0 and status["pending"] == 4
+
+
 # --- forever mode: through every recoverable error, stopped only by what a person must fix ---
 
 def _wait_for(check, seconds, what):
