@@ -7,7 +7,7 @@ phone in Vietnamese, as kiosks send them) into checked dicts, with the same boun
   with one ``AfterValidator`` per response for what a JSON Schema cannot say (what central runs);
 - msgspec: typed decoding into Structs with the same constraints, whose ``__post_init__`` runs the same
   checks beyond the types, then ``msgspec.to_builtins`` to hand ingest dicts;
-- orjson + walker / json + walker: a decoder, then ``sync.schema.batch_errors``, the field-by-field
+- orjson + walker / json + walker: a decoder, then ``sync.problems.batch_errors``, the field-by-field
   walk that names every problem (central's path for a batch msgspec refused).
 
     .venv/bin/python bench/batch_validation.py [--rows 1000] [--rounds 20]
@@ -22,7 +22,7 @@ from typing import Annotated, Literal, Optional, Union
 import pydantic
 
 from kiosk import chain
-from sync import schema, wire
+from sync import problems, schema, wire
 
 try:  # the candidates not chosen are not dependencies: pip install msgspec orjson
     import msgspec
@@ -130,7 +130,7 @@ def candidates(max_responses):
 
 
 def _walked(payload, max_responses):
-    if schema.batch_errors(payload, max_responses):
+    if problems.batch_errors(payload, max_responses):
         raise ValueError("refused")
     return payload
 

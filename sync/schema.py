@@ -4,14 +4,13 @@ structured per-row errors.
 - **Validation.** ``decode_batch(body, max_responses)`` validates a batch's JSON bytes straight into
   dicts (compiled: pydantic-core parses and checks types, lengths, ranges and patterns in one pass, and
   one check per response adds what a JSON Schema cannot say). A body it refuses is then read again by
-  ``batch_errors``, which walks the same types field by field to name *every* problem in the sentences
+  ``sync.problems.batch_errors``, which walks the same types field by field to name *every* problem in the sentences
   users see (unchanged): only bad batches pay for that second look. Why pydantic rather than msgspec:
   measured, see ``bench/batch_validation.py`` and the README.
 - **OpenAPI.** ``openapi_components(max_responses)`` is the JSON Schema of the same types; each field's
   ``description`` is the very "must be ..." text of its error sentence.
-- **Errors.** ``batch_errors`` returns ``Problem(index, field, message)`` items (``index`` None for the
-  batch's own fields); ``check_batch`` raises them as ``BatchTooLarge`` (HTTP 413) or ``BatchInvalid``
-  (HTTP 400): typed, so nobody matches a message's words.
+- **Errors.** ``sync.problems`` names every problem as ``Problem(index, field, message)`` and raises
+  them as ``BatchTooLarge`` (HTTP 413) or ``BatchInvalid`` (HTTP 400): typed, so nobody matches words.
 
 The bounds are what both stores hold (PostgreSQL INTEGER, the VARCHAR lengths of central's columns) and
 what the kiosk's forms let in (``kiosk.text``).
@@ -19,14 +18,14 @@ what the kiosk's forms let in (``kiosk.text``).
 
 from datetime import date
 from functools import lru_cache
-from typing import Annotated, NamedTuple, Optional, Union
+from typing import Annotated, Optional, Union
 
 import pydantic
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from typing_extensions import NotRequired, TypedDict
 
-from kiosk.chain import PRIVATE_FIELDS, UUID
+from kiosk.chain import UUID
 from kiosk.text import ANY_CONTROL, CONTROL, SURROGATE, nfc_length
 
 #: The largest sequence number: PostgreSQL's INTEGER.
@@ -58,7 +57,7 @@ _TIME = f"a UTC time like 2026-01-31T08:15:00.000Z, years {YEARS[0]} to {YEARS[1
 STRICT = ConfigDict(extra="forbid", strict=True)
 
 
-def _text(longest, pattern=ONE_LINE):
+def text(longest, pattern=ONE_LINE):
     return Annotated[str, StringConstraints(min_length=1, max_length=longest, pattern=pattern)]
 
 
@@ -67,21 +66,21 @@ def _must_be(annotation, must_be: str):
     return Annotated[annotation, Field(description=must_be)]
 
 
-def _whole(low, high):
+def whole(low, high):
     return Annotated[int, Field(ge=low, le=high)]
 
 
-Seq = _whole(1, SEQ_MAX)
+Seq = whole(1, SEQ_MAX)
 Uuid = Annotated[str, StringConstraints(pattern=UUID.pattern)]
 KioskId = Annotated[str, StringConstraints(pattern=KIOSK_ID_PATTERN)]
 Time = Annotated[str, StringConstraints(pattern=TIME_PATTERN)]
 Hash = Annotated[str, StringConstraints(pattern=HEX64_PATTERN)]
 Salt = Annotated[str, StringConstraints(pattern=HEX32_PATTERN)]
-Codes = Annotated[list[_text(CODE_MAX)], Field(max_length=CODES_MAX)]
+Codes = Annotated[list[text(CODE_MAX)], Field(max_length=CODES_MAX)]
 
 
-def _nullable_text(name, one_line):
-    return _must_be(Optional[_text(TEXT_MAX[name], ONE_LINE if one_line else LINES)],
+def _nullabletext(name, one_line):
+    return _must_be(Optional[text(TEXT_MAX[name], ONE_LINE if one_line else LINES)],
                     "null or " + _TEXT.format(TEXT_MAX[name]))
 
 
@@ -92,20 +91,20 @@ RESPONSE_FIELDS = {
     "kiosk_id": _must_be(KioskId, "a kiosk id"),
     "started_utc": _must_be(Time, _TIME),
     "created_utc": _must_be(Time, _TIME),
-    "utc_offset_minutes": _must_be(_whole(-840, 840), "minutes from -840 to 840"),
-    "questionnaire_version": _must_be(_text(TEXT_MAX["questionnaire_version"]),
+    "utc_offset_minutes": _must_be(whole(-840, 840), "minutes from -840 to 840"),
+    "questionnaire_version": _must_be(text(TEXT_MAX["questionnaire_version"]),
                                       _TEXT.format(TEXT_MAX["questionnaire_version"])),
     # counter and officer as the kiosk's duty form lets them in (tab and line breaks are not refused there)
-    "counter": _nullable_text("counter", one_line=False),
-    "officer": _nullable_text("officer", one_line=False),
-    "dossier_code": _nullable_text("dossier_code", one_line=True),
+    "counter": _nullabletext("counter", one_line=False),
+    "officer": _nullabletext("officer", one_line=False),
+    "dossier_code": _nullabletext("dossier_code", one_line=True),
     "answers": _must_be(
-        Annotated[dict[_text(ANSWER_KEY_MAX), Union[_whole(1, 5), _text(ANSWER_TEXT_MAX)]],
+        Annotated[dict[text(ANSWER_KEY_MAX), Union[whole(1, 5), text(ANSWER_TEXT_MAX)]],
                   Field(max_length=ANSWERS_MAX)],
         f"an object of at most {ANSWERS_MAX} answers (keys of 1 to {ANSWER_KEY_MAX} characters): 1 to 5, "
         f"or a code of 1 to {ANSWER_TEXT_MAX} characters"),
     "reasons": _must_be(Codes, f"a list of at most {CODES_MAX} reason codes of 1 to {CODE_MAX} characters"),
-    "complete": _must_be(_whole(0, 1), "0 or 1"),
+    "complete": _must_be(whole(0, 1), "0 or 1"),
     "flags": _must_be(Codes, f"a list of at most {CODES_MAX} flag codes of 1 to {CODE_MAX} characters"),
     "comment_hash": _must_be(Optional[Hash], "null or 64 hex digits"),
     "contact_hash": _must_be(Optional[Hash], "null or 64 hex digits"),
@@ -118,7 +117,7 @@ MUST_BE = {name: annotation.__metadata__[-1].description for name, annotation in
 
 # --- what a JSON Schema cannot say: checked once per response, beside its types ---------------------------
 
-def _fits(text, longest) -> bool:
+def fits(text, longest) -> bool:
     """A text its type lets in still fits both stores: no lone surrogate, at most `longest` once in NFC
     (it may grow in NFC, which central stores)."""
     return text.isascii() or (SURROGATE.search(text) is None and nfc_length(text) <= longest)
@@ -132,7 +131,7 @@ def _real_day(day: str) -> bool:
         return False
 
 
-def _real_time(value) -> bool:
+def real_time(value) -> bool:
     """A time its pattern lets in is on a day that exists (the pattern rules out the rest)."""
     return _real_day(value[:10])
 
@@ -141,17 +140,17 @@ def _answers_fit(answers) -> bool:
     codes = [v for v in answers.values() if type(v) is str]
     if "".join(answers).isascii() and "".join(codes).isascii():
         return True
-    return all(_fits(k, ANSWER_KEY_MAX) for k in answers) and all(_fits(v, ANSWER_TEXT_MAX) for v in codes)
+    return all(fits(k, ANSWER_KEY_MAX) for k in answers) and all(fits(v, ANSWER_TEXT_MAX) for v in codes)
 
 
 def _codes_fit(codes) -> bool:
-    return "".join(codes).isascii() or all(_fits(c, CODE_MAX) for c in codes)
+    return "".join(codes).isascii() or all(fits(c, CODE_MAX) for c in codes)
 
 
 #: field -> the check beyond its type (for a value of the right type, not None).
 BEYOND_TYPE = {
-    "started_utc": _real_time, "created_utc": _real_time,
-    **{name: (lambda v, n=TEXT_MAX[name]: _fits(v, n))
+    "started_utc": real_time, "created_utc": real_time,
+    **{name: (lambda v, n=TEXT_MAX[name]: fits(v, n))
        for name in ("questionnaire_version", "counter", "officer", "dossier_code")},
     "answers": _answers_fit, "reasons": _codes_fit, "flags": _codes_fit,
 }
@@ -163,12 +162,12 @@ def _private_pair_problems(private) -> list:
     return [name for name in ("comment", "phone")
             if (private.get(name), private.get(f"{name}_salt")) != (None, None)
             and (private.get(name) is None or private.get(f"{name}_salt") is None
-                 or not _fits(private[name], TEXT_MAX[name]))]
+                 or not fits(private[name], TEXT_MAX[name]))]
 
 
 def _private_rule(private):
     if private is not None and (_private_pair_problems(private) or (
-            private.get("consent_utc") is not None and not _real_time(private["consent_utc"]))):
+            private.get("consent_utc") is not None and not real_time(private["consent_utc"]))):
         raise ValueError("private: each text with its salt, or neither")
     return private
 
@@ -185,9 +184,9 @@ class Private(TypedDict):
     """A response's erasable part: each text with its salt, or neither."""
 
     __pydantic_config__ = STRICT
-    comment: NotRequired[Optional[_text(TEXT_MAX["comment"], LINES)]]
+    comment: NotRequired[Optional[text(TEXT_MAX["comment"], LINES)]]
     comment_salt: NotRequired[Optional[Salt]]
-    phone: NotRequired[Optional[_text(TEXT_MAX["phone"])]]
+    phone: NotRequired[Optional[text(TEXT_MAX["phone"])]]
     phone_salt: NotRequired[Optional[Salt]]
     consent_utc: NotRequired[Optional[Time]]
 
@@ -204,7 +203,7 @@ class Install(TypedDict):
     __pydantic_config__ = STRICT
     id: Uuid
     from_seq: Seq
-    head_seq: Annotated[_whole(0, SEQ_MAX), Field(description="the store's newest seq when the batch was read")]
+    head_seq: Annotated[whole(0, SEQ_MAX), Field(description="the store's newest seq when the batch was read")]
     parent: NotRequired[Annotated[Optional[Uuid], Field(description="the store this one was copied from")]]
 
 
@@ -232,7 +231,7 @@ def batch_adapter(max_responses: int) -> TypeAdapter:
 
 def decode_batch(body: bytes, max_responses: int):
     """A batch's JSON bytes as a dict (responses as dicts), or None if anything about it is wrong: then
-    ``batch_errors`` on the body as read by ``json`` names every problem."""
+    ``sync.problems.batch_errors`` on the body as read by ``json`` names every problem."""
     try:
         return batch_adapter(max_responses).validate_json(body)
     except (pydantic.ValidationError, ValueError):
@@ -263,166 +262,3 @@ def openapi_components(max_responses: int) -> dict:
         ref_template="#/components/schemas/{model}", schema_generator=_OpenApiSchema)
     components = batch.pop("$defs")
     return {**components, "Batch": batch}
-
-
-# --- every problem of a batch, each naming its place --------------------------------------------------
-
-class Problem(NamedTuple):
-    """One problem of a batch: ``index`` of the response (None: the batch's own field), ``field`` within
-    it (e.g. ``counter``, ``private.comment``, ``install.id``; ``""`` for the whole response or body), and
-    the full sentence users see."""
-
-    index: Optional[int]
-    field: str
-    message: str
-
-    def as_json(self) -> dict:
-        return {"index": self.index, "field": self.field, "message": self.message}
-
-
-class BatchProblems(Exception):
-    """A batch refused, with every ``Problem`` (``problems``); ``status`` is its HTTP status."""
-
-    status = 400
-
-    def __init__(self, problems):
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = list(problems)
-
-
-class BatchInvalid(BatchProblems):
-    """Fields that are malformed: HTTP 400."""
-
-
-class BatchTooLarge(BatchProblems):
-    """More responses than central takes in one batch: HTTP 413."""
-
-    status = 413
-
-
-class _TooMany(Problem):
-    """The one problem that makes a batch too large (413)."""
-
-
-@lru_cache(maxsize=None)
-def _adapter(annotation) -> TypeAdapter:
-    return TypeAdapter(annotation, config=ConfigDict(strict=True))
-
-
-def _is(annotation, value) -> bool:
-    """True if `value` (as ``json.loads`` reads it) is of the schema's type `annotation`."""
-    try:
-        _adapter(annotation).validate_python(value)
-    except (pydantic.ValidationError, ValueError):
-        return False
-    return True
-
-
-_MISSING = object()
-_TEXTS = {"comment": _text(TEXT_MAX["comment"], LINES), "phone": _text(TEXT_MAX["phone"])}
-_RESPONSE_CHECKS = tuple((name, annotation, MUST_BE[name], BEYOND_TYPE.get(name))
-                         for name, annotation in RESPONSE_FIELDS.items())
-_KNOWN = frozenset(RESPONSE_FIELDS) | {"private"}
-BATCH_FIELDS = ("kiosk_id", "batch_id", "responses", "install")
-INSTALL_FIELDS = ("id", "from_seq", "parent", "head_seq")
-_WHOLE = {1: Seq, 0: _whole(0, SEQ_MAX)}
-
-
-def _key(name: str) -> str:
-    """An unknown field's name as an error message may quote it: short, control characters escaped."""
-    return name if _is(KioskId, name) and len(name) <= 32 else ascii(name[:32])
-
-
-def response_problems(response, i: int) -> list:
-    """Every problem of response number `i` (any JSON value), as ``Problem`` items."""
-    where = f"responses[{i}]"
-    if not isinstance(response, dict):
-        return [Problem(i, "", f"{where} must be an object")]
-    problems = []
-    for field, annotation, must_be, beyond in _RESPONSE_CHECKS:
-        value = response.get(field, _MISSING)
-        if value is _MISSING:
-            problems.append(Problem(i, field, f"{where}.{field} is missing"))
-        elif not _is(annotation, value) or (beyond is not None and value is not None and not beyond(value)):
-            problems.append(Problem(i, field, f"{where}.{field} must be {must_be}"))
-    problems += [Problem(i, str(k), f"{where}.{_key(k)} is not a known field") for k in response if k not in _KNOWN]
-    if response.get("private") is not None:
-        problems += _private_problems(response["private"], i)
-    return problems
-
-
-def _private_problems(private, i):
-    where = f"responses[{i}].private"
-    if not isinstance(private, dict):
-        return [Problem(i, "private", f"{where} must be null or an object")]
-    problems = [Problem(i, f"private.{k}", f"{where}.{_key(k)} is not a known field")
-                for k in private if k not in PRIVATE_FIELDS]
-    fields = {name: private.get(name) for name in PRIVATE_FIELDS}
-    for text, salt in (("comment", "comment_salt"), ("phone", "phone_salt")):
-        if fields[text] is None and fields[salt] is None:
-            continue
-        if not (_is(_TEXTS[text], fields[text]) and _is(Salt, fields[salt]) and _fits(fields[text], TEXT_MAX[text])):
-            problems.append(Problem(i, f"private.{text}", f"{where}.{text} must be text of 1 to {TEXT_MAX[text]} "
-                                    f"characters without control characters, with a 32-hex-digit {salt}"))
-    if fields["consent_utc"] is not None and not (_is(Time, fields["consent_utc"])
-                                                  and _real_time(fields["consent_utc"])):
-        problems.append(Problem(i, "private.consent_utc", f"{where}.consent_utc must be a UTC time"))
-    return problems
-
-
-def install_problems(install) -> list:
-    """Problems of a batch's ``install`` object (None: a legacy kiosk, no problem), as ``Problem`` items."""
-    if install is None:
-        return []
-    if not isinstance(install, dict):
-        return [Problem(None, "install", "install must be an object")]
-    problems = [Problem(None, f"install.{k}", f"install.{k} is not a known field")
-                for k in install if k not in INSTALL_FIELDS]
-    if not _is(Uuid, install.get("id")):
-        problems.append(Problem(None, "install.id", "install.id must be a UUID in lower-case canonical form"))
-    if install.get("parent") is not None and not _is(Uuid, install["parent"]):
-        problems.append(Problem(None, "install.parent",
-                                "install.parent must be null or a UUID in lower-case canonical form"))
-    for field, low in (("from_seq", 1), ("head_seq", 0)):
-        if not _is(_WHOLE[low], install.get(field)):
-            problems.append(Problem(None, f"install.{field}",
-                                    f"install.{field} must be a whole number from {low} to {SEQ_MAX}"))
-    return problems
-
-
-def batch_errors(payload, max_responses: int) -> list:
-    """Every problem of a batch (any JSON value, as ``json.loads`` reads it), as ``Problem`` items in the
-    order users read them; [] when the batch is well-formed."""
-    if not isinstance(payload, dict):
-        return [Problem(None, "", "The body must be a JSON object.")]
-    problems = [Problem(None, str(k), f"{_key(k)} is not a known field") for k in payload if k not in BATCH_FIELDS]
-    problems += install_problems(payload.get("install"))
-    if not _is(KioskId, payload.get("kiosk_id")):
-        problems.append(Problem(None, "kiosk_id", "kiosk_id must be a kiosk id"))
-    if not _is(Uuid, payload.get("batch_id")):
-        problems.append(Problem(None, "batch_id", "batch_id must be a UUID in lower-case canonical form"))
-    responses = payload.get("responses")
-    if not isinstance(responses, list) or not responses:
-        return problems + [Problem(None, "responses", "responses must be a non-empty list")]
-    if len(responses) > max_responses:
-        return problems + [_TooMany(None, "responses", f"responses has {len(responses)} items; "
-                                                       f"at most {max_responses} per batch")]
-    previous_seq = 0
-    for i, response in enumerate(responses):
-        problems += response_problems(response, i)
-        seq = response.get("seq") if isinstance(response, dict) else None
-        if _is(Seq, seq):
-            if seq <= previous_seq:
-                problems.append(Problem(i, "seq", f"responses[{i}].seq must be greater than the one before it "
-                                                  f"(sequence order)"))
-            previous_seq = seq
-    return problems
-
-
-def check_batch(payload, max_responses: int) -> None:
-    """Raise ``BatchTooLarge`` or ``BatchInvalid`` (with every problem) unless `payload` is a good batch."""
-    problems = batch_errors(payload, max_responses)
-    if any(isinstance(p, _TooMany) for p in problems):
-        raise BatchTooLarge(problems)
-    if problems:
-        raise BatchInvalid(problems)

@@ -21,7 +21,7 @@ import uuid
 
 from kiosk.chain import UUID
 
-from . import schema
+from . import problems, schema
 from .schema import (ANSWER_KEY_MAX, ANSWER_TEXT_MAX, ANSWERS_MAX, CODE_MAX, CODES_MAX,  # noqa: F401 (re-exported)
                      SEQ_MAX, TEXT_MAX, YEARS)
 
@@ -71,6 +71,6 @@ def batch(kiosk_id: str, responses: list, install=None) -> dict:
 # Its bounds are re-exported here, where the kiosk side and central have always found them.
 
 def batch_problems(payload, max_responses: int) -> list:
-    """Every structural problem of a batch, as sentences naming the place (see ``schema.batch_errors``
+    """Every structural problem of a batch, as sentences naming the place (see ``problems.batch_errors``
     for the same as ``Problem(index, field, message)`` items)."""
-    return [problem.message for problem in schema.batch_errors(payload, max_responses)]
+    return [problem.message for problem in problems.batch_errors(payload, max_responses)]

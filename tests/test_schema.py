@@ -9,7 +9,7 @@ import pytest
 
 from conftest import central_env_for
 from helpers import commented_rows, post, stored_counts
-from sync import schema, wire
+from sync import problems, schema, wire
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +63,12 @@ def test_the_compiled_pass_and_the_walker_agree_on_every_variant(good_batch):
     verdicts = []
     for name, batch in _variants(good_batch):
         body = json.dumps(batch, ensure_ascii=False).encode()
-        problems = schema.batch_errors(json.loads(body), 1000)
+        found = problems.batch_errors(json.loads(body), 1000)
         decoded = schema.decode_batch(body, 1000)
-        assert (decoded is None) == bool(problems), f"{name}: compiled {decoded is not None}, walker {problems}"
+        assert (decoded is None) == bool(found), f"{name}: compiled {decoded is not None}, walker {found}"
         if decoded is not None:
             assert decoded == json.loads(body), name  # the same dicts ingest has always had
-        verdicts.append(not problems)
+        verdicts.append(not found)
     assert verdicts.count(True) >= 10 and verdicts.count(False) >= 40
 
 
@@ -102,10 +102,10 @@ def test_too_many_responses_is_a_413_from_its_typed_error(central_url, central_e
     assert reply.status_code == 413 and body["status"] == 413
     assert body["details"] == [{"index": None, "field": "responses",
                                 "message": "responses has 3 items; at most 2 per batch"}]
-    with pytest.raises(schema.BatchTooLarge):
-        schema.check_batch(good_batch, 2)
-    with pytest.raises(schema.BatchInvalid) as refused:
-        schema.check_batch(_changed(good_batch, 0, seq=0), 3)
+    with pytest.raises(problems.BatchTooLarge):
+        problems.check_batch(good_batch, 2)
+    with pytest.raises(problems.BatchInvalid) as refused:
+        problems.check_batch(_changed(good_batch, 0, seq=0), 3)
     assert refused.value.problems == [(0, "seq", "responses[0].seq must be a whole number from 1 to 2147483647")]
     assert stored_counts(central_engine) == (0, 0, 0, 0)
     served = app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]

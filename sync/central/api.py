@@ -14,6 +14,7 @@ from kiosk import indices
 from kiosk.clock import now_utc
 from kiosk.text import nfc
 
+from sync import problems as batch_problems
 from sync import schema as batch_schema
 from sync import wire
 
@@ -50,7 +51,7 @@ def api_error(error):
     return error_body(error.status, error.errors, error.code, error.details)
 
 
-@bp.app_errorhandler(batch_schema.BatchProblems)
+@bp.app_errorhandler(batch_problems.BatchProblems)
 def batch_refused(error):
     """A refused batch (``BatchInvalid``: 400, ``BatchTooLarge``: 413) names every problem, in words
     (``errors``) and as ``details`` items ``{index, field, message}`` a program reads."""
@@ -173,7 +174,7 @@ def _read_batch(body: bytes, config) -> dict:
         return payload
     payload = _parse_json(body)
     _remember_batch_id(payload)
-    batch_schema.check_batch(payload, config.max_batch)  # raises, unless msgspec refused what json reads
+    batch_problems.check_batch(payload, config.max_batch)  # raises, unless msgspec refused what json reads
     return payload
 
 
