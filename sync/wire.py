@@ -12,6 +12,11 @@ Central's answer is signed the same way over ``batch_id + "." + answer body``
 A batch from a kiosk store made since install ids exist also carries
 ``install``: ``{"id", "from_seq", "parent", "head_seq"}`` (see ``kiosk.store``);
 without it the batch belongs to the kiosk's legacy install.
+
+Every field's type and bounds: the one batch schema, ``sync.schema``. Central's
+answer to a refused batch (400, 413) names each problem in ``details`` as
+``{"index", "field", "message"}`` (``sync.problems.Problem``), which the uploader
+reads to set those responses aside.
 """
 
 import hashlib

@@ -1,6 +1,7 @@
 """Central's HTTP API as a blueprint: ingest (signed batches), reading (token), health and the OpenAPI document.
 
-Every error is JSON: ``{ok: false, error, errors, status}`` (see ``ApiError``).
+Every error is JSON: ``{ok: false, error, errors, status}`` (see ``ApiError``); a refused batch's also has
+``details``, each problem as ``{index, field, message}`` (``sync.problems``).
 """
 
 import json
