@@ -79,7 +79,7 @@ Salt = Annotated[str, StringConstraints(pattern=HEX32_PATTERN)]
 Codes = Annotated[list[text(CODE_MAX)], Field(max_length=CODES_MAX)]
 
 
-def _nullabletext(name, one_line):
+def _nullable_text(name, one_line):
     return _must_be(Optional[text(TEXT_MAX[name], ONE_LINE if one_line else LINES)],
                     "null or " + _TEXT.format(TEXT_MAX[name]))
 
@@ -95,9 +95,9 @@ RESPONSE_FIELDS = {
     "questionnaire_version": _must_be(text(TEXT_MAX["questionnaire_version"]),
                                       _TEXT.format(TEXT_MAX["questionnaire_version"])),
     # counter and officer as the kiosk's duty form lets them in (tab and line breaks are not refused there)
-    "counter": _nullabletext("counter", one_line=False),
-    "officer": _nullabletext("officer", one_line=False),
-    "dossier_code": _nullabletext("dossier_code", one_line=True),
+    "counter": _nullable_text("counter", one_line=False),
+    "officer": _nullable_text("officer", one_line=False),
+    "dossier_code": _nullable_text("dossier_code", one_line=True),
     "answers": _must_be(
         Annotated[dict[text(ANSWER_KEY_MAX), Union[whole(1, 5), text(ANSWER_TEXT_MAX)]],
                   Field(max_length=ANSWERS_MAX)],
