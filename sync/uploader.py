@@ -20,7 +20,6 @@ import gzip
 import json
 import logging
 import random
-import re
 import sqlite3
 import time
 from collections import Counter
@@ -44,7 +43,6 @@ FATAL_STATUSES = {401: "central refused the kiosk's credentials",
 RETRY_STATUSES = {429} | set(range(500, 600))
 STATUSES = ("accepted", "duplicate", "rejected")
 EXIT_FAILED, EXIT_REJECTED, EXIT_FATAL = 1, 3, 4
-ROW_ERROR = re.compile(r"^responses\[(\d+)\]")
 
 
 class SyncError(Exception):
@@ -197,12 +195,15 @@ class Uploader:
         return verdicts
 
     def _set_aside_malformed(self, db, payload, reply, message) -> dict:
-        """Central named responses it cannot even read: keep them here as rejected, send the rest."""
-        bad = {}
-        for error in _json(reply).get("errors", []):
-            found = ROW_ERROR.match(str(error))
-            if found and int(found[1]) < len(payload["responses"]):
-                bad.setdefault(payload["responses"][int(found[1])]["seq"], ("rejected", error))
+        """Central named responses it cannot even read (its answer's ``details``: ``{index, field, message}``
+        items, see ``sync.schema.Problem``): keep them here as rejected, each with its first message, and
+        send the rest. A 400 that names no response stops the uploader (a person must look)."""
+        bad, responses = {}, payload["responses"]
+        details = _json(reply).get("details")
+        for item in details if isinstance(details, list) else []:
+            index = item.get("index") if isinstance(item, dict) else None
+            if type(index) is int and 0 <= index < len(responses):
+                bad.setdefault(responses[index]["seq"], ("rejected", str(item.get("message"))))
         if not bad:
             raise SyncError(f"central refused the batch (HTTP 400): {message}", fatal=True)
         self._check_signed(payload, reply)

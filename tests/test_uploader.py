@@ -113,8 +113,9 @@ def test_a_response_central_cannot_read_is_kept_back_and_the_rest_delivered(live
 SECRET = "cd" * 32
 
 
-def fake_central(sign_with=None, batch_id_of=lambda payload: payload["batch_id"]):
-    """A loopback server answering every batch "accepted", signed as told (None: unsigned)."""
+def loopback_central(answer_for, sign_with=None, batch_id_of=lambda payload: payload["batch_id"]):
+    """A loopback server answering each batch with ``answer_for(payload) -> (status, JSON object)``,
+    signed as told (None: unsigned)."""
 
     class Fake(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -122,10 +123,9 @@ def fake_central(sign_with=None, batch_id_of=lambda payload: payload["batch_id"]
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             payload = json.loads(body)
-            results = [{"uuid": r["uuid"], "seq": r["seq"], "status": "accepted"} for r in payload["responses"]]
-            answer = json.dumps({"ok": True, "batch_id": payload["batch_id"], "accepted": len(results),
-                                 "duplicate": 0, "rejected": 0, "results": results}).encode()
-            self.send_response(200)
+            status, answer = answer_for(payload)
+            answer = json.dumps(answer, ensure_ascii=False).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             if sign_with:
@@ -142,9 +142,25 @@ def fake_central(sign_with=None, batch_id_of=lambda payload: payload["batch_id"]
     return server
 
 
+def _all_accepted(payload):
+    results = [{"uuid": r["uuid"], "seq": r["seq"], "status": "accepted"} for r in payload["responses"]]
+    return 200, {"ok": True, "batch_id": payload["batch_id"], "accepted": len(results), "duplicate": 0,
+                 "rejected": 0, "results": results}
+
+
+def fake_central(sign_with=None, batch_id_of=lambda payload: payload["batch_id"]):
+    """A loopback server answering every batch "accepted", signed as told (None: unsigned)."""
+    return loopback_central(_all_accepted, sign_with, batch_id_of)
+
+
 def _sync_against(server, tmp_path):
-    return kiosk_sync({"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": SECRET,
-                       "CENTRAL_URL": f"http://127.0.0.1:{server.server_port}"}, "--once")
+    """``kiosk-sync --once`` against `server`, which is then shut down."""
+    try:
+        return kiosk_sync({"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk", "KIOSK_SECRET": SECRET,
+                           "CENTRAL_URL": f"http://127.0.0.1:{server.server_port}"}, "--once")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _acks(tmp_path):
@@ -163,11 +179,7 @@ def _acks(tmp_path):
 def test_an_answer_not_signed_with_the_kiosk_secret_marks_nothing_done(tmp_path, sign_with, batch_id_of):
     add_responses(tmp_path / "kiosk.db", 9)
     server = fake_central(sign_with, batch_id_of or (lambda payload: payload["batch_id"]))
-    try:
-        result = _sync_against(server, tmp_path)
-    finally:
-        server.shutdown()
-        server.server_close()
+    result = _sync_against(server, tmp_path)
     assert result.returncode == 1 and result.stdout == ""
     assert "is not signed with this kiosk's secret, so nothing was marked done" in result.stderr
     assert "Nothing was lost; the responses stay pending." in result.stderr
@@ -178,13 +190,51 @@ def test_an_answer_not_signed_with_the_kiosk_secret_marks_nothing_done(tmp_path,
 def test_the_same_fake_answer_signed_with_the_secret_is_believed(tmp_path):
     add_responses(tmp_path / "kiosk.db", 9)
     server = fake_central(SECRET)
-    try:
-        result = _sync_against(server, tmp_path)
-    finally:
-        server.shutdown()
-        server.server_close()
+    result = _sync_against(server, tmp_path)
     assert result.returncode == 0, result.stderr
     assert _acks(tmp_path)[0] == 9
+
+
+def refusing_central(with_details):
+    """A loopback server that refuses (400, signed with SECRET) any batch holding seq 2 and accepts the others.
+
+    Its words name no row the old way; only ``details`` (when `with_details`) does, as central's schema does.
+    """
+
+    def answer_for(payload):
+        seqs = [r["seq"] for r in payload["responses"]]
+        if 2 not in seqs:
+            return _all_accepted(payload)
+        message = "Hàng thứ hai: quầy có ký tự điều khiển."
+        answer = {"ok": False, "error": message, "errors": [message], "status": 400}
+        if with_details:
+            answer["details"] = [{"index": seqs.index(2), "field": "counter", "message": message},
+                                 {"index": None, "field": "kiosk_id", "message": "ignored: no row"},
+                                 {"index": 99, "field": "seq", "message": "ignored: no such row"}]
+        return 400, answer
+
+    return loopback_central(answer_for, SECRET)
+
+
+@pytest.mark.parametrize("with_details", [True, False], ids=["structured errors", "prose alone"])
+def test_the_uploader_sets_aside_only_the_rows_named_in_centrals_structured_errors(tmp_path, with_details):
+    """The row named by ``details`` is kept back as rejected, the rest delivered; prose alone is not read:
+    a 400 naming no row in ``details`` sets nothing aside and stops (a person must look)."""
+    add_responses(tmp_path / "kiosk.db", 4)
+    server = refusing_central(with_details)
+    result = _sync_against(server, tmp_path)
+    db = store.connect(tmp_path / "kiosk.db")
+    acks = {row["seq"]: (row["status"], row["reason"]) for row in db["sync_acks"].rows}
+    pending = outbox.status(db)["pending"]
+    db.close()
+    if with_details:
+        assert result.returncode == 3, result.stderr
+        assert acks == {1: ("accepted", None), 2: ("rejected", "Hàng thứ hai: quầy có ký tự điều khiển."),
+                        3: ("accepted", None), 4: ("accepted", None)}
+    else:
+        assert result.returncode == 4, result.stderr
+        assert "central refused the batch (HTTP 400): Hàng thứ hai" in result.stderr
+        assert acks == {} and pending == 4
 
 
 # --- forever mode: through every recoverable error, stopped only by what a person must fix ---

@@ -1,11 +1,15 @@
 """The OpenAPI 3 description of central's HTTP API, served at /api/v1/openapi.json.
 
-The batch schema is built from the validator's own bounds (``sync.wire``), so
-the two agree on lengths, integer ranges and item counts
-(tests/test_openapi.py checks them field by field).
+The batch's components (Batch, Response, Private, Install) are generated from the
+one batch schema that validates batches (``sync.schema``), so the two agree on
+lengths, integer ranges, patterns and item counts (tests/test_wire.py checks them
+field by field); ``document(max_batch)`` is what central serves.
 """
 
-from sync import wire
+import copy
+from functools import lru_cache
+
+from sync import schema
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -18,25 +22,10 @@ def _errors(*codes):
 
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
-HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-TIME = {"type": "string", "pattern": r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
-        "description": "UTC, e.g. 2026-01-31T08:15:00.000Z"}
-#: Text without control characters, as the kiosk's forms let it in (one line, or with line breaks).
-ONE_LINE = r"^[^\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]*$"
-LINES = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]*$"
+KIOSK_ID = {"type": "string", "pattern": schema.KIOSK_ID_PATTERN}
 
-
-def _text(name, nullable=False, pattern=ONE_LINE):
-    return {"type": ["string", "null"] if nullable else "string", "minLength": 1,
-            "maxLength": wire.TEXT_MAX[name], "pattern": pattern}
-
-
-CODES = {"type": "array", "maxItems": wire.CODES_MAX,
-         "items": {"type": "string", "minLength": 1, "maxLength": wire.CODE_MAX, "pattern": ONE_LINE}}
-KIOSK_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
-SALT = {"type": ["string", "null"], "pattern": "^[0-9a-f]{32}$"}
-
-OPENAPI = {
+#: The routes and the answers' schemas; the batch's components are added by ``document``.
+_HAND_WRITTEN = {
     "openapi": "3.1.0",
     "info": {"title": "SIPAS kiosk central API", "version": "1"},
     "paths": {
@@ -101,51 +90,13 @@ OPENAPI = {
             "Error": {"type": "object", "required": ["ok", "error", "errors", "status"], "properties": {
                 "ok": {"const": False}, "error": {"type": "string"},
                 "errors": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"},
+                "details": {"type": "array", "description": "a refused batch's problems, one per field: "
+                            "index of the response (null for the batch's own fields), the field, the sentence",
+                            "items": {"$ref": "#/components/schemas/FieldError"}},
                 "code": {"type": "string", "description": "for programs, e.g. clock_skew"}}},
-            "Private": {"type": ["object", "null"], "additionalProperties": False, "properties": {
-                "comment": _text("comment", nullable=True, pattern=LINES), "comment_salt": SALT,
-                "phone": _text("phone", nullable=True), "phone_salt": SALT,
-                "consent_utc": {"oneOf": [TIME, {"type": "null"}]}}},
-            "Response": {"type": "object", "additionalProperties": False, "required": [
-                "seq", "uuid", "kiosk_id", "started_utc", "created_utc", "utc_offset_minutes",
-                "questionnaire_version", "counter", "officer", "dossier_code", "answers", "reasons",
-                "complete", "flags", "comment_hash", "contact_hash", "prev_hash", "hash"], "properties": {
-                "seq": {"type": "integer", "minimum": 1, "maximum": wire.SEQ_MAX},
-                "uuid": {"type": "string", "pattern": wire.UUID.pattern},
-                "kiosk_id": KIOSK_ID, "started_utc": TIME, "created_utc": TIME,
-                "utc_offset_minutes": {"type": "integer", "minimum": -840, "maximum": 840},
-                "questionnaire_version": _text("questionnaire_version"),
-                "counter": _text("counter", nullable=True, pattern=LINES),
-                "officer": _text("officer", nullable=True, pattern=LINES),
-                "dossier_code": _text("dossier_code", nullable=True),
-                "answers": {"type": "object", "maxProperties": wire.ANSWERS_MAX,
-                            "propertyNames": {"minLength": 1, "maxLength": wire.ANSWER_KEY_MAX,
-                                              "pattern": ONE_LINE},
-                            "additionalProperties": {"oneOf": [
-                                {"type": "integer", "minimum": 1, "maximum": 5},
-                                {"type": "string", "minLength": 1, "maxLength": wire.ANSWER_TEXT_MAX,
-                                 "pattern": ONE_LINE}]}},
-                "reasons": CODES, "complete": {"type": "integer", "enum": [0, 1]}, "flags": CODES,
-                "comment_hash": {"oneOf": [HASH, {"type": "null"}]},
-                "contact_hash": {"oneOf": [HASH, {"type": "null"}]},
-                "prev_hash": HASH, "hash": HASH,
-                "private": {"$ref": "#/components/schemas/Private"}}},
-            "Install": {"type": "object", "additionalProperties": False,
-                        "required": ["id", "from_seq", "head_seq"],
-                        "description": "The kiosk store the responses were made in; absent for a legacy kiosk",
-                        "properties": {
-                            "id": {"type": "string", "pattern": wire.UUID.pattern},
-                            "from_seq": {"type": "integer", "minimum": 1, "maximum": wire.SEQ_MAX},
-                            "parent": {"type": ["string", "null"], "pattern": wire.UUID.pattern,
-                                       "description": "the store this one was copied from"},
-                            "head_seq": {"type": "integer", "minimum": 0, "maximum": wire.SEQ_MAX,
-                                         "description": "the store's newest seq when the batch was read"}}},
-            "Batch": {"type": "object", "additionalProperties": False,
-                      "required": ["kiosk_id", "batch_id", "responses"], "properties": {
-                          "kiosk_id": KIOSK_ID, "batch_id": {"type": "string", "pattern": wire.UUID.pattern},
-                          "install": {"$ref": "#/components/schemas/Install"},
-                          "responses": {"type": "array", "minItems": 1,
-                                        "items": {"$ref": "#/components/schemas/Response"}}}},
+            "FieldError": {"type": "object", "required": ["index", "field", "message"], "properties": {
+                "index": {"type": ["integer", "null"], "minimum": 0}, "field": {"type": "string"},
+                "message": {"type": "string"}}},
             "Verdict": {"type": "object", "required": ["uuid", "seq", "status"], "properties": {
                 "uuid": {"type": "string"}, "seq": {"type": "integer"},
                 "status": {"enum": ["accepted", "duplicate", "rejected"]}, "reason": {"type": "string"}}},
@@ -157,7 +108,7 @@ OPENAPI = {
                                 "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
                                 "rejected": {"type": "integer"},
                                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Verdict"}},
-                                "erased": {"type": "array", "items": {"type": "string", "pattern": wire.UUID.pattern},
+                                "erased": {"type": "array", "items": {"type": "string", "pattern": schema.UUID.pattern},
                                            "description": "responses of this kiosk whose phone number central "
                                                           "erased: the kiosk erases its copy too"}}},
             "QuestionFigures": {"type": "object", "required": ["answered", "distribution", "mean", "satisfied_pct"],
@@ -214,3 +165,19 @@ OPENAPI = {
         },
     },
 }
+
+
+def document(max_batch: int) -> dict:
+    """The OpenAPI document as central serves it: its batch components for `max_batch` responses a batch."""
+    return copy.deepcopy(_document(max_batch))
+
+
+@lru_cache(maxsize=4)
+def _document(max_batch):
+    result = copy.deepcopy(_HAND_WRITTEN)
+    result["components"]["schemas"].update(schema.openapi_components(max_batch))
+    return result
+
+
+#: The document for the default batch limit (``schema.DEFAULT_MAX_RESPONSES``).
+OPENAPI = document(schema.DEFAULT_MAX_RESPONSES)
