@@ -221,6 +221,41 @@ def _case_channels(conn):
     conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_channel ON cases (unit, channel)"))
 
 
+_PAKN_TABLE = """
+CREATE TABLE pakn (
+    case_id INTEGER NOT NULL, content TEXT NOT NULL, citizen_name VARCHAR(120), contact VARCHAR(120),
+    consent_utc VARCHAR(24), erased_utc VARCHAR(24), within_competence SMALLINT DEFAULT 1 NOT NULL,
+    transferred_to VARCHAR(200), transferred_utc VARCHAR(24), registered_by VARCHAR(64) NOT NULL,
+    PRIMARY KEY (case_id), FOREIGN KEY(case_id) REFERENCES cases (id))"""
+
+_REPLY_LETTERS_SQLITE = """
+CREATE TABLE reply_letters (
+    id INTEGER NOT NULL, case_id INTEGER NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,
+    issued_utc VARCHAR(24) NOT NULL, issued_by VARCHAR(64) NOT NULL, signer VARCHAR(120) NOT NULL,
+    PRIMARY KEY (id), CONSTRAINT reply_letters_number UNIQUE (year, number),
+    FOREIGN KEY(case_id) REFERENCES cases (id))"""
+
+_REPLY_LETTERS_POSTGRESQL = _REPLY_LETTERS_SQLITE.replace("id INTEGER NOT NULL, case_id", "id SERIAL NOT NULL, case_id")
+
+#: The citizen told of the outcome (how, when), whether they said they were satisfied, whether they
+#: complained again: the QĐ 766 PAKN ratios read these (see sync.central.store.pakn).
+_CASE_OUTCOME_COLUMNS = (("told_how", "VARCHAR(16)"), ("told_utc", "VARCHAR(24)"), ("satisfied", "VARCHAR(8)"),
+                         ("complained_again", "SMALLINT DEFAULT 0 NOT NULL"))
+
+
+def _pakn_channels(conn):
+    """PAKN from other channels (their text, the citizen's name and contact only with consent, competence or
+    transfer), numbered reply letters, and how each case's outcome was told. Fixed DDL, no application code."""
+    conn.execute(text(_PAKN_TABLE))
+    conn.execute(text(_REPLY_LETTERS_POSTGRESQL if conn.dialect.name == "postgresql" else _REPLY_LETTERS_SQLITE))
+    conn.execute(text("CREATE INDEX reply_letters_case ON reply_letters (case_id)"))
+    # 0003 still makes `cases` from today's definitions: a store made after this step has the columns already.
+    present = {column["name"] for column in inspect(conn).get_columns("cases")}
+    for column, ddl in _CASE_OUTCOME_COLUMNS:
+        if column not in present:
+            conn.execute(text(f"ALTER TABLE cases ADD COLUMN {column} {ddl}"))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
@@ -228,7 +263,8 @@ MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003
               ("0006_installs", _installs),
               ("0007_quarantine_erasure", _quarantine_erasure),
               ("0008_sessions_lockout", _sessions_lockout),
-              ("0009_case_channels", _case_channels)]
+              ("0009_case_channels", _case_channels),
+              ("0010_pakn_channels", _pakn_channels)]
 
 
 def migrate(engine) -> list:
