@@ -152,3 +152,26 @@ def test_register_answer_in_writing_and_record_the_outcome(site, central_engine)
     assert (stored["told_how"], stored["told_utc"], stored["satisfied"]) == ("letter", "2026-11-10T03:00:00.000Z",
                                                                              "yes")
     assert [h["action"] for h in stored["history"]] == ["register", "answer", "letter", "letter", "told"]
+
+
+@sqlite_only
+def test_the_monthly_report_names_the_elements_compares_the_month_before_and_counts_pakn(site, central_engine):
+    for received in ("2025-02-05T02:00:00", "2025-03-03T02:00:00", "2025-03-04T02:00:00"):
+        add(central_engine, received, closed="2025-03-05T02:00:00")  # February's: due 19/2, so late
+    log_in(site, "sup-a")
+    page = site.get("/report?month=2025-03").get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", " ", page)
+    text = re.sub(r"\s+", " ", text)
+    assert 'type="month"' in page and 'value="2025-03"' in page  # the month picker
+    assert "Unit A" in text and "Báo cáo sự hài lòng của người dân, tháng 03/2025" in text and "02/2025" in text
+    for name in ("1. Tiếp cận dịch vụ hành chính công", "2. Thủ tục hành chính",
+                 "3. Công chức trực tiếp giải quyết công việc", "4. Kết quả cung ứng dịch vụ hành chính công",
+                 "5. Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị"):
+        assert name in text, name
+    assert text.count("Chưa có câu hỏi riêng") == 2  # elements 1 and 5: only the overall rating
+    assert "Tính từ các câu hỏi: Đúng hẹn (II.22, IV.28)" in text  # element 2
+    assert "Số phản ánh, kiến nghị tiếp nhận 2 1" in text  # March beside February
+    assert "Xử lý đúng hạn 2 0" in text and "Tỷ lệ xử lý đúng hạn (thuộc thẩm quyền) 100.0% 0.0%" in text
+    with site.get("/static/central.css") as css:
+        assert "break-before: page" in css.get_data(as_text=True)
+    assert site.get("/report?month=2026-13").status_code == 400
