@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from kiosk.clock import LOCAL_TZ, now_utc, parse_utc
+from kiosk.clock import LOCAL_TZ, local_time, now_utc, parse_utc
 from kiosk.forms import no_control_characters
 from kiosk.text import nfc
 
@@ -155,9 +155,27 @@ def _local_naive(utc_text):
     return parse_utc(utc_text).astimezone(LOCAL_TZ).replace(tzinfo=None) if utc_text else None
 
 
+def history_detail(entry) -> str:
+    """A history entry's detail in words: the channel of a registration, how the citizen was told."""
+    detail = entry["detail"] or ""
+    if entry["action"] == "register":
+        return channel_names().get(detail, detail)
+    if entry["action"] == "told":
+        words = dict(part.split("=", 1) for part in detail.split() if "=" in part)
+        how = detail.split()[0] if detail else "-"
+        told = told_names().get(how, "")
+        when = next((part for part in detail.split() if part.endswith("Z")), None)
+        parts = [f"{told} {local_time(when)}".strip()] if told else []
+        parts.append(satisfied_names().get(words.get("satisfied"), ""))
+        if words.get("complained_again") == "1":
+            parts.append(gettext("complained again"))
+        return "; ".join(p for p in parts if p)
+    return detail
+
+
 @bp.app_context_processor
 def pakn_context():
-    return {"written_answer": written_answer}
+    return {"written_answer": written_answer, "history_detail": history_detail}
 
 
 @bp.post("/cases/<int(max=2147483647):case_id>/outcome")
