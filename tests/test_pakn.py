@@ -175,3 +175,72 @@ def test_the_monthly_report_names_the_elements_compares_the_month_before_and_cou
     with site.get("/static/central.css") as css:
         assert "break-before: page" in css.get_data(as_text=True)
     assert site.get("/report?month=2026-13").status_code == 400
+
+
+def test_a_store_made_before_0010_gains_pakn_letters_and_outcomes_keeping_its_cases(central_url, monkeypatch):
+    from sqlalchemy import inspect, text
+
+    from sync.central.store import database, migrations
+    engine = database.engine_for(central_url)
+    try:
+        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
+        migrations.migrate(engine)
+        with database.write(engine) as conn:  # the shape before 0010 (0003 makes `cases` from today's table)
+            present = {c["name"] for c in inspect(conn).get_columns("cases")}
+            for column in ("told_how", "told_utc", "satisfied", "complained_again"):
+                if column in present:
+                    conn.execute(text(f"ALTER TABLE cases DROP COLUMN {column}"))
+            conn.execute(text("INSERT INTO cases (local_day, unit, kiosk_id, why, status, opened_utc, updated_utc, "
+                              "channel) VALUES ('2026-11-02', 'Unit A', '', 'pakn', 'new', 'x', 'x', 'hotline')"))
+        monkeypatch.undo()
+        assert migrations.migrate(engine) == ["0010_pakn_channels"]
+        [old] = case_store.list_cases(engine)
+        assert (old["complained_again"], old["satisfied"]) == (0, None)
+        new = add(engine, "2026-11-03T02:00:00", closed="2026-11-04T02:00:00", satisfied="no")
+        assert pakn_store.pakn_ratios(engine, "Unit A", *NOV, now=NOW)["pakn"] == 2
+        assert case_store.get_case(engine, new)["satisfied"] == "no"
+    finally:
+        engine.dispose()
+
+
+def test_the_retention_rule_erases_a_pakn_citizen_s_name_and_contact(central_engine):
+    from sync.central import erasure
+    kept = pakn_store.register(central_engine, unit="Unit A", channel="email", received=utc("2026-01-05T02:00:00"),
+                               category="results", content="Chậm trả kết quả", user_name="sup-a",
+                               now=utc("2026-01-05T02:00:00"), citizen_name="Lê Văn Nam", contact="nam@example.vn",
+                               consent=True)
+    gone = pakn_store.register(central_engine, unit="Unit A", channel="email", received=utc("2026-01-05T02:00:00"),
+                               category="results", content="Chậm trả kết quả", user_name="sup-a",
+                               now=utc("2026-01-05T02:00:00"), citizen_name="Lê Thị Mai", contact="0911222333",
+                               consent=True)
+    case_store.update(central_engine, gone, "sup-a", utc("2026-01-06T02:00:00"), answer="Đã trả", status="closed")
+    assert pakn_store.details(central_engine, gone)["pakn"]["consent_utc"] == "2026-01-05T02:00:00.000Z"
+    with pytest.raises(ValueError):
+        pakn_store.register(central_engine, unit="Unit A", channel="email", received=utc("2026-01-05T02:00:00"),
+                            category="results", content="x", user_name="sup-a", now=utc("2026-01-05T02:00:00"),
+                            contact="0911222333")  # no consent: nothing stored
+    assert erasure.erase_expired_contacts(central_engine, utc("2026-04-07T02:00:00"), 90) == 1
+    erased, held = (pakn_store.details(central_engine, c)["pakn"] for c in (gone, kept))
+    assert (erased["citizen_name"], erased["contact"], erased["content"]) == (None, None, "Chậm trả kết quả")
+    assert erased["erased_utc"] and (held["citizen_name"], held["contact"]) == ("Lê Văn Nam", "nam@example.vn")
+    assert len(case_store.list_cases(central_engine)) == 2
+
+
+@sqlite_only
+def test_a_kiosk_case_gets_a_letter_with_the_comment_and_never_the_phone(with_complaint, central_engine):
+    log_in(with_complaint, "sup-a")
+    [case] = [c for c in case_store.list_cases(central_engine) if c["officer"] == "An"]
+    token = csrf(with_complaint, f"/cases/{case['id']}")
+    with_complaint.post(f"/cases/{case['id']}", data={"csrf_token": token, "answer": "Đã nhắc nhở cán bộ."})
+    made = with_complaint.post(f"/cases/{case['id']}/letters", data={"csrf_token": token, "signer": "Lan"})
+    letter = with_complaint.get(made.headers["Location"]).get_data(as_text=True)
+    assert "Cán bộ gây khó dễ" in letter and "Đã nhắc nhở cán bộ." in letter and "0912345678" not in letter
+    assert "Kính gửi: Ông/Bà đã gửi phản ánh, kiến nghị" in letter
+    with_complaint.get("/lang/en")
+    english = with_complaint.get(made.headers["Location"]).get_data(as_text=True)
+    assert "SOCIALIST REPUBLIC OF VIETNAM" in english and "Reply letter no. 1/" in english
+    assert with_complaint.get(made.headers["Location"].rsplit("/", 1)[0] + "/7").status_code == 404
+    log_in(with_complaint, "an")  # the officer of the case reads its letter but makes none
+    assert with_complaint.get(made.headers["Location"]).status_code == 200
+    assert with_complaint.post(f"/cases/{case['id']}/letters", data={"csrf_token": csrf(with_complaint, "/cases"),
+                                                                     "signer": "An"}).status_code == 403

@@ -6,12 +6,12 @@ response, ``kiosk_id`` '', ``local_day`` the day it was received) with its text 
 ``pakn``; from then on it has the kiosk cases' workflow and audit log (``store.cases``).
 """
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from kiosk.clock import local_today, now_utc, parse_utc, utc_iso
+from kiosk.clock import local_today, now_utc, utc_iso
 
 from .. import cases as case_rules
 from .database import write
@@ -141,37 +141,36 @@ def pakn_ratios(engine, unit, first_day: date, last_day: date, config=None, cale
     but are never late: handling them is another body's task.
     """
     today = local_today(now or now_utc())
-    query = (select(cases.c.local_day, cases.c.channel, cases.c.category, cases.c.status, cases.c.closed_utc,
-                    cases.c.satisfied, cases.c.complained_again, pakn.c.within_competence)
-             .join(pakn, pakn.c.case_id == cases.c.id, isouter=True)
-             .where(cases.c.local_day >= first_day.isoformat(), cases.c.local_day <= last_day.isoformat(),
-                    is_pakn_clause()))
-    if unit:
-        query = query.where(cases.c.unit == unit)
     counts = dict.fromkeys(("pakn", "within_competence", "transferred", "on_time", "late", "pending",
                             "dissatisfied", "complained_again", "not_satisfied"), 0)
     by_channel, due_days = {}, {}
     settings = config or _DefaultDays()
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    for row in rows:
-        counts["pakn"] += 1
-        by_channel[row.channel] = by_channel.get(row.channel, 0) + 1
+        groups = conn.execute(_grouped_query(unit, first_day, last_day)).all()
+    for day, channel, category, within, closed, closed_day, after_17, satisfied, again, n in groups:
+        counts["pakn"] += n
+        by_channel[channel] = by_channel.get(channel, 0) + n
         late = False
-        if row.within_competence == 0:
-            counts["transferred"] += 1
+        if within == 0:
+            counts["transferred"] += n
         else:
-            counts["within_competence"] += 1
-            key = (row.local_day, row.channel, row.category)
-            if key not in due_days:
-                days = case_rules.due_working_days(row.channel, row.category, settings)
-                due_days[key] = case_rules.due_day(date.fromisoformat(row.local_day), days, calendar)
-            ended = local_today(parse_utc(row.closed_utc)) if row.status == "closed" and row.closed_utc else None
-            late = (ended or today) > due_days[key]
-            counts["late" if late else "on_time" if ended else "pending"] += 1
-        counts["dissatisfied"] += row.satisfied == "no"
-        counts["complained_again"] += bool(row.complained_again)
-        counts["not_satisfied"] += late or row.satisfied == "no" or bool(row.complained_again)
+            counts["within_competence"] += n
+            key = (day, channel, category)
+            due = due_days.get(key)
+            if due is None:
+                days = case_rules.due_working_days(channel, category, settings)
+                due = due_days[key] = case_rules.due_day(date.fromisoformat(day), days, calendar)
+            ended = None
+            if closed and closed_day:  # UTC+7 all year: 17:00 UTC and later is the next local day
+                ended = date.fromisoformat(closed_day) + timedelta(days=after_17)
+            late = (ended or today) > due
+            counts["late" if late else "on_time" if ended else "pending"] += n
+        if satisfied == "no":
+            counts["dissatisfied"] += n
+        if again:
+            counts["complained_again"] += n
+        if late or satisfied == "no" or again:
+            counts["not_satisfied"] += n
     return {"pakn": counts["pakn"], "within_competence": counts["within_competence"],
             "transferred": counts["transferred"], "on_time": counts["on_time"], "late": counts["late"],
             "pending": counts["pending"],
@@ -179,6 +178,24 @@ def pakn_ratios(engine, unit, first_day: date, last_day: date, config=None, cale
             "dissatisfied": counts["dissatisfied"], "complained_again": counts["complained_again"],
             "satisfied_pct": _pct(counts["pakn"] - counts["not_satisfied"], counts["pakn"]),
             "by_channel": dict(sorted(by_channel.items()))}
+
+
+def _grouped_query(unit, first_day, last_day):
+    """The period's PAKN counted per everything the ratios look at, so a month is a few thousand rows at most:
+    the day and hour a case closed are cut from its UTC text (portable between SQLite and PostgreSQL)."""
+    closed = case((cases.c.status == "closed", 1), else_=0)
+    closed_day = func.substr(cases.c.closed_utc, 1, 10)
+    after_17 = case((func.substr(cases.c.closed_utc, 12, 2) >= "17", 1), else_=0)
+    keys = [cases.c.local_day, cases.c.channel, cases.c.category, pakn.c.within_competence, closed, closed_day,
+            after_17, cases.c.satisfied, cases.c.complained_again]
+    query = (select(cases.c.local_day, cases.c.channel, cases.c.category, pakn.c.within_competence,
+                    closed.label("closed"), closed_day.label("closed_day"), after_17.label("after_17"),
+                    cases.c.satisfied, cases.c.complained_again, func.count().label("n"))
+             .join(pakn, pakn.c.case_id == cases.c.id, isouter=True)
+             .where(cases.c.local_day >= first_day.isoformat(), cases.c.local_day <= last_day.isoformat(),
+                    is_pakn_clause())
+             .group_by(*keys))
+    return query.where(cases.c.unit == unit) if unit else query
 
 
 class _DefaultDays:
