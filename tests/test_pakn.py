@@ -146,6 +146,9 @@ def test_register_answer_in_writing_and_record_the_outcome(site, central_engine)
     done = site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "letter",
                                                         "told_at": "2026-11-10T10:00", "satisfied": "yes"})
     assert done.status_code == 302
+    assert site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "phone",
+                                                        "told_at": "2026-11-01T10:00",  # before it was received
+                                                        "satisfied": "no"}).status_code == 400
     assert site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "letter",
                                                         "satisfied": "yes"}).status_code == 400  # when?
     stored = case_store.get_case(central_engine, case_id)

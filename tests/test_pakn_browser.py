@@ -2,9 +2,12 @@
 Chromium on desktop and phone; axe-core finds nothing serious on these pages; screenshots for review."""
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from kiosk.clock import LOCAL_TZ
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +90,13 @@ def test_a_supervisor_registers_answers_in_writing_and_closes_a_hotline_complain
     with page.expect_navigation():
         page.get_by_role("link", name=re.compile("Quay lại phản ánh")).click()
     page.get_by_role("radio", name="bằng văn bản").check()
-    page.get_by_label("Thời điểm", exact=True).fill("2026-11-20T10:30")
+    page.get_by_label("Thời điểm", exact=True).fill("2020-01-01T10:30")  # before it was received: refused
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu kết quả thông báo").click()
+    assert "sau khi tiếp nhận" in page.inner_text("main")
+    page.go_back()
+    page.get_by_role("radio", name="bằng văn bản").check()
+    page.get_by_label("Thời điểm", exact=True).fill(datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("radio", name="hài lòng", exact=True).check()
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu kết quả thông báo").click()

@@ -188,8 +188,10 @@ def outcome(case_id):
     valid = form.validate_on_submit()
     told_at = local_moment(form.told_at.data) if valid else None
     late_clock = now_utc() + timedelta(minutes=5)
-    if not valid or bool(form.told_how.data) != bool(told_at) or (told_at and told_at > late_clock):
-        abort(400, description=gettext("Say how the citizen was told and when (not in the future)."))
+    spoke = parse_utc(case["started_utc"] or case["opened_utc"]).replace(second=0, microsecond=0)
+    if not valid or bool(form.told_how.data) != bool(told_at) or (told_at and not spoke <= told_at <= late_clock):
+        abort(400, description=gettext("Say how the citizen was told and when: after the feedback was received, "
+                                       "not in the future."))
     pakn_store.record_outcome(engine(), case_id, user["name"], now_utc(), told_how=form.told_how.data or None,
                               told_utc=told_at, satisfied=form.satisfied.data,
                               complained_again=form.complained_again.data)
