@@ -92,14 +92,14 @@ def test_a_supervisor_registers_answers_in_writing_and_closes_a_hotline_complain
     page.get_by_role("radio", name="bằng văn bản").check()
     page.get_by_label("Thời điểm", exact=True).fill("2020-01-01T10:30")  # before it was received: refused
     with page.expect_navigation():
-        page.get_by_role("button", name="Lưu kết quả thông báo").click()
+        page.get_by_role("button", name="Ghi nhận việc thông báo").click()
     assert "sau khi tiếp nhận" in page.inner_text("main")
     page.go_back()
     page.get_by_role("radio", name="bằng văn bản").check()
     page.get_by_label("Thời điểm", exact=True).fill(datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("radio", name="hài lòng", exact=True).check()
     with page.expect_navigation():
-        page.get_by_role("button", name="Lưu kết quả thông báo").click()
+        page.get_by_role("button", name="Ghi nhận việc thông báo").click()
     page.get_by_label("Đóng phản ánh").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu", exact=True).click()
