@@ -247,3 +247,16 @@ def test_a_kiosk_case_gets_a_letter_with_the_comment_and_never_the_phone(with_co
     assert with_complaint.get(made.headers["Location"]).status_code == 200
     assert with_complaint.post(f"/cases/{case['id']}/letters", data={"csrf_token": csrf(with_complaint, "/cases"),
                                                                      "signer": "An"}).status_code == 403
+
+
+@sqlite_only
+def test_a_pakn_of_today_shows_on_the_summary_and_in_the_case_list(site, central_engine):
+    from kiosk.clock import now_utc
+    log_in(site, "sup-a")
+    case_id = pakn_store.register(central_engine, unit="Unit A", channel="box", received=now_utc(),
+                                  category="access", content="Bảng niêm yết thủ tục bị che khuất.",
+                                  user_name="sup-a", now=now_utc())
+    summary = site.get("/")
+    assert summary.status_code == 200 and f'href="/cases/{case_id}"' in summary.get_data(as_text=True)
+    listed = site.get("/cases").get_data(as_text=True)
+    assert f'href="/cases/{case_id}"' in listed and "phản ánh, kiến nghị qua kênh khác" in listed
