@@ -19,13 +19,14 @@ from kiosk.forms import no_control_characters
 from kiosk.text import nfc
 
 from .. import cases as case_rules
+from .. import reports
 from ..store import pakn as pakn_store
 from ..store import reads
 from .auth import current_user, engine, login_required
 from .cases import visible_case
 
 bp = Blueprint("central_pakn", __name__)
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+LOCAL_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]  # what datetime-local inputs send
 
 
 def channel_names():
@@ -95,6 +96,8 @@ def check_pakn(form, now) -> bool:
     received = local_moment(form.received.data)
     if received and received > now + timedelta(minutes=5):  # a clock a little ahead is not an error
         form.received.errors.append(gettext("The time received cannot be in the future."))
+    elif received and received.date() < reports.FIRST_DAY:
+        form.received.errors.append(gettext("The time received is too far in the past."))
     if (form.citizen_name.data or form.contact.data) and not form.consent.data:
         form.contact.errors.append(gettext(
             "The citizen's name and contact are kept only with their consent. Tick that they agreed, "
