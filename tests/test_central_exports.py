@@ -60,7 +60,7 @@ def test_trends_and_monthly_report(with_complaint):
     assert trends.count("<polyline") == 2  # overall and attitude have answers today
     assert with_complaint.get("/trends?days=7").status_code == 400
     report = with_complaint.get(f"/report?month={today()[:7]}").get_data(as_text=True)
-    assert "Báo cáo sự hài lòng của người dân" in report and "Yếu tố 3" in report
+    assert "Báo cáo sự hài lòng của người dân" in report and "3. Công chức trực tiếp giải quyết công việc" in report
     assert with_complaint.get("/report?month=2026-13").status_code == 400
 
 

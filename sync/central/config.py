@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kiosk.config import DEFAULT_QUESTIONNAIRE, IntSetting, SettingError, int_setting
 
-from . import workdays
+from . import cases, workdays
 
 TUNABLES = (
     IntSetting("CENTRAL_MAX_BODY_BYTES", 5_000_000, 1_000, 100_000_000,
@@ -36,6 +36,10 @@ Settings (environment variables):
   CENTRAL_WORKDAY_SWAPS  the department's file of decreed day swaps, one
                        'YYYY-MM-DD off|work [note]' a line (default: none;
                        Vietnam's public holidays are always counted)
+  CENTRAL_PAKN_DAYS    working days to handle a PAKN per category, e.g.
+                       'officers=5,procedures=15' (categories: access,
+                       procedures, officers, results, feedback; default 10 each,
+                       after NĐ 20/2008/NĐ-CP as amended, unconfirmed)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
 
 
@@ -51,6 +55,7 @@ class CentralConfig:
     contact_days: int
     trusted_proxies: tuple = ()  # ip_network objects: peers whose X-Forwarded-For is believed
     workday_swaps: tuple = ()  # ((date, is_working), ...) from CENTRAL_WORKDAY_SWAPS; see sync.central.workdays
+    pakn_days: tuple = ()  # ((category, working days), ...) from CENTRAL_PAKN_DAYS; see sync.central.cases
 
 
 def database_url_from(environ=os.environ) -> str:
@@ -87,6 +92,14 @@ def trusted_proxies_from(environ) -> tuple:
     return tuple(networks)
 
 
+def pakn_days_from(environ) -> tuple:
+    """CENTRAL_PAKN_DAYS as ((category, days), ...); SettingError naming the bad entry."""
+    try:
+        return cases.pakn_days_from(environ.get(cases.PAKN_DAYS_SETTING, ""))
+    except ValueError as error:
+        raise SettingError(str(error)) from None
+
+
 def load(environ=os.environ) -> CentralConfig:
     values = {s.name: int_setting(environ, s) for s in TUNABLES}
     questionnaire = environ.get("CENTRAL_QUESTIONNAIRE", "").strip()
@@ -100,5 +113,6 @@ def load(environ=os.environ) -> CentralConfig:
         case_days=values["CENTRAL_CASE_DAYS"],
         contact_days=values["CENTRAL_CONTACT_DAYS"],
         trusted_proxies=trusted_proxies_from(environ),
+        pakn_days=pakn_days_from(environ),
         workday_swaps=workdays.read_swaps(swaps) if (swaps := environ.get(workdays.SWAPS_SETTING, "").strip()) else (),
     )

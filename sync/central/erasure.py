@@ -1,5 +1,7 @@
 """Erasing a citizen's phone number everywhere central keeps it, and telling the kiosk.
 
+PAKN registered by staff keep the citizen's name and contact (given with consent) in ``pakn``; the
+retention rule erases them too, 90 days (``CENTRAL_CONTACT_DAYS``) after the case closes.
 Central keeps a phone in ``response_private`` and, for a response it could not
 accept, inside the quarantined payload. Both are erased by ``central
 erase-contact UUID`` and by the retention rule (``--expired``). Each erasure
@@ -15,12 +17,13 @@ Figures and the hash chain are untouched: the chain holds only a salted hash.
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from kiosk.clock import utc_iso
 
 from .store.database import write
-from .store.schema import CentralStoreError, cases, erasure_notices, quarantine, response_private, responses
+from .store.schema import (CentralStoreError, cases, erasure_notices, pakn, quarantine, response_private,
+                           responses)
 
 #: The most erasures one answer carries; the least sent go first, the rest follow in the next ones.
 PER_ANSWER = 500
@@ -69,9 +72,18 @@ def erase_expired_contacts(engine, now, days: int) -> int:
                                    quarantine.c.payload).where(
             quarantine.c.received_utc < cutoff, quarantine.c.erased_utc.is_(None))).all()
         scrubbed = _scrub_quarantined(conn, held, erased_at)
+        scrubbed += _erase_pakn_contacts(conn, cutoff, erased_at)
         _notify(conn, [(row.kiosk_id, row.uuid) for row in due]
                 + [(row.kiosk_id, row.uuid) for row in held if row.uuid], erased_at)
     return len(due) + scrubbed
+
+
+def _erase_pakn_contacts(conn, cutoff, erased_at) -> int:
+    """The name and contact of PAKN registered by staff, for cases closed before `cutoff`; how many."""
+    closed = select(cases.c.id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff)
+    return conn.execute(pakn.update().where(
+        pakn.c.case_id.in_(closed), or_(pakn.c.citizen_name.is_not(None), pakn.c.contact.is_not(None)))
+        .values(citizen_name=None, contact=None, erased_utc=erased_at)).rowcount
 
 
 def _scrub_quarantined(conn, held, erased_at) -> int:

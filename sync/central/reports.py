@@ -194,3 +194,34 @@ def chart_points(values, width, height):
     """(x, y) for percentages spread over `width`, 100% at the top; days without answers skipped."""
     step = width / max(1, len(values) - 1)
     return [(round(i * step, 1), round(height - v * height / 100, 1)) for i, v in enumerate(values) if v is not None]
+
+
+#: The five SIPAS elements (QĐ 1001/QĐ-BNV; see shared/domain.md), by number.
+ELEMENT_KEYS = {"1": "access", "2": "procedures", "3": "officers", "4": "results", "5": "feedback"}
+
+
+def month_bounds(first: date):
+    """(first day, last day) of the month starting on `first`."""
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def previous_month(first: date) -> date:
+    """The first day of the month before the one starting on `first`."""
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def element_sources(questionnaire) -> dict:
+    """Which questions feed each SIPAS element, from the questionnaire's mapping:
+    ``{"1": {"ratings": [Question...], "choices": [Question...]}, ... "5": ...}``.
+
+    Ratings make the element's figure (the mean of their shares of 4 or 5, ``kiosk.indices``); choices
+    mapped to it (extra documents or fees, visits) are shown as their own shares. The overall rating maps
+    to every element and is left out: an element with no rating of its own has no figure.
+    """
+    sources = {number: {"ratings": [], "choices": []} for number in ELEMENT_KEYS}
+    for question in questionnaire.questions:
+        if question.key == indices.OVERALL:
+            continue
+        for number in question.elements:
+            sources[str(number)]["ratings" if question.kind == "rating" else "choices"].append(question)
+    return sources

@@ -157,6 +157,10 @@ cases = Table(
     Column("channel", String(16), nullable=False, server_default="kiosk"),
     Column("started_utc", String(24)),  # when the citizen spoke (rating time, or receipt): the overdue clock
     Column("category", String(32)),  # for PAKN of other channels: the SIPAS element it concerns
+    # How and when the citizen was told the outcome (letter, phone, email, in_person), whether they said they
+    # were satisfied (yes, no, unsaid) and complained again (0/1): the QĐ 766 PAKN ratios (0010)
+    Column("told_how", String(16)), Column("told_utc", String(24)), Column("satisfied", String(8)),
+    Column("complained_again", SmallInteger, nullable=False, server_default=text("0")),
     Index("cases_unit_status", "unit", "status"),
     Index("cases_day_unit", "local_day", "unit"),
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
@@ -206,6 +210,31 @@ case_log = Table(
     Column("at_utc", String(24), nullable=False),
     Column("action", String(32), nullable=False),
     Column("detail", Text),
+)
+
+# A PAKN received by another channel than a kiosk (0010): its text, and the citizen's name and contact,
+# kept only with their consent and erasable (erased_utc); transferred when outside the department's competence.
+pakn = Table(
+    "pakn", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True, autoincrement=False),
+    Column("content", Text, nullable=False),
+    Column("citizen_name", String(120)), Column("contact", String(120)),
+    Column("consent_utc", String(24)), Column("erased_utc", String(24)),
+    Column("within_competence", SmallInteger, nullable=False, server_default=text("1")),
+    Column("transferred_to", String(200)), Column("transferred_utc", String(24)),
+    Column("registered_by", String(64), nullable=False),
+)
+
+# Reply letters telling a citizen the outcome, numbered 1, 2, ... within each year (0010).
+reply_letters = Table(
+    "reply_letters", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("year", Integer, nullable=False), Column("number", Integer, nullable=False),
+    Column("issued_utc", String(24), nullable=False), Column("issued_by", String(64), nullable=False),
+    Column("signer", String(120), nullable=False),
+    UniqueConstraint("year", "number", name="reply_letters_number"),
+    Index("reply_letters_case", "case_id"),
 )
 
 ROLES = ("admin", "supervisor", "officer")

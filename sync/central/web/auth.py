@@ -91,9 +91,13 @@ def page_context():
         "status_names": {"new": gettext("new"), "assigned": gettext("assigned"),
                          "answered": gettext("answered"), "closed": gettext("closed")},
         "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
-                      "extra_request": gettext("extra documents or fees")},
+                      "extra_request": gettext("extra documents or fees"),
+                      "pakn": gettext("feedback received by another channel")},
         "action_names": {"assign": gettext("assigned to"), "answer": gettext("answered"),
-                         "close": gettext("closed"), "reopen": gettext("reopened")},
+                         "close": gettext("closed"), "reopen": gettext("reopened"),
+                         "register": gettext("registered, received by"),
+                         "told": gettext("recorded how the citizen was told"),
+                         "letter": gettext("issued reply letter no.")},
     }
 
 

@@ -72,7 +72,7 @@ def summary():
         week_before=indices.summarize_tallies(day_tallies(day - timedelta(days=7), unit, officer), elements),
         groups=tables_for(tallies, unit, elements),
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
-        day_cases=[{**c, "answers": json.loads(c["answers"])} for c in case_store.list_cases(
+        day_cases=[{**c, "answers": json.loads(c["answers"] or "{}")} for c in case_store.list_cases(
             engine(), unit=unit, officer=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
         day_case_count=case_store.count_cases(engine(), unit=unit, officer=officer, day=day.isoformat()),
     )

@@ -9,7 +9,9 @@ from kiosk import indices
 from kiosk.clock import local_today, now_utc
 
 from .. import reports
-from .auth import login_required, scoped_tallies
+from ..store import pakn as pakn_store
+from .auth import current_user, engine, login_required, scoped_tallies
+from .pakn import channel_names
 from .summary import tables_for
 
 bp = Blueprint("central_trends", __name__)
@@ -39,11 +41,21 @@ def monthly_report():
         first = reports.parse_day((request.args.get("month") or today.strftime("%Y-%m")) + "-01")
     except ValueError:
         abort(400, description=gettext("The month must look like 2026-01."))
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    first, last = reports.month_bounds(first)
+    before_first, before_last = reports.month_bounds(reports.previous_month(first))
     unit, tallies = scoped_tallies(first, last, detail=True)
-    elements = current_app.config["ELEMENTS"]
-    return render_template("central/report.html", first=first, last=last, unit=unit,
+    _unit, tallies_before = scoped_tallies(before_first, before_last)
+    elements, config = current_app.config["ELEMENTS"], current_app.config["CENTRAL"]
+    user = current_user()
+    ratios = (lambda a, b: pakn_store.pakn_ratios(engine(), unit, a, b, config, current_app.config["WORKDAYS"])) \
+        if user["role"] != "officer" else None  # an officer's own figures only: PAKN are the unit's
+    return render_template("central/report.html", first=first, last=last, unit=unit, before_first=before_first,
                            figures=indices.summarize_tallies(tallies, elements),
+                           before=indices.summarize_tallies(tallies_before, elements),
+                           sources=reports.element_sources(current_app.config["QUESTIONNAIRE"]),
+                           pakn=ratios(first, last) if ratios else None,
+                           pakn_before=ratios(before_first, before_last) if ratios else None,
+                           prepared=local_today(now_utc()), channels=channel_names(),
                            days=[d for d in reports.by_day(tallies, first, last, elements) if d[1]["responses"]],
                            groups=tables_for(tallies, unit, elements),
                            questions=current_app.config["QUESTIONS"])
