@@ -24,8 +24,8 @@ def list_cases(engine, unit=None, officer=None, status=None, day=None, limit=500
     """Cases, newest first; `day` keeps those whose response was given that day (Asia/Ho_Chi_Minh)."""
     query = _cases_where(
         select(cases, responses.c.counter, responses.c.created_utc, responses.c.answers, response_private.c.comment)
-        .join(responses, responses.c.id == cases.c.response_id)
-        .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+        .join(responses, responses.c.id == cases.c.response_id, isouter=True)
+        .join(response_private, response_private.c.response_id == cases.c.response_id, isouter=True)
         .order_by(cases.c.id.desc()).limit(limit), unit, officer, status, day)
     with engine.connect() as conn:
         return conn.execute(query).mappings().all()
@@ -39,11 +39,12 @@ def count_cases(engine, unit=None, officer=None, status=None, day=None) -> int:
 
 def get_case(engine, case_id: int):
     """A case with its response and erasable text, and its history; None if unknown."""
-    query = (select(cases, responses.c.answers, responses.c.reasons, responses.c.counter,
+    query = (select(*[c for c in cases.c if c.name != "reasons"], responses.c.answers, responses.c.reasons,
+                    responses.c.counter,
                     responses.c.dossier_code, responses.c.created_utc, responses.c.uuid,
                     response_private.c.comment, response_private.c.phone, response_private.c.erased_utc)
-             .join(responses, responses.c.id == cases.c.response_id)
-             .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+             .join(responses, responses.c.id == cases.c.response_id, isouter=True)
+             .join(response_private, response_private.c.response_id == cases.c.response_id, isouter=True)
              .where(cases.c.id == case_id))
     with engine.connect() as conn:
         case = conn.execute(query).mappings().first()
@@ -51,7 +52,7 @@ def get_case(engine, case_id: int):
             return None
         history = conn.execute(select(case_log).where(case_log.c.case_id == case_id)
                                .order_by(case_log.c.id)).mappings().all()
-    return {**case, "answers": json.loads(case["answers"]), "reasons": json.loads(case["reasons"]),
+    return {**case, "answers": json.loads(case["answers"] or "{}"), "reasons": json.loads(case["reasons"] or "[]"),
             "history": history}
 
 

@@ -221,6 +221,40 @@ def _case_channels(conn):
     conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_channel ON cases (unit, channel)"))
 
 
+_QUEUE_DDL = (
+    "CREATE TABLE compliments (id {id}, response_id INTEGER NOT NULL UNIQUE REFERENCES responses (id), "
+    "unit VARCHAR(64) NOT NULL, kiosk_id VARCHAR(64) NOT NULL, officer VARCHAR(80), local_day VARCHAR(10) NOT NULL, "
+    "started_utc VARCHAR(24) NOT NULL)",
+    "CREATE INDEX compliments_unit_started ON compliments (unit, started_utc)",
+    "CREATE INDEX compliments_officer_started ON compliments (officer, started_utc)",
+    "CREATE INDEX compliments_started ON compliments (started_utc)",
+    "CREATE TABLE published_cases (id {id}, case_id INTEGER NOT NULL UNIQUE REFERENCES cases (id), "
+    "unit VARCHAR(64) NOT NULL, month VARCHAR(7) NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, "
+    "published_utc VARCHAR(24) NOT NULL, published_by VARCHAR(64) NOT NULL)",
+    "CREATE INDEX published_unit_month ON published_cases (unit, month)",
+    "CREATE INDEX published_month ON published_cases (month)",
+    "CREATE INDEX IF NOT EXISTS cases_started ON cases (started_utc, id)",
+    "CREATE INDEX IF NOT EXISTS cases_status_started ON cases (status, started_utc)",
+    "CREATE INDEX IF NOT EXISTS cases_unit_started ON cases (unit, started_utc)",
+    "CREATE INDEX IF NOT EXISTS cases_officer_started ON cases (officer, started_utc)",
+    # The response's reason chips, from its canonical JSON list (["a","b"] -> a,b), for the queue's filter.
+    "UPDATE cases SET reasons = NULLIF(REPLACE(REPLACE(REPLACE((SELECT responses.reasons FROM responses "
+    "WHERE responses.id = cases.response_id), '[', ''), ']', ''), '\"', ''), '') WHERE response_id IS NOT NULL",
+)
+
+
+def _case_queue(conn):
+    """The case queue (issue 12): the reasons column and the indexes its filters and order use, the
+    compliments table (comments that open no case) and published outcomes. Fixed DDL, no application code."""
+    sqlite = conn.dialect.name == "sqlite"
+    # 0003 made the table from the live definition: on PostgreSQL the column may exist already; on
+    # SQLite 0009 rebuilt the table without it.
+    conn.execute(text("ALTER TABLE cases ADD COLUMN reasons VARCHAR(200)" if sqlite
+                      else "ALTER TABLE cases ADD COLUMN IF NOT EXISTS reasons VARCHAR(200)"))
+    for ddl in _QUEUE_DDL:
+        conn.execute(text(ddl.format(id="INTEGER PRIMARY KEY" if sqlite else "SERIAL PRIMARY KEY")))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
@@ -228,7 +262,8 @@ MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003
               ("0006_installs", _installs),
               ("0007_quarantine_erasure", _quarantine_erasure),
               ("0008_sessions_lockout", _sessions_lockout),
-              ("0009_case_channels", _case_channels)]
+              ("0009_case_channels", _case_channels),
+              ("0010_case_queue", _case_queue)]
 
 
 def migrate(engine) -> list:

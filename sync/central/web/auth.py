@@ -93,7 +93,12 @@ def page_context():
         "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
                       "extra_request": gettext("extra documents or fees")},
         "action_names": {"assign": gettext("assigned to"), "answer": gettext("answered"),
-                         "close": gettext("closed"), "reopen": gettext("reopened")},
+                         "close": gettext("closed"), "reopen": gettext("reopened"),
+                         "publish": gettext("published on the public page"),
+                         "unpublish": gettext("taken off the public page")},
+        "channel_names": {"kiosk": gettext("kiosk"), "hotline": gettext("hotline"), "email": gettext("email"),
+                          "box": gettext("suggestion box"), "portal": gettext("public-service portal"),
+                          "in_person": gettext("in person")},
     }
 
 
