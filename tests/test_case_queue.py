@@ -9,7 +9,6 @@ import pytest
 from helpers import add_responses, csrf, log_in, post, wire_responses
 from sync import wire
 from sync.central import cases as case_rules
-from sync.central.config import CentralConfig
 from sync.central.store import cases as case_store
 from sync.central.store import compliments, database, queue, schema
 from sync.central.workdays import WorkCalendar
@@ -32,7 +31,7 @@ def make_cases(engine, count=130):
                      "kiosk_id": "k-a", "officer": ("An", "Bình", "Chi")[i % 3], "status": status,
                      "why": ("comment,low_rating", "low_rating", "extra_request")[i % 3],
                      "reasons": ("long_wait,impolite", None, "impolite")[i % 5 % 3],
-                     "opened_utc": f"{day.isoformat()}T03:00:00.000Z", "updated_utc": f"{day.isoformat()}T03:00:00.000Z",
+                     "opened_utc": f"{day}T03:00:00.000Z", "updated_utc": f"{day}T03:00:00.000Z",
                      "started_utc": f"{day.isoformat()}T02:{i % 60:02d}:00.000Z", "channel": "kiosk",
                      "assignee": None})
     with database.write(engine) as conn:

@@ -2,15 +2,15 @@
 
 The text is the staff's edited version, never the citizen's own record: ``leaks`` refuses a text that
 still holds the case's phone number, the citizen's name or the dossier code, or any phone-like number
-(Vietnamese numbers have 10 digits, 0xx xxx xxxx or +84 xx xxx xxxx; any run of 8 or more digits,
-spaces, dots or dashes between them allowed, is treated as one).
+(Vietnamese phone numbers: a 0 or +84 then 8 to 10 more digits, spaces, dots or dashes allowed between
+them, not part of a longer word or number).
 """
 
 import re
 import unicodedata
 
-#: A run of at least 8 digits, possibly split by spaces, dots, dashes or brackets, or a +84 prefix.
-PHONE_LIKE = re.compile(r"(?:\+\s*84|\d)(?:[\s.\-()]*\d){7,}")
+#: 0 or +84, then 8 to 10 digits, possibly split by spaces, dots or dashes; not inside a longer code.
+PHONE_LIKE = re.compile(r"(?<![\w.\-/])(?:\+\s?84|0)(?:[\s.\-]?\d){8,10}(?![\w/])")
 
 
 def _folded(text: str) -> str:
