@@ -233,10 +233,12 @@ _QUEUE_DDL = (
     "published_utc VARCHAR(24) NOT NULL, published_by VARCHAR(64) NOT NULL)",
     "CREATE INDEX published_unit_month ON published_cases (unit, month)",
     "CREATE INDEX published_month ON published_cases (month)",
-    "CREATE INDEX IF NOT EXISTS cases_started ON cases (started_utc, id)",
-    "CREATE INDEX IF NOT EXISTS cases_status_started ON cases (status, started_utc)",
-    "CREATE INDEX IF NOT EXISTS cases_unit_started ON cases (unit, started_utc)",
-    "CREATE INDEX IF NOT EXISTS cases_officer_started ON cases (officer, started_utc)",
+    # The queue's indexes: each covers its filter's counts and the page's order (see store.queue).
+    "CREATE INDEX IF NOT EXISTS cases_queue ON cases (status, local_day, started_utc, why, reasons)",
+    "CREATE INDEX IF NOT EXISTS cases_unit_queue ON cases (unit, status, local_day, started_utc)",
+    "CREATE INDEX IF NOT EXISTS cases_officer_queue ON cases (officer, status, local_day, started_utc)",
+    "CREATE INDEX IF NOT EXISTS cases_channel_queue ON cases (channel, status, local_day, category)",
+    "CREATE INDEX IF NOT EXISTS cases_category_queue ON cases (category, status, local_day)",
     # The response's reason chips, from its canonical JSON list (["a","b"] -> a,b), for the queue's filter.
     "UPDATE cases SET reasons = NULLIF(REPLACE(REPLACE(REPLACE((SELECT responses.reasons FROM responses "
     "WHERE responses.id = cases.response_id), '[', ''), ']', ''), '\"', ''), '') WHERE response_id IS NOT NULL",
