@@ -162,11 +162,11 @@ cases = Table(
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
     Index("cases_unit_channel", "unit", "channel"),
     # The queue's: each covers its filter's counts and the page's order (see store.queue; case queue step).
-    Index("cases_queue", "status", "local_day", "started_utc", "why", "reasons"),
-    Index("cases_unit_queue", "unit", "status", "local_day", "started_utc"),
-    Index("cases_officer_queue", "officer", "status", "local_day", "started_utc"),
-    Index("cases_channel_queue", "channel", "status", "local_day", "category"),
-    Index("cases_category_queue", "category", "status", "local_day"),
+    Index("cases_queue", "status", "local_day", "started_utc", "id", "why", "reasons"),
+    Index("cases_unit_queue", "unit", "status", "local_day", "started_utc", "id"),
+    Index("cases_officer_queue", "officer", "status", "local_day", "started_utc", "id"),
+    Index("cases_channel_queue", "channel", "status", "local_day", "category", "started_utc", "id"),
+    Index("cases_category_queue", "category", "status", "local_day", "started_utc", "id"),
 )
 
 # Compliments (issue 12, item 3): responses whose only feature is a comment open no case; see sync.central.cases.
