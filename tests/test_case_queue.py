@@ -205,3 +205,14 @@ def test_the_assignee_is_chosen_from_the_units_staff_and_kept_when_not_chosen(wi
     assert refused.status_code == 400 and case_store.get_case(central_engine, case["id"])["assignee"] == "an"
     page = with_complaint.get(url).get_data(as_text=True)
     assert "sup-a · phân công cho: An" in page and 'href="tel:0912345678"' in page
+
+
+def test_the_exports_page_has_pickers_for_the_days_and_the_unit(site):
+    log_in(site, "admin")
+    page = site.get("/exports?start=2026-01-01&end=2026-01-31").get_data(as_text=True)
+    assert 'type="date" name="start" value="2026-01-01"' in page and 'name="end" value="2026-01-31"' in page
+    assert '<option>Unit B</option>' in page and 'formaction="/export.csv"' in page
+    assert site.get("/exports?start=2026-02-01&end=2026-01-01").status_code == 400
+    log_in(site, "sup-a")
+    page = site.get("/exports").get_data(as_text=True)
+    assert '<select name="unit">' not in page and 'name="unit" value="Unit A"' in page

@@ -254,7 +254,7 @@ def _case_queue(conn):
     conn.execute(text("ALTER TABLE cases ADD COLUMN reasons VARCHAR(200)" if sqlite
                       else "ALTER TABLE cases ADD COLUMN IF NOT EXISTS reasons VARCHAR(200)"))
     for ddl in _QUEUE_DDL:
-        conn.execute(text(ddl.format(id="INTEGER PRIMARY KEY" if sqlite else "SERIAL PRIMARY KEY")))
+        conn.execute(text(ddl.format(id="INTEGER NOT NULL PRIMARY KEY" if sqlite else "SERIAL NOT NULL PRIMARY KEY")))
 
 
 #: Applied in order, each in its own transaction with its record in
