@@ -216,3 +216,21 @@ def test_the_exports_page_has_pickers_for_the_days_and_the_unit(site):
     log_in(site, "sup-a")
     page = site.get("/exports").get_data(as_text=True)
     assert '<select name="unit">' not in page and 'name="unit" value="Unit A"' in page
+
+
+def test_a_compliments_phone_is_erased_after_the_retention_days(site, central_engine, tmp_path):
+    """A compliment has no case to close, so its phone number goes CENTRAL_CONTACT_DAYS after it was given."""
+    from datetime import datetime, timezone
+
+    from kiosk.clock import now_utc
+    from sync.central import erasure
+    path = tmp_path / "k-a.db"
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 5}, comment="Rất tốt", phone="0912345678",
+                  now=now_utc() - timedelta(days=91))
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 5}, comment="Tốt", phone="0987654321")
+    post(site, site.kiosk_secrets["k-a"], wire.batch("k-a", wire_responses(path)), kiosk="k-a")
+    assert compliments.compliment_page(central_engine)["total"] == 2
+    assert erasure.erase_expired_contacts(central_engine, datetime.now(timezone.utc), 90) == 1
+    with central_engine.connect() as conn:
+        kept = conn.execute(schema.response_private.select().where(schema.response_private.c.phone.is_not(None)))
+        assert [row.phone for row in kept] == ["0987654321"]
