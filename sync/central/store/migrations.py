@@ -235,8 +235,9 @@ _QUEUE_DDL = (
     "CREATE INDEX published_month ON published_cases (month)",
     # The queue's indexes: each covers its filter's counts and the page's order (see store.queue).
     "CREATE INDEX IF NOT EXISTS cases_queue ON cases (status, local_day, started_utc, id, why, reasons)",
-    "CREATE INDEX IF NOT EXISTS cases_unit_queue ON cases (unit, status, local_day, started_utc, id)",
-    "CREATE INDEX IF NOT EXISTS cases_officer_queue ON cases (officer, status, local_day, started_utc, id)",
+    "CREATE INDEX IF NOT EXISTS cases_unit_queue ON cases (unit, status, local_day, started_utc, id, why, reasons)",
+    "CREATE INDEX IF NOT EXISTS cases_officer_queue ON cases "
+    "(officer, unit, status, local_day, started_utc, id, why, reasons)",
     "CREATE INDEX IF NOT EXISTS cases_channel_queue ON cases (channel, status, local_day, category, started_utc, id)",
     "CREATE INDEX IF NOT EXISTS cases_category_queue ON cases (category, status, local_day, started_utc, id)",
     # The response's reason chips, from its canonical JSON list (["a","b"] -> a,b), for the queue's filter.

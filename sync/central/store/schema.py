@@ -163,8 +163,8 @@ cases = Table(
     Index("cases_unit_channel", "unit", "channel"),
     # The queue's: each covers its filter's counts and the page's order (see store.queue; case queue step).
     Index("cases_queue", "status", "local_day", "started_utc", "id", "why", "reasons"),
-    Index("cases_unit_queue", "unit", "status", "local_day", "started_utc", "id"),
-    Index("cases_officer_queue", "officer", "status", "local_day", "started_utc", "id"),
+    Index("cases_unit_queue", "unit", "status", "local_day", "started_utc", "id", "why", "reasons"),
+    Index("cases_officer_queue", "officer", "unit", "status", "local_day", "started_utc", "id", "why", "reasons"),
     Index("cases_channel_queue", "channel", "status", "local_day", "category", "started_utc", "id"),
     Index("cases_category_queue", "category", "status", "local_day", "started_utc", "id"),
 )
