@@ -62,16 +62,14 @@ def _short_arg(name, allowed=None):
     value = nfc(request.args.get(name) or "").strip() or None
     if value is None:
         return None
-    if allowed is not None and value not in allowed:
-        abort(400, description=gettext("This filter has no such value: %(value)s.", value=value[:40]))
-    if len(value) > 80 or not storable(value, one_line=True):
+    if (allowed is not None and value not in allowed) or len(value) > 80 or not storable(value, one_line=True):
         abort(400, description=gettext("This filter has no such value: %(value)s.", value=value[:40]))
     return value
 
 
 def requested_filter(user) -> queue.QueueFilter:
-    """The queue's filter from the URL (names in briefs' cases model), within what `user` may see; 400 on
-    a value that cannot be one."""
+    """The queue's filter from the URL (parameter names in the README), within what `user` may see: an
+    officer always gets their own cases, a supervisor their unit's. Aborts 400 on a value that cannot be one."""
     unit, officer = scope(user, request.args.get("unit"))
     wanted_officer = _short_arg("officer")
     if officer is None:
