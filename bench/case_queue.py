@@ -28,7 +28,10 @@ from pathlib import Path
 import requests
 
 from kiosk.clock import LOCAL_TZ, utc_iso
-from sync.central.store import accounts, database, migrations, schema
+from sync.central import cases as case_rules
+from sync.central.config import load as load_config
+from sync.central.store import accounts, database, migrations, queue, schema
+from sync.central.workdays import WorkCalendar
 
 BIN = Path(sys.executable).parent
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -114,6 +117,26 @@ def filters(today):
             "from..to (30 days)": {"from": month_ago, "to": today.isoformat()}, "page=40": {"page": "40"}}
 
 
+def store_only(engine, config, today, samples):
+    """The queue's own queries (counts, the page's ids, its rows) in this process, every unit, per filter."""
+    pairs = queue.group_pairs(engine)
+    overdue, due = case_rules.deadlines(today, config, WorkCalendar(), pairs)
+    deadlines = queue.Deadlines(overdue=overdue, due_today=due)
+    results = []
+    for name, params in filters(today).items():
+        wanted = queue.QueueFilter(
+            unit=params.get("unit"), officer=params.get("officer"), status=params.get("status"),
+            channel=params.get("channel"), category=params.get("category"), reason=params.get("reason"),
+            start=params.get("from"), end=params.get("to"), overdue="overdue" in params, due_today="due" in params)
+        times = []
+        for _ in range(samples):
+            begun = time.perf_counter()
+            page = queue.queue_page(engine, wanted, deadlines, int(params.get("page", 1)))
+            times.append((time.perf_counter() - begun) * 1000)
+        results.append(("store only, every unit", name, page["total"], percentile(times, .5), percentile(times, .95)))
+    return results
+
+
 def start_server(env):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -154,8 +177,8 @@ def measure(kind, args, folder):
         accounts.add_user(engine, "admin", "admin", None, PASSWORD)
         accounts.add_user(engine, "supervisor", "supervisor", "Đơn vị 07", PASSWORD)
         accounts.add_user(engine, "officer", "officer", "Đơn vị 07", PASSWORD, display_name="Cán bộ 07-1")
+        results = store_only(engine, load_config({**os.environ, **env}), today, args.samples)
         server, base = start_server({**os.environ, **env})
-        results = []
         try:
             for who in ("admin", "supervisor", "officer"):
                 session = logged_in(base, who)
