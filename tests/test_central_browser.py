@@ -69,7 +69,7 @@ def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport,
     page.get_by_role("link", name="Phản ánh, góp ý").click()
     assert serious() == []
     page.get_by_role("link", name=re.compile(r"^Phản ánh \d+$")).first.click()
-    assert "đánh giá mức 1 hoặc 2" in page.inner_text("main") or "Tổng thể: 2" in page.inner_text("main")
+    assert "Thái độ: 2" in page.inner_text("main") or "Tổng thể: 2" in page.inner_text("main")  # oldest first
     assert serious() == []
     page.get_by_label("Nội dung trả lời người dân").fill("Đã liên hệ và xin lỗi Ông/Bà.")
     page.get_by_label("Đóng phản ánh").check()
