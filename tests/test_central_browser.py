@@ -68,22 +68,22 @@ def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport,
     assert serious() == []
     page.get_by_role("link", name="Phản ánh, góp ý").click()
     assert serious() == []
-    page.get_by_role("link", name=re.compile(r"^\d+$")).first.click()
-    assert "đánh giá mức 1 hoặc 2" in page.inner_text("main") or "Tổng thể: 2" in page.inner_text("main")
+    page.get_by_role("link", name=re.compile(r"^Phản ánh \d+$")).first.click()
+    assert "Thái độ: 2" in page.inner_text("main") or "Tổng thể: 2" in page.inner_text("main")  # oldest first
     assert serious() == []
     page.get_by_label("Nội dung trả lời người dân").fill("Đã liên hệ và xin lỗi Ông/Bà.")
     page.get_by_label("Đóng phản ánh").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu").click()
     assert "Phản ánh" in page.inner_text("h1") and "đã đóng" in page.inner_text("h1")
-    assert "lan · đã đóng" in page.inner_text("main")
+    assert "Lan · đã đóng" in page.inner_text("main")  # the history names people by their display name
     page.screenshot(path=str(screenshots / f"central-{name}-case.png"), full_page=True)
     page.get_by_role("link", name="English").click()
     assert "Case" in page.inner_text("h1") and "closed" in page.inner_text("h1")
     assert serious() == []
     with page.expect_navigation():
         page.get_by_role("button", name="Reopen the case").click()
-    assert "answered" in page.inner_text("h1") and "lan · reopened" in page.inner_text("main")
+    assert "answered" in page.inner_text("h1") and "Lan · reopened" in page.inner_text("main")
     assert serious() == []
     assert all(r.startswith(central_with_data.url) or r.startswith("data:") for r in requested)
     context.close()

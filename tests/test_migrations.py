@@ -22,8 +22,8 @@ from sqlalchemy import inspect, text
 from kiosk import chain
 from kiosk.clock import utc_iso
 from sync.central import ingest
-from sync.central.cases import case_rows, why
-from sync.central.store import accounts, database, migrations, schema
+from sync.central.cases import case_rows, compliment_rows
+from sync.central.store import accounts, compliments, database, migrations, schema
 from sync.central.store.tallies import add_tallies
 
 STEPS = migrations.STEPS
@@ -138,16 +138,35 @@ def fill_as_stored_at(engine, k, batches, fresh):
                     "flags": json.loads(row["flags"]), "has_comment": row["comment_hash"] is not None}
                    for row in stored]
         if k >= 3:  # ingest opened cases (with their day from 0005 on) and kept tallies (from 0004 on)
-            since = {"local_day": 5, "channel": 9, "started_utc": 9}  # case columns added after 0003
+            since = {"local_day": 5, "channel": 9, "started_utc": 9, "reasons": 11}  # case columns added after 0003
             opened = [{c: v for c, v in case.items() if k >= since.get(c, 3)}
-                      for case in case_rows([r for r in decoded if why(r["answers"], r["has_comment"])])]
+                      for case in (case_rows(decoded) if k >= 11 else cases_before_compliments(decoded))]
             for case in opened:
                 insert(conn, "cases", case)
+        if k >= 11:  # from 0011 on a comment alone is a compliment, not a case
+            for row in compliment_rows(decoded):
+                insert(conn, "compliments", row)
         if k >= 4:
             add_tallies(conn, decoded)
         if k >= 6:
             for row in fresh["installs"]:
                 insert(conn, "installs", row)
+
+
+def cases_before_compliments(decoded) -> list:
+    """Cases as ingest opened them before the compliment rule (0011): a comment alone opened one too."""
+    opened = []
+    for r in decoded:
+        why = ((["comment"] if r["has_comment"] else [])
+               + (["low_rating"] if any(type(v) is int and v in (1, 2) for v in r["answers"].values()) else [])
+               + (["extra_request"] if r["answers"].get("extra_request") == "yes" else []))
+        if why:
+            opened.append({"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"],
+                           "kiosk_id": r["kiosk_id"], "officer": r["officer"], "why": ",".join(why),
+                           "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"],
+                           "channel": "kiosk", "started_utc": r["created_utc"],
+                           "reasons": ",".join(r["reasons"]) or None})
+    return opened
 
 
 def snapshot(engine) -> dict:
@@ -163,8 +182,10 @@ def snapshot(engine) -> dict:
             "responses": rows(conn, "SELECT * FROM responses ORDER BY id"),
             "private": rows(conn, "SELECT * FROM response_private ORDER BY response_id"),
             "cases": rows(conn, "SELECT response_id, local_day, unit, kiosk_id, officer, why, status, assignee, "
-                                "answer, opened_utc, updated_utc, closed_utc, channel, started_utc, category "
+                                "answer, opened_utc, updated_utc, closed_utc, channel, started_utc, category, reasons "
                                 "FROM cases ORDER BY response_id"),
+            "compliments": rows(conn, "SELECT response_id, unit, kiosk_id, officer, local_day, started_utc "
+                                      "FROM compliments ORDER BY response_id"),
             "users": rows(conn, "SELECT name, display_name, role, unit, session_version, disabled_utc "
                                 "FROM users ORDER BY name"),
             "installs": rows(conn, "SELECT kiosk_id, install_id, parent_id, from_seq, first_seen_utc, "
@@ -210,12 +231,14 @@ def test_a_store_made_at_any_step_upgrades_to_what_a_fresh_install_holds(central
         assert migrations.pending_migrations(old_engine) == list(STEPS[k:])
         assert migrations.migrate(old_engine) == list(STEPS[k:])
         assert migrations.pending_migrations(old_engine) == []
+        compliments.settle(old_engine)  # what `central init` does after the steps
         if k < 2:  # no accounts before 0002: added once upgraded
             add_users(old_engine)
 
         assert shape(old_engine) == shape(fresh_engine)
         upgraded, fresh = snapshot(old_engine), snapshot(fresh_engine)
-        assert len(fresh["cases"]) == 4 and all(case["local_day"] for case in fresh["cases"])
+        assert len(fresh["cases"]) == 3 and all(case["local_day"] for case in fresh["cases"])
+        assert len(fresh["compliments"]) == 1  # a comment alone (0011)
         assert (len(fresh["day_tallies"]), len(fresh["unit_day_tallies"])) == (7, 4)
         for part in fresh:
             assert upgraded[part] == fresh[part], part

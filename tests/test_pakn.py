@@ -183,23 +183,17 @@ def test_the_monthly_report_names_the_elements_compares_the_month_before_and_cou
     assert site.get("/report?month=2026-13").status_code == 400
 
 
-def test_a_store_made_before_0010_gains_pakn_letters_and_outcomes_keeping_its_cases(central_url, monkeypatch):
-    from sqlalchemy import inspect, text
+def test_a_store_made_before_0010_gains_pakn_letters_and_outcomes_keeping_its_cases(central_url):
+    from sqlalchemy import text
 
     from sync.central.store import database, migrations
     engine = database.engine_for(central_url)
     try:
-        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
-        migrations.migrate(engine)
-        with database.write(engine) as conn:  # the shape before 0010 (0003 makes `cases` from today's table)
-            present = {c["name"] for c in inspect(conn).get_columns("cases")}
-            for column in ("told_how", "told_utc", "satisfied", "complained_again"):
-                if column in present:
-                    conn.execute(text(f"ALTER TABLE cases DROP COLUMN {column}"))
+        migrations.migrate(engine, upto="0009_case_channels")
+        with database.write(engine) as conn:  # a PAKN-shaped case in a store as 0009 left it
             conn.execute(text("INSERT INTO cases (local_day, unit, kiosk_id, why, status, opened_utc, updated_utc, "
                               "channel) VALUES ('2026-11-02', 'Unit A', '', 'pakn', 'new', 'x', 'x', 'hotline')"))
-        monkeypatch.undo()
-        assert migrations.migrate(engine) == ["0010_pakn_channels"]
+        assert migrations.migrate(engine) == ["0010_pakn_channels", "0011_case_queue"]
         [old] = case_store.list_cases(engine)
         assert (old["complained_again"], old["satisfied"]) == (0, None)
         new = add(engine, "2026-11-03T02:00:00", closed="2026-11-04T02:00:00", satisfied="no")

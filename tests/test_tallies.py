@@ -137,6 +137,9 @@ def test_a_store_from_before_the_tallies_is_upgraded_in_place(central_engine, st
         schema.unit_day_tallies.drop(conn)
         conn.execute(text("DROP INDEX cases_day_unit"))
         conn.execute(text("DROP INDEX cases_day"))
+        for index in ("cases_queue", "cases_unit_queue", "cases_officer_queue", "cases_channel_queue",
+                      "cases_category_queue"):  # the queue's (0010) hold local_day too
+            conn.execute(text(f"DROP INDEX {index}"))
         conn.execute(text("ALTER TABLE cases DROP COLUMN local_day"))
         conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name.in_(
             ["0004_day_tallies", "0005_case_days"])))

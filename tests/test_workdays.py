@@ -1,5 +1,6 @@
 """Working days from a maintained calendar: Vietnam's public holidays plus the department's decreed swaps."""
 
+import re
 from datetime import date, datetime, timezone
 
 import pytest
@@ -69,9 +70,12 @@ def test_the_case_list_counts_working_days_from_the_calendar(with_complaint, cen
     from sync.central.web import cases as case_pages
     from helpers import log_in
     with database.write(central_engine) as conn:
-        conn.execute(schema.cases.update().values(opened_utc="2026-02-12T02:00:00.000Z"))
+        conn.execute(schema.cases.update().values(  # the citizens rated on 12/2; central heard later
+            local_day="2026-02-12", started_utc="2026-02-12T02:00:00.000Z", opened_utc="2026-02-19T02:00:00.000Z"))
     log_in(with_complaint, "admin")
     monkeypatch.setattr(case_pages, "now_utc", lambda: at_noon(date(2026, 2, 20)))  # the Friday of Tết
-    assert "quá hạn" not in with_complaint.get("/cases").get_data(as_text=True)
+    assert 'class="late-mark"' not in with_complaint.get("/cases").get_data(as_text=True)
     monkeypatch.setattr(case_pages, "now_utc", lambda: at_noon(date(2026, 2, 27)))
-    assert with_complaint.get("/cases").get_data(as_text=True).count("quá hạn") == 2
+    page = with_complaint.get("/cases").get_data(as_text=True)
+    assert page.count('class="late-mark"') == 2 and "2 phản ánh, trong đó 2 quá hạn." in page
+    assert page.count('class="late-mark"') == len(re.findall(r'href="/cases/\d+"', page))

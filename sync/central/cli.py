@@ -20,7 +20,7 @@ from kiosk.text import nfc
 
 from . import config as central_config
 from . import erasure
-from .store import accounts, database, migrations, schema
+from .store import accounts, compliments, database, migrations, schema
 from .app import create_app
 
 UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
@@ -72,10 +72,14 @@ def init():
     _config, engine = _engine()
     try:
         applied = migrations.migrate(engine)
+        settled = compliments.settle(engine)
     except DBAPIError as error:
         _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
     click.echo(f"Central database ready ({engine.dialect.name}); "
                f"{'applied ' + ', '.join(applied) if applied else 'already up to date'}.")
+    if settled["moved"] or settled["added"]:
+        click.echo(f"Compliments (comments that need no answer): {settled['moved']} untouched case(s) moved to "
+                   f"the compliments page, {settled['added']} earlier comment(s) listed there.")
 
 
 @central.command("add-kiosk")

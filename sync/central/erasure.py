@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from kiosk.clock import utc_iso
 
 from .store.database import write
-from .store.schema import (CentralStoreError, cases, erasure_notices, pakn, quarantine, response_private,
+from .store.schema import (CentralStoreError, cases, compliments, erasure_notices, pakn, quarantine, response_private,
                            responses)
 
 #: The most erasures one answer carries; the least sent go first, the rest follow in the next ones.
@@ -56,11 +56,13 @@ def erase_contact(engine, response_uuid: str, now) -> bool:
 
 
 def erase_expired_contacts(engine, now, days: int) -> int:
-    """The retention rule: erase the phone numbers of cases closed more than `days` ago, and those
-    held in quarantine for more than `days`; returns how many were erased."""
+    """The retention rule: erase the phone numbers of cases closed more than `days` ago, of compliments
+    (which need no answer) given more than `days` ago, and those held in quarantine for more than `days`;
+    returns how many were erased."""
     cutoff, erased_at = utc_iso(now - timedelta(days=days)), utc_iso(now)
     with write(engine) as conn:
-        closed = select(cases.c.response_id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff)
+        closed = select(cases.c.response_id).where(cases.c.status == "closed", cases.c.closed_utc < cutoff).union(
+            select(compliments.c.response_id).where(compliments.c.started_utc < cutoff))
         due = conn.execute(select(responses.c.id, responses.c.kiosk_id, responses.c.uuid)
                            .join(response_private, response_private.c.response_id == responses.c.id)
                            .where(responses.c.id.in_(closed), response_private.c.phone.is_not(None))).all()

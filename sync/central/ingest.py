@@ -20,7 +20,7 @@ from kiosk.text import nfc
 
 from .store import database, schema, tallies
 from . import installs
-from .cases import case_rows, why
+from .cases import case_rows, compliment_rows, is_compliment, why
 
 #: A kiosk clock further off than this is recorded as an integrity event.
 SKEW_TOLERANCE = timedelta(minutes=2)
@@ -125,16 +125,22 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
         if rows:
             database.bulk_insert(conn, schema.responses, rows)
             tallies.add_tallies(conn, tallied)
-        opening = [response for response in tallied if why(response["answers"], response["has_comment"])]
-        if privates or opening:
+        opening = [response for response in tallied
+                   if why(response["answers"], response["has_comment"], response["reasons"])]
+        praising = [response for response in tallied
+                    if is_compliment(response["answers"], response["has_comment"], response["reasons"])]
+        if privates or opening or praising:
             ids = dict(conn.execute(select(schema.responses.c.uuid, schema.responses.c.id).where(
-                schema.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening]))).all())
+                schema.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening + praising]))).all())
         if privates:
             conn.execute(schema.response_private.insert(),
                          [{"response_id": ids[u], **p} for u, p in privates.items()])
         if opening:
             conn.execute(schema.cases.insert(), case_rows(
                 [{**response, "id": ids[response["uuid"]], "received_utc": received} for response in opening]))
+        if praising:
+            conn.execute(schema.compliments.insert(), compliment_rows(
+                [{**response, "id": ids[response["uuid"]]} for response in praising]))
         if held:
             conn.execute(schema.quarantine.insert(), held)
         if events:

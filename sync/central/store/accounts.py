@@ -101,3 +101,21 @@ def _change_user(engine, name, **values):
                             .values(session_version=users.c.session_version + 1, **values))
         if done.rowcount != 1:
             raise CentralStoreError(f"No user named {name!r}.")
+
+
+def unit_users(engine, unit=None) -> list:
+    """Active staff of `unit` (every unit's when None) as mappings with name, display_name and role, by display name."""
+    query = select(users.c.name, users.c.display_name, users.c.role).where(users.c.disabled_utc.is_(None))
+    if unit is not None:
+        query = query.where(users.c.unit == nfc(unit))
+    with engine.connect() as conn:
+        return conn.execute(query.order_by(users.c.display_name, users.c.name)).mappings().all()
+
+
+def display_names(engine, names) -> dict:
+    """{login name: display name} for the given login names (unknown names are left out)."""
+    names = {n for n in names if n}
+    if not names:
+        return {}
+    with engine.connect() as conn:
+        return dict(conn.execute(select(users.c.name, users.c.display_name).where(users.c.name.in_(names))).all())

@@ -8,7 +8,7 @@ from kiosk.clock import utc_iso
 from kiosk.text import nfc
 
 from .database import write
-from .schema import case_log, cases, response_private, responses
+from .schema import case_log, cases, pakn, response_private, responses
 
 
 def _cases_where(query, unit, officer, status, day):
@@ -25,7 +25,7 @@ def list_cases(engine, unit=None, officer=None, status=None, day=None, limit=500
     query = _cases_where(
         select(cases, responses.c.counter, responses.c.created_utc, responses.c.answers, response_private.c.comment)
         .join(responses, responses.c.id == cases.c.response_id, isouter=True)
-        .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+        .join(response_private, response_private.c.response_id == cases.c.response_id, isouter=True)
         .order_by(cases.c.id.desc()).limit(limit), unit, officer, status, day)
     with engine.connect() as conn:
         return conn.execute(query).mappings().all()
@@ -38,12 +38,16 @@ def count_cases(engine, unit=None, officer=None, status=None, day=None) -> int:
 
 
 def get_case(engine, case_id: int):
-    """A case with its response and erasable text, and its history; None if unknown."""
-    query = (select(cases, responses.c.answers, responses.c.reasons, responses.c.counter,
+    """A case with its response and erasable text (a PAKN's citizen_name and citizen_contact too), and its
+    history; None if unknown."""
+    query = (select(*[c for c in cases.c if c.name != "reasons"], responses.c.answers, responses.c.reasons,
+                    responses.c.counter,
                     responses.c.dossier_code, responses.c.created_utc, responses.c.uuid,
-                    response_private.c.comment, response_private.c.phone, response_private.c.erased_utc)
+                    response_private.c.comment, response_private.c.phone, response_private.c.erased_utc,
+                    pakn.c.citizen_name, pakn.c.contact.label("citizen_contact"))
              .join(responses, responses.c.id == cases.c.response_id, isouter=True)
-             .join(response_private, response_private.c.response_id == responses.c.id, isouter=True)
+             .join(response_private, response_private.c.response_id == cases.c.response_id, isouter=True)
+             .join(pakn, pakn.c.case_id == cases.c.id, isouter=True)
              .where(cases.c.id == case_id))
     with engine.connect() as conn:
         case = conn.execute(query).mappings().first()

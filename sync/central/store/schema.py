@@ -157,6 +157,7 @@ cases = Table(
     Column("channel", String(16), nullable=False, server_default="kiosk"),
     Column("started_utc", String(24)),  # when the citizen spoke (rating time, or receipt): the overdue clock
     Column("category", String(32)),  # for PAKN of other channels: the SIPAS element it concerns
+    Column("reasons", String(200)),  # the response's reason chips, comma-separated (case queue step)
     # How and when the citizen was told the outcome (letter, phone, email, in_person), whether they said they
     # were satisfied (yes, no, unsaid) and complained again (0/1): the QĐ 766 PAKN ratios (0010)
     Column("told_how", String(16)), Column("told_utc", String(24)), Column("satisfied", String(8)),
@@ -165,6 +166,43 @@ cases = Table(
     Index("cases_day_unit", "local_day", "unit"),
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
     Index("cases_unit_channel", "unit", "channel"),
+    # The queue's: each covers its filter's counts and the page's order (see store.queue; case queue step).
+    Index("cases_queue", "status", "local_day", "started_utc", "id", "why", "reasons"),
+    Index("cases_unit_queue", "unit", "status", "local_day", "started_utc", "id", "why", "reasons"),
+    Index("cases_officer_queue", "officer", "unit", "status", "local_day", "started_utc", "id", "why", "reasons"),
+    Index("cases_channel_queue", "channel", "status", "local_day", "category", "started_utc", "id"),
+    Index("cases_category_queue", "category", "status", "local_day", "started_utc", "id"),
+)
+
+# Compliments (issue 12, item 3): responses whose only feature is a comment open no case; see sync.central.cases.
+compliments = Table(
+    "compliments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", Integer, ForeignKey("responses.id"), nullable=False, unique=True),
+    Column("unit", String(64), nullable=False),
+    Column("kiosk_id", String(64), nullable=False),
+    Column("officer", String(80)),
+    Column("local_day", String(10), nullable=False),
+    Column("started_utc", String(24), nullable=False),
+    Index("compliments_unit_started", "unit", "started_utc"),
+    Index("compliments_officer_started", "officer", "started_utc"),
+    Index("compliments_started", "started_utc"),
+)
+
+# Typical outcomes published (issue 12, item 7): a closed case as an anonymised question and answer.
+# Unpublishing deletes the row; both are logged in case_log.
+published_cases = Table(
+    "published_cases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("unit", String(64), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM of the case's start day
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("published_utc", String(24), nullable=False),
+    Column("published_by", String(64), nullable=False),
+    Index("published_unit_month", "unit", "month"),
+    Index("published_month", "month"),
 )
 
 

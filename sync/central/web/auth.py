@@ -97,7 +97,13 @@ def page_context():
                          "close": gettext("closed"), "reopen": gettext("reopened"),
                          "register": gettext("registered, received by"),
                          "told": gettext("recorded how the citizen was told"),
-                         "letter": gettext("issued reply letter no.")},
+                         "letter": gettext("issued reply letter no."),
+
+                         "publish": gettext("published on the public page"),
+                         "unpublish": gettext("taken off the public page")},
+        "channel_names": {"kiosk": gettext("kiosk"), "hotline": gettext("hotline"), "email": gettext("email"),
+                          "box": gettext("suggestion box"), "portal": gettext("public-service portal"),
+                          "in_person": gettext("in person")},
     }
 
 

@@ -1,26 +1,29 @@
-"""Central's case pages: the list, one case (assign, answer, close) and reopening, scoped by role."""
+"""Central's case pages: the queue (filtered, paged, overdue first), one case (assign, answer, close) and
+reopening, scoped by role."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from kiosk.clock import now_utc
+from kiosk.clock import local_today, now_utc
 from kiosk.forms import no_control_characters
-from kiosk.text import nfc
+from kiosk.text import nfc, storable
 
 from .. import cases as case_rules
+from ..store import accounts, reads
 from ..store import cases as case_store
+from ..store import published, queue
 from .auth import current_user, engine, login_required, scope
 from .summary import requested_day
 
 bp = Blueprint("central_cases", __name__)
-CASES_SHOWN = 500
 
 
 class CaseForm(FlaskForm):
-    assignee = StringField(filters=[nfc], validators=[Optional(), Length(max=64), no_control_characters])
+    # The unit's staff (display names); "" keeps the current assignee.
+    assignee = SelectField(choices=[], default="", validate_choice=True)
     answer = TextAreaField(validators=[Optional(), Length(max=4000), no_control_characters])
     close = BooleanField()
 
@@ -42,23 +45,97 @@ def visible_case(case_id):
     return user, case
 
 
+def current_deadlines(pairs=None):
+    """The queue's cut-off days for today (see ``sync.central.cases.deadlines``)."""
+    pairs = queue.group_pairs(engine()) if pairs is None else pairs
+    overdue, due = case_rules.deadlines(local_today(now_utc()), current_app.config["CENTRAL"],
+                                        current_app.config["WORKDAYS"], pairs)
+    return queue.Deadlines(overdue=overdue, due_today=due)
+
+
+def _day_arg(name):
+    day = requested_day(name)
+    return day.isoformat() if day else None
+
+
+def _short_arg(name, allowed=None):
+    value = nfc(request.args.get(name) or "").strip() or None
+    if value is None:
+        return None
+    if (allowed is not None and value not in allowed) or len(value) > 80 or not storable(value, one_line=True):
+        abort(400, description=gettext("This filter has no such value: %(value)s.", value=value[:40]))
+    return value
+
+
+def requested_filter(user) -> queue.QueueFilter:
+    """The queue's filter from the URL (parameter names in the README), within what `user` may see: an
+    officer always gets their own cases, a supervisor their unit's. Aborts 400 on a value that cannot be one."""
+    unit, officer = scope(user, request.args.get("unit"))
+    wanted_officer = _short_arg("officer")
+    if officer is None:
+        officer = wanted_officer
+    reasons = case_rules.WHY_CODES + tuple(r.key for r in current_app.config["QUESTIONNAIRE"].reasons)
+    start, end = _day_arg("from"), _day_arg("to")
+    if request.args.get("day"):  # one day, as the summary's older links give it
+        start = end = _day_arg("day")
+    if start and end and start > end:
+        abort(400, description=gettext("The first day comes after the last day."))
+    return queue.QueueFilter(
+        unit=unit, officer=officer, status=_short_arg("status", case_rules.STATUSES + ("open",)),
+        channel=_short_arg("channel", case_rules.CHANNELS), category=_short_arg("category"),
+        reason=_short_arg("reason", reasons), start=start, end=end,
+        overdue=request.args.get("overdue") == "1", due_today=request.args.get("due") == "today")
+
+
+def requested_page() -> int:
+    raw = request.args.get("page") or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        abort(400, description=gettext("Give a page number from 1."))
+    return int(raw)
+
+
 @bp.get("/cases")
 @login_required
 def case_list():
     user = current_user()
-    unit, officer = scope(user, request.args.get("unit"))
-    status = request.args.get("status") or None
-    if status and status not in case_rules.STATUSES:
-        abort(400, description=gettext("Unknown status."))
-    day = requested_day("day")
-    filters = {"unit": unit, "officer": officer, "status": status, "day": day.isoformat() if day else None}
-    now = now_utc()
-    limit = current_app.config["CENTRAL"].case_days
-    rows = [{**c, "overdue": case_rules.is_overdue(c, now, limit, current_app.config["WORKDAYS"])}
-            for c in case_store.list_cases(engine(), **filters, limit=CASES_SHOWN)]
-    return render_template("central/cases.html", cases=rows, total=case_store.count_cases(engine(), **filters),
-                           status=status, day=day, unit=request.args.get("unit") or "",
-                           statuses=case_rules.STATUSES)
+    wanted = requested_filter(user)
+    pairs = queue.group_pairs(engine())
+    deadlines = current_deadlines(pairs)
+    result = queue.queue_page(engine(), wanted, deadlines, requested_page())
+    overdue_days = {(ch, cat): last for ch, cat, last in deadlines.overdue}
+    rows = [{**c, "overdue": _row_overdue(c, overdue_days)} for c in result["rows"]]
+    names = accounts.display_names(engine(), [c["assignee"] for c in rows])
+    staff = accounts.unit_users(engine(), wanted.unit) if user["role"] != "officer" else []
+    return render_template(
+        "central/cases.html", cases=rows, result=result, f=wanted, names=names,
+        args={k: v for k, v in request.args.items() if k != "page" and v},
+        units=reads.units(engine()) if user["role"] == "admin" else [],
+        officers=sorted({s["display_name"] for s in staff if s["role"] == "officer"}),
+        reasons=current_app.config["QUESTIONNAIRE"].reasons, reason_names=reason_names(),
+        categories=sorted({cat for _ch, cat in pairs if cat}), statuses=case_rules.STATUSES,
+        channels=case_rules.CHANNELS)
+
+
+def reason_names() -> dict:
+    """{reason key: its text in the page's language}."""
+    lang = session.get("lang", "vi")
+    return {r.key: r.text.get(lang) or r.text["vi"] for r in current_app.config["QUESTIONNAIRE"].reasons}
+
+
+def _row_overdue(case, overdue_days) -> bool:
+    if case["status"] == "closed" or not case["local_day"]:
+        return False
+    for key in ((case["channel"], case["category"]), (case["channel"], "*"), ("*", "*")):
+        if key in overdue_days:
+            return case["local_day"] <= overdue_days[key]
+    return False
+
+
+def assignee_choices(case):
+    """("" = keep the current one) then the case's unit's staff, as (login name, display name)."""
+    staff = [(s["name"], s["display_name"]) for s in accounts.unit_users(engine(), case["unit"])
+             if s["role"] in ("officer", "supervisor")]
+    return [("", gettext("— keep as it is —"))] + staff
 
 
 @bp.route("/cases/<int(max=2147483647):case_id>", methods=["GET", "POST"])  # what an id column holds
@@ -66,6 +143,7 @@ def case_list():
 def case_detail(case_id):
     user, case = visible_case(case_id)
     form, status, refused = CaseForm(), 200, None
+    form.assignee.choices = assignee_choices(case)
     if request.method == "POST":
         if user["role"] == "officer":
             abort(403)
@@ -80,7 +158,7 @@ def case_detail(case_id):
             else:
                 try:
                     case_store.update(engine(), case_id, user["name"], now_utc(),
-                                      assignee=(form.assignee.data or "").strip() or None, answer=answer,
+                                      assignee=form.assignee.data or None, answer=answer,
                                       status="closed" if form.close.data else None)
                 except case_store.CaseClosed:  # closed by someone else meanwhile
                     refused, status = gettext("This case was closed meanwhile, so nothing was changed."), 409
@@ -90,12 +168,19 @@ def case_detail(case_id):
             status = 400
         case = case_store.get_case(engine(), case_id) if status == 409 else case
     elif case["status"] != "closed":
-        form.assignee.data, form.answer.data = case["assignee"] or user["name"], case["answer"]
-    return render_template(
-        "central/case.html", case=case, form=form, questions=current_app.config["QUESTIONS"],
-        show_phone=user["role"] != "officer", refused=refused,
-        overdue=case_rules.is_overdue(case, now_utc(), current_app.config["CENTRAL"].case_days,
-                                      current_app.config["WORKDAYS"])), status
+        form.assignee.data, form.answer.data = "", case["answer"]
+    return render_template("central/case.html", **case_page(user, case), form=form, refused=refused), status
+
+
+def case_page(user, case) -> dict:
+    """What the case page shows besides its form: names, the phone's visibility, overdue, publication."""
+    people = accounts.display_names(engine(), [case["assignee"]] + [e["user_name"] for e in case["history"]]
+                                    + [e["detail"] for e in case["history"] if e["action"] == "assign"])
+    limit = case_rules.due_working_days(case["channel"], case["category"], current_app.config["CENTRAL"])
+    return {"case": case, "names": people, "questions": current_app.config["QUESTIONS"],
+            "show_phone": user["role"] != "officer", "reason_names": reason_names(),
+            "published": published.get(engine(), case["id"]),
+            "overdue": case_rules.is_overdue(case, now_utc(), limit, current_app.config["WORKDAYS"])}
 
 
 @bp.post("/cases/<int(max=2147483647):case_id>/reopen")

@@ -1,12 +1,13 @@
 """Central's exports: the responses of a range of days as CSV, or as XLSX with a sheet of daily figures."""
 
-from flask import Blueprint, Response, abort, current_app, request, session
+from flask import Blueprint, Response, abort, current_app, render_template, request, session
 from flask_babel import gettext
 
 from kiosk.clock import local_today, now_utc
 
 from .. import reports
-from .auth import login_required, scoped_rows, scoped_tallies
+from ..store import reads
+from .auth import current_user, engine, login_required, scope, scoped_rows, scoped_tallies
 
 bp = Blueprint("central_exports", __name__)
 
@@ -30,6 +31,17 @@ def requested_range():
         return reports.parse_range(request.args.get("start"), request.args.get("end"), today)
     except ValueError:
         abort(400, description=gettext("Give a start and an end day like 2026-01-31, at most a year apart."))
+
+
+@bp.get("/exports")
+@login_required
+def export_page():
+    """Pickers for the exports: the range of days and (for admins) the unit; the files are downloaded by GET."""
+    start, end = requested_range()
+    user = current_user()
+    unit, _officer = scope(user, request.args.get("unit"))
+    return render_template("central/exports.html", start=start, end=end, unit=unit or "",
+                           units=reads.units(engine()) if user["role"] == "admin" else [])
 
 
 @bp.get("/export.csv")
