@@ -17,7 +17,6 @@ latter and keeps retrying everything else.
 """
 
 import gzip
-import json
 import logging
 import random
 import re
@@ -139,8 +138,7 @@ class Uploader:
                 install = {"id": made_in["id"], "from_seq": made_in["from_seq"], "parent": made_in["parent"] or None,
                            "head_seq": min(head, following - 1) if following else head}
         payload = wire.batch(self.kiosk_id, responses, install)
-        body = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-                             compresslevel=1)
+        body = gzip.compress(wire.encode(payload), compresslevel=1)
         return responses, payload, body
 
     def _post(self, body):

@@ -4,7 +4,6 @@ Every error is JSON: ``{ok: false, error, errors, status}`` (see ``ApiError``).
 """
 
 import copy
-import json
 import zlib
 from datetime import date, datetime, timezone
 
@@ -175,42 +174,9 @@ def _parse(body, config):
     elif encoding != "identity":
         raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
     try:
-        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant)
-    except UnicodeDecodeError:
-        raise ApiError(400, "The body is not UTF-8.") from None
-    except json.JSONDecodeError as error:
-        raise ApiError(400, f"The body is not valid JSON ({error.msg} at line {error.lineno}).") from None
-    except _Unreadable as error:
+        return wire.decode(body)
+    except wire.Unreadable as error:
         raise ApiError(400, str(error)) from None
-    except RecursionError:
-        raise ApiError(400, "The body is nested too deeply; a batch is at most 4 levels deep.") from None
-
-
-#: The most digits a whole number in a body is read with (a sequence number has at most 10);
-#: a longer one is kept as a ``_Huge`` marker, which every field refuses, naming its place.
-MAX_DIGITS = 20
-
-
-class _Unreadable(ValueError):
-    """A JSON body that parses, but holds what no field can take."""
-
-
-class _Huge:
-    """A whole number of more than MAX_DIGITS digits (never converted: 5,000 digits would be slow)."""
-
-    def __init__(self, digits: str):
-        self.digits = len(digits.lstrip("-"))
-
-    def __repr__(self):
-        return f"<a number of {self.digits} digits>"
-
-
-def _bounded_int(digits: str):
-    return int(digits) if len(digits) <= MAX_DIGITS else _Huge(digits)
-
-
-def _no_constant(name: str):
-    raise _Unreadable(f"The body holds {name}, which is not JSON.")
 
 
 def _require_token(engine):
