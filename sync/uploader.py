@@ -95,24 +95,15 @@ class Uploader:
         """Send every pending response, batch by batch; returns central's verdicts counted by status
         (``accepted``, ``duplicate``, ``rejected``; a Counter, empty when nothing was pending).
 
-        The next batch is read and encoded while central works on the current one.
+        The next batch is read and encoded while central works on the current one, and sent
+        while this kiosk records central's answer to the current one (a crash in between only
+        sends it again, which central answers as duplicates).
         Raises ``SyncError`` (``fatal`` when a person must act); nothing unanswered is marked.
         """
-        answered, after = Counter(), 0
+        answered = Counter()
         with store.connect(self.db_path) as db, ThreadPoolExecutor(max_workers=1) as wire_thread:
             try:
-                prepared = self._prepare(db, after)
-                while prepared:
-                    responses, payload, body = prepared
-                    in_flight = wire_thread.submit(self._post, body)
-                    upcoming = self._prepare(db, responses[-1]["seq"])
-                    verdicts = self._handle(db, responses, payload, in_flight.result())
-                    answered.update(status for status, _reason in verdicts.values())
-                    if len(verdicts) == len(responses):
-                        after = responses[-1]["seq"]
-                    else:  # some of this batch are still pending: read them again
-                        upcoming = self._prepare(db, after)
-                    prepared = upcoming
+                self._send_all(db, wire_thread, answered)
             except SyncError as error:
                 outbox.record_error(db, str(error))
                 raise
@@ -122,6 +113,25 @@ class Uploader:
             if answered:
                 outbox.record_success(db)
         return answered
+
+    def _send_all(self, db, wire_thread, answered: Counter):
+        after = 0
+        prepared = self._prepare(db, after)
+        in_flight = prepared and wire_thread.submit(self._post, prepared[2])
+        while prepared:
+            responses, payload, _body = prepared
+            upcoming = self._prepare(db, responses[-1]["seq"])
+            verdicts, erased = self._read_answer(responses, payload, in_flight.result())
+            if len(verdicts) == len(responses):
+                after = responses[-1]["seq"]
+                in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
+                self._record(db, payload, verdicts, erased)
+            else:  # some of this batch are still pending: read them again
+                self._record(db, payload, verdicts, erased)
+                upcoming = self._prepare(db, after)
+                in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
+            answered.update(status for status, _reason in verdicts.values())
+            prepared = upcoming
 
     def _prepare(self, db, after):
         responses = outbox.pending(db, self.batch_size, after)
@@ -163,8 +173,8 @@ class Uploader:
                             f"kiosk's secret, so nothing was marked done: check that CENTRAL_URL is the "
                             f"department's central server")
 
-    def _handle(self, db, responses, payload, reply) -> dict:
-        """Record central's verdicts; returns them as ``{seq: (status, reason)}``."""
+    def _read_answer(self, responses, payload, reply):
+        """Central's verdicts, nothing recorded yet: ``({seq: (status, reason)}, erased UUIDs or None)``."""
         message = _message(reply)
         if reply.status_code == 401 and _json(reply).get("code") == "clock_skew":
             raise SyncError(f"central refused the batch because of the kiosk's clock (HTTP 401): {message}")
@@ -175,7 +185,7 @@ class Uploader:
             raise SyncError(f"central is busy or failing (HTTP {reply.status_code}): {message}",
                             retry_after=parse_retry_after(reply.headers.get("Retry-After")))
         if reply.status_code == 400:
-            return self._set_aside_malformed(db, payload, reply, message)
+            return self._set_aside_malformed(payload, reply, message), None
         if reply.status_code != 200:
             raise SyncError(f"unexpected answer from central (HTTP {reply.status_code}): {message}",
                             fatal=True)
@@ -188,14 +198,17 @@ class Uploader:
                 verdicts[seq] = (result["status"], result.get("reason"))
         if not verdicts:
             raise SyncError("central's answer named none of the responses sent", fatal=True)
+        return verdicts, _json(reply).get("erased")
+
+    def _record(self, db, payload, verdicts, erased):
+        """Mark central's verdicts and follow its erasures, in this kiosk's file."""
         outbox.record_verdicts(db, payload["batch_id"], verdicts)
-        erased = outbox.apply_erasures(db, _json(reply).get("erased"))
+        erased = outbox.apply_erasures(db, erased)
         if erased:
             log.info("erased %d phone number(s) central erased", erased)
-        return verdicts
 
-    def _set_aside_malformed(self, db, payload, reply, message) -> dict:
-        """Central named responses it cannot even read: keep them here as rejected, send the rest."""
+    def _set_aside_malformed(self, payload, reply, message) -> dict:
+        """Central named responses it cannot even read: they are kept here as rejected, the rest sent again."""
         bad = {}
         for error in _json(reply).get("errors", []):
             found = ROW_ERROR.match(str(error))
@@ -204,7 +217,6 @@ class Uploader:
         if not bad:
             raise SyncError(f"central refused the batch (HTTP 400): {message}", fatal=True)
         self._check_signed(payload, reply)
-        outbox.record_verdicts(db, payload["batch_id"], bad)
         log.warning("kept %d malformed response(s) back: %s", len(bad), message)
         return bad
 

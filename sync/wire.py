@@ -241,9 +241,11 @@ def batch_problems(payload, max_responses: int):
 
 
 # --- the wire's JSON: compiled (orjson) where it can, the standard library where it cannot ---------
-# orjson writes what ``json`` writes with ``ensure_ascii=False`` and compact separators (and, with
-# sorted keys, ``chain.CANONICAL_JSON``'s bytes); it refuses what it cannot hold exactly (an integer
-# past 64 bits, a lone surrogate), and then the standard library does the work as before.
+# For every value a batch holds (texts, whole numbers, null, lists, objects: no floats, which orjson
+# writes differently, e.g. 1e-07 as 1e-7) orjson writes what ``json`` writes with ``ensure_ascii=False``
+# and compact separators (and, with sorted keys, ``chain.CANONICAL_JSON``'s bytes); it refuses what it
+# cannot hold exactly (an integer past 64 bits, a lone surrogate), and then the standard library does the
+# work as before. tests/test_wire_codec.py holds them to that.
 
 #: The most digits a whole number in a body is read with (a sequence number has at most 10);
 #: a longer one is kept as a ``_Huge`` marker, which every field refuses, naming its place.

@@ -236,3 +236,27 @@ def test_forever_mode_stops_on_a_wrong_secret_saying_a_person_must_fix_it(live_c
         "Error: Stopped: central refused the kiosk's credentials (HTTP 401): The signature does not match: check "
         "KIOSK_SECRET. A person must fix this; nothing was lost, the responses stay pending.")
     assert _acks(tmp_path)[0] == 0
+
+
+def test_small_batches_with_unreadable_rows_are_each_sent_once_and_all_answered(live_central, tmp_path):
+    """Batches of 2: while this kiosk records an answer the next batch is already on its way; a batch
+    central could not read (400) is recorded first and its readable rows are sent again, never twice."""
+    add_responses(tmp_path / "kiosk.db", 7)
+    conn = sqlite3.connect(tmp_path / "kiosk.db")
+    conn.execute("DROP TRIGGER responses_no_update")
+    conn.execute("UPDATE responses SET questionnaire_version = '' WHERE seq IN (2, 5)")
+    conn.commit()
+    conn.close()
+    live_central.start()
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", live_central.secret, live_central.url, batch_size=2)
+    try:
+        verdicts = uploader.send_pending()
+    finally:
+        uploader.session.close()
+    assert verdicts == {"accepted": 5, "rejected": 2}
+    db = store.connect(tmp_path / "kiosk.db")
+    acks = {row["seq"]: row["status"] for row in db["sync_acks"].rows}
+    assert outbox.status(db)["pending"] == 0
+    db.close()
+    assert acks == {1: "accepted", 2: "rejected", 3: "accepted", 4: "accepted", 5: "rejected", 6: "accepted",
+                    7: "accepted"}
