@@ -57,26 +57,26 @@ def facts(response) -> list:
     """The countable facts of one response, each (kind, item, value), a fact as often as it counts."""
     answers = response.get("answers", {})
     flags = response.get("flags") or []
-    found = []
-    if flags:
-        found.append(("flagged", "", ""))
-        found += [("flag", name, "") for name in flags]
+    found = [("flagged", "", ""), *[("flag", name, "") for name in flags]] if flags else []
     if not _is_rating(answers.get(OVERALL)):
         found.append(("without_overall", "", ""))
         return found
     found.append(("responses", "", ""))
+    unhappy = False
     for key, value in answers.items():
-        if _is_rating(value):
+        if type(value) is int and value in SCALE:  # _is_rating, inline: this loop runs for every answer
             found.append(("rating", key, value))
+            unhappy = unhappy or value in UNSATISFIED
         elif value == NOT_APPLICABLE:
             found.append(("not_applicable", key, ""))
         elif isinstance(value, str):
             found.append(("choice", key, value))
-    found += [("reason", code, "") for code in response.get("reasons") or []]
+    reasons = response.get("reasons")
+    if reasons:
+        found += [("reason", code, "") for code in reasons]
     if response.get("dossier_code"):
         found.append(("dossier", response["dossier_code"], ""))
-        if any(_is_rating(v) and v in UNSATISFIED for v in answers.values()) \
-                or response.get("reasons") or response.get("has_comment"):
+        if unhappy or reasons or response.get("has_comment"):
             found.append(("dossier_unhappy", response["dossier_code"], ""))
     return found
 

@@ -314,10 +314,11 @@ def canonical_json(value) -> str:
 def record_hash(record: dict) -> str:
     """``chain.record_hash(record)``: hex SHA-256 of the chained fields' canonical JSON, compiled.
 
+    ``record`` holds the ``chain.CHAINED_FIELDS`` and nothing else (``chain.chained``).
     A caller that finds a mismatch confirms it with ``chain.record_hash`` (the reference).
     """
     try:
-        data = orjson.dumps(chain.chained(record), option=orjson.OPT_SORT_KEYS)
+        data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         data = chain.canonical(record)
     return hashlib.sha256(data).hexdigest()

@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from kiosk import chain
@@ -39,9 +39,9 @@ def _private_problem(response):
     return None
 
 
-def _altered(response):
-    """Why a response does not match its own hashes, or None: its record hash is computed once here."""
-    if wire.record_hash(response) != response["hash"] and chain.record_hash(response) != response["hash"]:
+def _altered(response, record):
+    """Why a response does not match its own hashes, or None (``record``: its ``chain.chained`` part)."""
+    if wire.record_hash(record) != response["hash"] and chain.record_hash(response) != response["hash"]:
         return "its content does not match its hash (altered)"  # confirmed by the reference encoder
     return _private_problem(response)
 
@@ -52,9 +52,12 @@ def _local_day(utc_hour: str) -> str:
     return local_today(parse_utc(utc_hour + ":00:00.000Z")).isoformat()
 
 
-def _row(response, kiosk, batch_id, received, install_id=""):
-    """The ``responses`` row of a wire response (without ``id``): JSON columns in canonical JSON."""
-    record = chain.chained(response)
+def _row(response, kiosk, batch_id, received, install_id="", record=None):
+    """The ``responses`` row of a wire response (without ``id``): JSON columns in canonical JSON.
+
+    ``record``: the response's ``chain.chained`` part when the caller has it already (it is used up).
+    """
+    record = chain.chained(response) if record is None else record
     for name in ("answers", "reasons", "flags"):
         record[name] = wire.canonical_json(record[name])
     return {**record, "hash": response["hash"], "unit": kiosk["unit"],
@@ -63,13 +66,21 @@ def _row(response, kiosk, batch_id, received, install_id=""):
 
 
 def _stored(conn, kiosk_id, install_id, items):
-    """What central already holds of a batch: ({uuid: hash}, {seq: uuid}) in this chain."""
-    by_uuid = dict(conn.execute(select(schema.responses.c.uuid, schema.responses.c.hash).where(
-        schema.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
+    """What central already holds of a batch, in one statement: ({uuid: hash}, {seq: uuid}) in this chain."""
     seqs = [r["seq"] for r in items]  # increasing (validated): the range keeps the lookup on the index
-    taken_seqs = dict(conn.execute(select(schema.responses.c.seq, schema.responses.c.uuid).where(
-        schema.responses.c.kiosk_id == kiosk_id, schema.responses.c.install_id == install_id,
-        schema.responses.c.seq.between(seqs[0], seqs[-1]), schema.responses.c.seq.in_(seqs))).all())
+    (uuid_test, uuids), (seq_test, same_seqs) = (database.any_of(conn, "uuids", [r["uuid"] for r in items]),
+                                                  database.any_of(conn, "seqs", seqs))
+    by_uuid, taken_seqs = {}, {}
+    for by_seq, uuid, hash_, seq in conn.execute(text(
+            f"SELECT 0, uuid, hash, seq FROM responses WHERE uuid {uuid_test} "
+            f"UNION ALL SELECT 1, uuid, hash, seq FROM responses WHERE kiosk_id = :kiosk_id AND "
+            f"install_id = :install_id AND seq BETWEEN :first AND :last AND seq {seq_test}"),
+            {"kiosk_id": kiosk_id, "install_id": install_id, "first": seqs[0], "last": seqs[-1],
+             **uuids, **same_seqs}):
+        if by_seq:
+            taken_seqs[seq] = uuid
+        else:
+            by_uuid[uuid] = hash_
     return by_uuid, taken_seqs
 
 
@@ -97,7 +108,8 @@ class _Batch:
         """Each response's verdict, in order; accepted ones become ``self.accepted`` (see ``_accept``)."""
         for response in items:
             seq, uuid = response["seq"], response["uuid"]
-            if (reason := _altered(response)):
+            record = chain.chained(response)  # hashed, then stored
+            if (reason := _altered(response, record)):
                 self.event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
             elif uuid in by_uuid:
                 if by_uuid[uuid] == response["hash"]:
@@ -114,15 +126,17 @@ class _Batch:
             if parse_utc(response["created_utc"]) - self.received_at > SKEW_TOLERANCE:
                 self.event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                               f"after central received it ({self.received}).")
-            self._accept(response)
+            self._accept(response, record)
             by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
             self.verdicts.append({"uuid": uuid, "seq": seq, "status": "accepted"})
 
-    def _accept(self, response):
+    def _accept(self, response, record):
         """Keep the response (counter and officer in NFC) with all its rows need: unit, local_day,
         has_comment, received_utc, and its ``responses`` row; ``id`` is given when stored."""
-        response = {**response, "counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
-        row = _row(response, self.kiosk, self.batch_id, self.received, self.install_id)
+        names = {"counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
+        response = {**response, **names}
+        record.update(names)
+        row = _row(response, self.kiosk, self.batch_id, self.received, self.install_id, record)
         response.update(unit=row["unit"], local_day=row["local_day"], received_utc=self.received,
                         has_comment=response["comment_hash"] is not None, row=row)
         self.accepted.append(response)

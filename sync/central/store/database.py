@@ -7,7 +7,9 @@ PostgreSQL a batch also takes its unit's lock (``lock_unit``), so a unit's
 batches are stored one after another.
 """
 
+import json
 from contextlib import contextmanager
+from operator import itemgetter
 
 from sqlalchemy import create_engine, event, exc, text
 
@@ -66,7 +68,7 @@ def bulk_insert(conn, table, rows: list) -> None:
     Not for tables with free text a person wrote: a refused COPY row is quoted in the driver's error.
     """
     columns = list(rows[0])
-    values = [tuple(row[c] for c in columns) for row in rows]
+    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
     if conn.dialect.name == "postgresql":
         _copy(conn, f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", values)
         return
@@ -98,6 +100,18 @@ def new_ids(conn, table, count: int) -> list:
         ).scalars())
     last = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar()
     return list(range(last + 1, last + 1 + count))
+
+
+def any_of(conn, name: str, values: list) -> tuple:
+    """A test of a column against many values (str or int) as ONE parameter ``name``, whatever their
+    number: ``(sql tail, {name: value})``, e.g. ``("= ANY(:uuids)", {"uuids": [...]})`` on PostgreSQL,
+    ``("IN (SELECT value FROM json_each(:uuids))", {"uuids": "[...]"})`` on SQLite.
+
+    Cheaper to send than an ``IN`` list of one parameter each; the column's index is used.
+    """
+    if conn.dialect.name == "postgresql":
+        return f"= ANY(:{name})", {name: list(values)}
+    return f"IN (SELECT value FROM json_each(:{name}))", {name: json.dumps(list(values))}
 
 
 def lock_unit(conn, unit: str) -> None:

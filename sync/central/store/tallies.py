@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from operator import itemgetter
 
 from sqlalchemy import bindparam, select
 
@@ -38,12 +39,14 @@ def add_tallies(conn, new_responses) -> None:
     per grain. A tally is read, added to and written back: safe because a unit's
     batches are stored one after another (see ``lock_unit``).
     """
-    listed = [(response, indices.facts(response)) for response in new_responses]
+    listed = [(response, indices.facts(response), int(bool(response["flags"]))) for response in new_responses]
     for table, key_columns in GRAINS:
-        names = key_columns[:-1]  # then "flagged" (see schema._tally_table)
+        names = itemgetter(*key_columns[:-1])  # then "flagged" (see schema._tally_table)
         by_key = {}
-        for response, facts in listed:
-            key = (*[response[name] or "" for name in names], int(bool(response["flags"])))
+        for response, facts, flagged in listed:
+            key = (*names(response), flagged)
+            if None in key:
+                key = tuple("" if value is None else value for value in key)
             by_key.setdefault(key, []).extend(facts)
         if by_key:
             _add_to(conn, table, key_columns, {key: Counter(facts) for key, facts in by_key.items()})
