@@ -84,7 +84,7 @@ def parse_retry_after(value):
 
 
 class Uploader:
-    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=500,
+    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=1000,
                  timeout=(3.05, 60), session=None):
         self.db_path, self.kiosk_id, self.secret = db_path, kiosk_id, secret
         self.url = central_url.rstrip("/") + "/api/v1/batches"
