@@ -6,7 +6,8 @@ For each store, in one run:
 - reference 1: the same responses sent one per HTTP request (a sample of
   --single of them), as form-collection servers commonly take them;
 - reference 2, the ceiling: the same rows inserted straight into the store in
-  one transaction.
+  one transaction, by the same bulk path central uses (``database.bulk_insert``:
+  COPY on PostgreSQL, executemany on SQLite).
 
     .venv/bin/python bench/sync_throughput.py [--responses 100000] [--single 2000] [--stores sqlite,postgresql]
 """
@@ -145,6 +146,7 @@ def main():
     args = parser.parse_args()
     from kiosk import outbox
 
+    load_before = os.getloadavg()[0]
     print(f"Sync throughput, {args.responses:,} pending responses, loopback, responses per second:")
     print("| store | end to end (kiosk-sync) | one per HTTP request | straight insert, one transaction "
           "| end to end ÷ one per request | end to end ÷ straight insert |")
@@ -160,6 +162,8 @@ def main():
             e2e = end_to_end(kind, folder, kiosk_db, args.responses)
         print(f"| {kind} | {e2e:,.0f} | {single:,.0f} | {top:,.0f} | {e2e / single:.0f}× | {100 * e2e / top:.0f}% |",
               flush=True)
+    print(f"\n(machine load, 1-minute average, on {os.cpu_count()} CPUs: {load_before:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end)")
 
 
 if __name__ == "__main__":

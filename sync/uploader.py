@@ -175,7 +175,7 @@ class Uploader:
 
     def _read_answer(self, responses, payload, reply):
         """Central's verdicts, nothing recorded yet: ``({seq: (status, reason)}, erased UUIDs or None)``."""
-        message = _message(reply)
+        message = _message(reply) if reply.status_code != 200 else ""
         if reply.status_code == 401 and _json(reply).get("code") == "clock_skew":
             raise SyncError(f"central refused the batch because of the kiosk's clock (HTTP 401): {message}")
         if reply.status_code in FATAL_STATUSES:
@@ -222,12 +222,14 @@ class Uploader:
 
 
 def _json(reply) -> dict:
-    """The reply's JSON object, or {} when it is not one."""
-    try:
-        body = reply.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+    """The reply's JSON object, or {} when it is not one (read once per reply: an answer names 1,000 responses)."""
+    if not hasattr(reply, "sipas_json"):
+        try:
+            body = wire.decode(reply.content)
+        except wire.Unreadable:
+            body = {}
+        reply.sipas_json = body if isinstance(body, dict) else {}
+    return reply.sipas_json
 
 
 def _message(reply) -> str:
