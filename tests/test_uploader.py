@@ -216,6 +216,8 @@ def test_forever_mode_survives_no_central_and_a_clock_refusal_then_delivers(live
         assert uploader.poll() is None and _acks(tmp_path)[0] == 0
         offset.write_text("0")  # the clock is fixed
         _wait_for(lambda: _acks(tmp_path)[0] == 3, 20, "not delivered after the clock was fixed")
+        # the line comes after the acks and the success mark are committed: on a busy machine, a while after
+        _wait_for(lambda: "Delivered: 3" in log.read_text(), 20, "no delivery logged")
         assert uploader.poll() is None
     finally:
         uploader.terminate()
