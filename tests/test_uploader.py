@@ -3,7 +3,6 @@
 import gzip
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import kiosk_sync
-from helpers import add_responses
+from helpers import add_responses, spoil_rows
 from kiosk import outbox, store
 from kiosk.clock import now_utc
 from sync import wire
@@ -88,11 +87,7 @@ def test_busy_central_is_retried_after_its_retry_after_then_reported(tmp_path):
 
 def test_a_response_central_cannot_read_is_kept_back_and_the_rest_delivered(live_central, tmp_path):
     add_responses(tmp_path / "kiosk.db", 5)
-    conn = sqlite3.connect(tmp_path / "kiosk.db")
-    conn.execute("DROP TRIGGER responses_no_update")
-    conn.execute("UPDATE responses SET questionnaire_version = '' WHERE seq = 2")
-    conn.commit()
-    conn.close()
+    spoil_rows(tmp_path / "kiosk.db", 2)
     live_central.start()
     result = kiosk_sync({"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk",
                          "KIOSK_SECRET": live_central.secret, "CENTRAL_URL": live_central.url}, "--once")
@@ -244,11 +239,7 @@ def test_small_batches_with_unreadable_rows_are_each_sent_once_and_all_answered(
     """Batches of 2: while this kiosk records an answer the next batch is already on its way; a batch
     central could not read (400) is recorded first and its readable rows are sent again, never twice."""
     add_responses(tmp_path / "kiosk.db", 7)
-    conn = sqlite3.connect(tmp_path / "kiosk.db")
-    conn.execute("DROP TRIGGER responses_no_update")
-    conn.execute("UPDATE responses SET questionnaire_version = '' WHERE seq IN (2, 5)")
-    conn.commit()
-    conn.close()
+    spoil_rows(tmp_path / "kiosk.db", 2, 5)
     live_central.start()
     uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", live_central.secret, live_central.url, batch_size=2)
     try:
