@@ -4,7 +4,8 @@ The uploader's own code builds the batches (read, encode, gzip, sign) from a
 kiosk store of N bulk responses; central's Flask app takes them through its
 test client (no HTTP server, so the profile is central's work alone).
 
-    .venv/bin/python bench/profile_ingest.py [--responses 20000] [--store sqlite|postgresql] [--top 30]
+    .venv/bin/python bench/profile_ingest.py [--responses 20000] [--batch 1000] [--store sqlite|postgresql]
+        [--top 30] [--sort cumtime]
 """
 
 import argparse
@@ -44,7 +45,7 @@ def central_store(kind, folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--store", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime")
