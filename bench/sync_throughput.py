@@ -2,11 +2,12 @@
 
 For each store, in one run:
 - end to end: `kiosk-sync --once` sends N pending responses to a real `central run`
-  on loopback (batches of KIOSK_SYNC_BATCH, default 500, gzip, signed);
+  on loopback (batches of KIOSK_SYNC_BATCH, default 1000, gzip, signed);
 - reference 1: the same responses sent one per HTTP request (a sample of
   --single of them), as form-collection servers commonly take them;
 - reference 2, the ceiling: the same rows inserted straight into the store in
-  one transaction.
+  one transaction, by the same bulk path central uses (``database.bulk_insert``:
+  COPY on PostgreSQL, executemany on SQLite).
 
     .venv/bin/python bench/sync_throughput.py [--responses 100000] [--single 2000] [--stores sqlite,postgresql]
 """
@@ -121,7 +122,9 @@ def one_per_request(kind, folder, responses):
         central.close()
 
 
-def ceiling(kind, folder, responses):
+def ceiling(kind, folder, responses, insert=database.bulk_insert):
+    """Rows per second of a straight insert of the responses' rows in one transaction, by ``insert``
+    (default central's own bulk path: COPY on PostgreSQL, executemany on SQLite)."""
     central = Central(kind, folder)
     engine = database.engine_for(central.url)
     kiosk = {"kiosk_id": KIOSK, "unit": "Bench"}
@@ -130,11 +133,18 @@ def ceiling(kind, folder, responses):
         rows = [_row(r, kiosk, "00000000-0000-4000-8000-000000000000", received) for r in responses]
         started = time.perf_counter()
         with database.write(engine) as conn:
-            database.bulk_insert(conn, schema.responses, rows)
+            insert(conn, schema.responses, rows)
         return len(rows) / (time.perf_counter() - started)
     finally:
         engine.dispose()
         central.close()
+
+
+def executemany_insert(conn, table, rows):
+    """The straight insert before issue 11 on PostgreSQL too: INSERT … VALUES by the driver's executemany."""
+    columns = list(rows[0])
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                         [tuple(row[c] for c in columns) for row in rows])
 
 
 def main():
@@ -145,10 +155,12 @@ def main():
     args = parser.parse_args()
     from kiosk import outbox
 
+    load_before = os.getloadavg()[0]
     print(f"Sync throughput, {args.responses:,} pending responses, loopback, responses per second:")
     print("| store | end to end (kiosk-sync) | one per HTTP request | straight insert, one transaction "
           "| end to end ÷ one per request | end to end ÷ straight insert |")
     print("|---|---|---|---|---|---|")
+    notes = []
     for kind in args.stores.split(","):
         with tempfile.TemporaryDirectory() as folder:
             kiosk_db = Path(folder) / "kiosk.db"
@@ -158,8 +170,16 @@ def main():
             single = one_per_request(kind, folder, responses[:args.single])
             top = ceiling(kind, folder, responses)
             e2e = end_to_end(kind, folder, kiosk_db, args.responses)
+            if kind == "postgresql":
+                plain = ceiling(kind, folder, responses, executemany_insert)
+                notes.append(f"{kind}: the same rows by executemany INSERT instead of COPY: {plain:,.0f}/s; "
+                             f"end to end ÷ that: {100 * e2e / plain:.0f}%")
         print(f"| {kind} | {e2e:,.0f} | {single:,.0f} | {top:,.0f} | {e2e / single:.0f}× | {100 * e2e / top:.0f}% |",
               flush=True)
+    for note in notes:
+        print(f"\n{note}")
+    print(f"\n(machine load, 1-minute average, on {os.cpu_count()} CPUs: {load_before:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end)")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,14 @@ CHAINED_FIELDS = (
 CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def chained(record: dict) -> dict:
+    """The part of a record its hash commits to: the ``CHAINED_FIELDS``."""
+    return {name: record[name] for name in CHAINED_FIELDS}
+
+
 def canonical(record: dict) -> bytes:
     """The exact bytes hashed: canonical JSON of the chained fields, UTF-8 (texts are NFC already)."""
-    return CANONICAL_JSON.encode({name: record[name] for name in CHAINED_FIELDS}).encode("utf-8")
+    return CANONICAL_JSON.encode(chained(record)).encode("utf-8")
 
 
 def record_hash(record: dict) -> str:

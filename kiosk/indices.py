@@ -53,32 +53,37 @@ def _is_rating(value):
     return type(value) is int and value in SCALE
 
 
-def tally(response) -> Counter:
-    """The countable facts of one response, each (kind, item, value) with a count."""
+def facts(response) -> list:
+    """The countable facts of one response, each (kind, item, value), a fact as often as it counts."""
     answers = response.get("answers", {})
     flags = response.get("flags") or []
-    facts = Counter()
-    if flags:
-        facts["flagged", "", ""] += 1
-        facts.update(("flag", name, "") for name in flags)
+    found = [("flagged", "", ""), *[("flag", name, "") for name in flags]] if flags else []
     if not _is_rating(answers.get(OVERALL)):
-        facts["without_overall", "", ""] += 1
-        return facts
-    facts["responses", "", ""] += 1
+        found.append(("without_overall", "", ""))
+        return found
+    found.append(("responses", "", ""))
+    unhappy = False
     for key, value in answers.items():
-        if _is_rating(value):
-            facts["rating", key, value] += 1
+        if type(value) is int and value in SCALE:  # _is_rating, inline: this loop runs for every answer
+            found.append(("rating", key, value))
+            unhappy = unhappy or value in UNSATISFIED
         elif value == NOT_APPLICABLE:
-            facts["not_applicable", key, ""] += 1
+            found.append(("not_applicable", key, ""))
         elif isinstance(value, str):
-            facts["choice", key, value] += 1
-    facts.update(("reason", code, "") for code in response.get("reasons") or [])
+            found.append(("choice", key, value))
+    reasons = response.get("reasons")
+    if reasons:
+        found += [("reason", code, "") for code in reasons]
     if response.get("dossier_code"):
-        facts["dossier", response["dossier_code"], ""] += 1
-        if any(_is_rating(v) and v in UNSATISFIED for v in answers.values()) \
-                or response.get("reasons") or response.get("has_comment"):
-            facts["dossier_unhappy", response["dossier_code"], ""] += 1
-    return facts
+        found.append(("dossier", response["dossier_code"], ""))
+        if unhappy or reasons or response.get("has_comment"):
+            found.append(("dossier_unhappy", response["dossier_code"], ""))
+    return found
+
+
+def tally(response) -> Counter:
+    """The countable facts of one response, each (kind, item, value) with a count."""
+    return Counter(facts(response))
 
 
 def tally_record(facts: Counter) -> dict:

@@ -20,7 +20,7 @@ def _fail(error):
 
 
 SYNC_TUNABLES = (
-    IntSetting("KIOSK_SYNC_BATCH", 500, 1, 100_000, "responses per batch"),
+    IntSetting("KIOSK_SYNC_BATCH", 1000, 1, 100_000, "responses per batch, at most central's CENTRAL_MAX_BATCH"),
     IntSetting("KIOSK_SYNC_BACKOFF_CAP", 300, 1, 3600, "longest wait between retries, in seconds"),
 )
 
@@ -31,7 +31,7 @@ SYNC_TUNABLES = (
                "  KIOSK_ID             this kiosk's id (required)\n"
                "  KIOSK_SECRET         the secret `central add-kiosk` printed (required)\n"
                "  CENTRAL_URL          central's address, e.g. http://10.0.0.5:8000 (required)\n"
-               "  KIOSK_SYNC_BATCH     responses per batch (default 500)\n"
+               "  KIOSK_SYNC_BATCH     responses per batch, at most central's CENTRAL_MAX_BATCH (default 1000)\n"
                "  KIOSK_SYNC_BACKOFF_CAP  longest wait between retries, in seconds (default 300)\n\n"
                "Exit codes: 0 delivered, none refused; 1 failed for now, nothing lost; 3 delivered but "
                "central refused some responses; 4 stopped: a person must fix a setting "

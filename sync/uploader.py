@@ -17,7 +17,6 @@ latter and keeps retrying everything else.
 """
 
 import gzip
-import json
 import logging
 import random
 import sqlite3
@@ -83,7 +82,7 @@ def parse_retry_after(value):
 
 
 class Uploader:
-    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=500,
+    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=1000,
                  timeout=(3.05, 60), session=None):
         self.db_path, self.kiosk_id, self.secret = db_path, kiosk_id, secret
         self.url = central_url.rstrip("/") + "/api/v1/batches"
@@ -94,24 +93,15 @@ class Uploader:
         """Send every pending response, batch by batch; returns central's verdicts counted by status
         (``accepted``, ``duplicate``, ``rejected``; a Counter, empty when nothing was pending).
 
-        The next batch is read and encoded while central works on the current one.
+        The next batch is read and encoded while central works on the current one, and sent
+        while this kiosk records central's answer to the current one (a crash in between only
+        sends it again, which central answers as duplicates).
         Raises ``SyncError`` (``fatal`` when a person must act); nothing unanswered is marked.
         """
-        answered, after = Counter(), 0
+        answered = Counter()
         with store.connect(self.db_path) as db, ThreadPoolExecutor(max_workers=1) as wire_thread:
             try:
-                prepared = self._prepare(db, after)
-                while prepared:
-                    responses, payload, body = prepared
-                    in_flight = wire_thread.submit(self._post, body)
-                    upcoming = self._prepare(db, responses[-1]["seq"])
-                    verdicts = self._handle(db, responses, payload, in_flight.result())
-                    answered.update(status for status, _reason in verdicts.values())
-                    if len(verdicts) == len(responses):
-                        after = responses[-1]["seq"]
-                    else:  # some of this batch are still pending: read them again
-                        upcoming = self._prepare(db, after)
-                    prepared = upcoming
+                self._send_all(db, wire_thread, answered)
             except SyncError as error:
                 outbox.record_error(db, str(error))
                 raise
@@ -121,6 +111,25 @@ class Uploader:
             if answered:
                 outbox.record_success(db)
         return answered
+
+    def _send_all(self, db, wire_thread, answered: Counter):
+        after = 0
+        prepared = self._prepare(db, after)
+        in_flight = prepared and wire_thread.submit(self._post, prepared[2])
+        while prepared:
+            responses, payload, _body = prepared
+            upcoming = self._prepare(db, responses[-1]["seq"])
+            verdicts, erased = self._read_answer(responses, payload, in_flight.result())
+            if len(verdicts) == len(responses):
+                after = responses[-1]["seq"]
+                in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
+                self._record(db, payload, verdicts, erased)
+            else:  # some of this batch are still pending: read them again
+                self._record(db, payload, verdicts, erased)
+                upcoming = self._prepare(db, after)
+                in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
+            answered.update(status for status, _reason in verdicts.values())
+            prepared = upcoming
 
     def _prepare(self, db, after):
         responses = outbox.pending(db, self.batch_size, after)
@@ -137,8 +146,7 @@ class Uploader:
                 install = {"id": made_in["id"], "from_seq": made_in["from_seq"], "parent": made_in["parent"] or None,
                            "head_seq": min(head, following - 1) if following else head}
         payload = wire.batch(self.kiosk_id, responses, install)
-        body = gzip.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-                             compresslevel=1)
+        body = gzip.compress(wire.encode(payload), compresslevel=1)
         return responses, payload, body
 
     def _post(self, body):
@@ -163,9 +171,9 @@ class Uploader:
                             f"kiosk's secret, so nothing was marked done: check that CENTRAL_URL is the "
                             f"department's central server")
 
-    def _handle(self, db, responses, payload, reply) -> dict:
-        """Record central's verdicts; returns them as ``{seq: (status, reason)}``."""
-        message = _message(reply)
+    def _read_answer(self, responses, payload, reply):
+        """Central's verdicts, nothing recorded yet: ``({seq: (status, reason)}, erased UUIDs or None)``."""
+        message = _message(reply) if reply.status_code != 200 else ""
         if reply.status_code == 401 and _json(reply).get("code") == "clock_skew":
             raise SyncError(f"central refused the batch because of the kiosk's clock (HTTP 401): {message}")
         if reply.status_code in FATAL_STATUSES:
@@ -175,7 +183,7 @@ class Uploader:
             raise SyncError(f"central is busy or failing (HTTP {reply.status_code}): {message}",
                             retry_after=parse_retry_after(reply.headers.get("Retry-After")))
         if reply.status_code == 400:
-            return self._set_aside_malformed(db, payload, reply, message)
+            return self._set_aside_malformed(payload, reply, message), None
         if reply.status_code != 200:
             raise SyncError(f"unexpected answer from central (HTTP {reply.status_code}): {message}",
                             fatal=True)
@@ -188,13 +196,16 @@ class Uploader:
                 verdicts[seq] = (result["status"], result.get("reason"))
         if not verdicts:
             raise SyncError("central's answer named none of the responses sent", fatal=True)
+        return verdicts, _json(reply).get("erased")
+
+    def _record(self, db, payload, verdicts, erased):
+        """Mark central's verdicts and follow its erasures, in this kiosk's file."""
         outbox.record_verdicts(db, payload["batch_id"], verdicts)
-        erased = outbox.apply_erasures(db, _json(reply).get("erased"))
+        erased = outbox.apply_erasures(db, erased)
         if erased:
             log.info("erased %d phone number(s) central erased", erased)
-        return verdicts
 
-    def _set_aside_malformed(self, db, payload, reply, message) -> dict:
+    def _set_aside_malformed(self, payload, reply, message) -> dict:
         """Central named responses it cannot even read (its answer's ``details``: ``{index, field, message}``
         items, see ``sync.schema.Problem``): keep them here as rejected, each with its first message, and
         send the rest. A 400 that names no response stops the uploader (a person must look)."""
@@ -207,18 +218,19 @@ class Uploader:
         if not bad:
             raise SyncError(f"central refused the batch (HTTP 400): {message}", fatal=True)
         self._check_signed(payload, reply)
-        outbox.record_verdicts(db, payload["batch_id"], bad)
         log.warning("kept %d malformed response(s) back: %s", len(bad), message)
         return bad
 
 
 def _json(reply) -> dict:
-    """The reply's JSON object, or {} when it is not one."""
-    try:
-        body = reply.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+    """The reply's JSON object, or {} when it is not one (read once per reply: an answer names 1,000 responses)."""
+    if not hasattr(reply, "sipas_json"):
+        try:
+            body = wire.decode(reply.content)
+        except wire.Unreadable:
+            body = {}
+        reply.sipas_json = body if isinstance(body, dict) else {}
+    return reply.sipas_json
 
 
 def _message(reply) -> str:

@@ -86,6 +86,19 @@ def add_responses(db_path, count, kiosk_id="test-kiosk", answers=None, now=None,
         db.close()
 
 
+def spoil_rows(db_path, *seqs):
+    """Give responses ``seqs`` of a kiosk database an empty questionnaire version (past the store's
+    no-update guard): rows central cannot read, which it names in a 400."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TRIGGER responses_no_update")
+    conn.execute(f"UPDATE responses SET questionnaire_version = '' WHERE seq IN ({', '.join('?' * len(seqs))})",
+                 seqs)
+    conn.commit()
+    conn.close()
+
+
 def wire_responses(db_path, limit=100_000):
     from kiosk import outbox
     db = store.connect(db_path)

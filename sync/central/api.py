@@ -4,7 +4,6 @@ Every error is JSON: ``{ok: false, error, errors, status}`` (see ``ApiError``); 
 ``details``, each problem as ``{index, field, message}`` (``sync.problems``).
 """
 
-import json
 import zlib
 from datetime import date, datetime, timezone
 
@@ -166,7 +165,7 @@ def _authenticate(engine, config, body):
 
 
 def _read_batch(body: bytes, config) -> dict:
-    """The batch in `body` (JSON bytes), checked against the batch schema: decoded by msgspec in one
+    """The batch in `body` (JSON bytes), checked against the batch schema: decoded by pydantic in one
     compiled pass; a body it refuses is read again by ``json`` to name every problem (``BatchInvalid``,
     ``BatchTooLarge``) or the reason it cannot be read (``ApiError`` 400), as before."""
     payload = batch_schema.decode_batch(body, config.max_batch)
@@ -175,7 +174,7 @@ def _read_batch(body: bytes, config) -> dict:
         return payload
     payload = _parse_json(body)
     _remember_batch_id(payload)
-    batch_problems.check_batch(payload, config.max_batch)  # raises, unless msgspec refused what json reads
+    batch_problems.check_batch(payload, config.max_batch)  # raises, unless pydantic refused what json reads
     return payload
 
 
@@ -201,43 +200,12 @@ def _inflate(body, config):
 
 
 def _parse_json(body):
+    """The JSON value of a body the compiled pass refused, read by ``wire.decode`` (ApiError 400 naming why
+    it cannot be read)."""
     try:
-        return json.loads(body.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant)
-    except UnicodeDecodeError:
-        raise ApiError(400, "The body is not UTF-8.") from None
-    except json.JSONDecodeError as error:
-        raise ApiError(400, f"The body is not valid JSON ({error.msg} at line {error.lineno}).") from None
-    except _Unreadable as error:
+        return wire.decode(body)
+    except wire.Unreadable as error:
         raise ApiError(400, str(error)) from None
-    except RecursionError:
-        raise ApiError(400, "The body is nested too deeply; a batch is at most 4 levels deep.") from None
-
-
-#: The most digits a whole number in a body is read with (a sequence number has at most 10);
-#: a longer one is kept as a ``_Huge`` marker, which every field refuses, naming its place.
-MAX_DIGITS = 20
-
-
-class _Unreadable(ValueError):
-    """A JSON body that parses, but holds what no field can take."""
-
-
-class _Huge:
-    """A whole number of more than MAX_DIGITS digits (never converted: 5,000 digits would be slow)."""
-
-    def __init__(self, digits: str):
-        self.digits = len(digits.lstrip("-"))
-
-    def __repr__(self):
-        return f"<a number of {self.digits} digits>"
-
-
-def _bounded_int(digits: str):
-    return int(digits) if len(digits) <= MAX_DIGITS else _Huge(digits)
-
-
-def _no_constant(name: str):
-    raise _Unreadable(f"The body holds {name}, which is not JSON.")
 
 
 def _require_token(engine):

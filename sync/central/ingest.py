@@ -11,16 +11,18 @@ import json
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from kiosk import chain
 from kiosk.clock import local_today, parse_utc, utc_iso
 from kiosk.text import nfc
 
+from sync import wire
+
 from .store import database, schema, tallies
 from . import installs
-from .cases import case_rows, compliment_rows, is_compliment, why
+from .cases import case_rows, compliment_rows
 
 #: A kiosk clock further off than this is recorded as an integrity event.
 SKEW_TOLERANCE = timedelta(minutes=2)
@@ -37,19 +39,107 @@ def _private_problem(response):
     return None
 
 
+def _altered(response, record):
+    """Why a response does not match its own hashes, or None (``record``: its ``chain.chained`` part)."""
+    if wire.record_hash(record) != response["hash"] and chain.record_hash(response) != response["hash"]:
+        return "its content does not match its hash (altered)"  # confirmed by the reference encoder
+    return _private_problem(response)
+
+
 @lru_cache(maxsize=4096)
 def _local_day(utc_hour: str) -> str:
     """The day in Asia/Ho_Chi_Minh of a UTC hour such as '2026-01-31T17' (cached: it is per hour)."""
     return local_today(parse_utc(utc_hour + ":00:00.000Z")).isoformat()
 
 
-def _row(response, kiosk, batch_id, received, install_id=""):
-    record = {name: response[name] for name in chain.CHAINED_FIELDS}
+def _row(response, kiosk, batch_id, received, install_id="", record=None):
+    """The ``responses`` row of a wire response (without ``id``): JSON columns in canonical JSON.
+
+    ``record``: the response's ``chain.chained`` part when the caller has it already (it is used up).
+    """
+    record = chain.chained(response) if record is None else record
     for name in ("answers", "reasons", "flags"):
-        record[name] = chain.CANONICAL_JSON.encode(record[name])
+        record[name] = wire.canonical_json(record[name])
     return {**record, "hash": response["hash"], "unit": kiosk["unit"],
             "local_day": _local_day(response["created_utc"][:13]),
             "received_utc": received, "batch_id": batch_id, "install_id": install_id}
+
+
+def _stored(conn, kiosk_id, install_id, items):
+    """What central already holds of a batch, in one statement: ({uuid: hash}, {seq: uuid}) in this chain."""
+    seqs = [r["seq"] for r in items]  # increasing (validated): the range keeps the lookup on the index
+    (uuid_test, uuids), (seq_test, same_seqs) = (database.any_of(conn, "uuids", [r["uuid"] for r in items]),
+                                                  database.any_of(conn, "seqs", seqs))
+    by_uuid, taken_seqs = {}, {}
+    for by_seq, uuid, hash_, seq in conn.execute(text(
+            f"SELECT 0, uuid, hash, seq FROM responses WHERE uuid {uuid_test} "
+            f"UNION ALL SELECT 1, uuid, hash, seq FROM responses WHERE kiosk_id = :kiosk_id AND "
+            f"install_id = :install_id AND seq BETWEEN :first AND :last AND seq {seq_test}"),
+            {"kiosk_id": kiosk_id, "install_id": install_id, "first": seqs[0], "last": seqs[-1],
+             **uuids, **same_seqs}):
+        if by_seq:
+            taken_seqs[seq] = uuid
+        else:
+            by_uuid[uuid] = hash_
+    return by_uuid, taken_seqs
+
+
+class _Batch:
+    """One batch being judged: its verdicts, and the rows each kind of verdict adds."""
+
+    def __init__(self, kiosk, payload, received_at):
+        self.kiosk, self.kiosk_id, self.batch_id = kiosk, kiosk["kiosk_id"], payload["batch_id"]
+        self.install_id = (payload.get("install") or {}).get("id", "")
+        self.received_at, self.received = received_at, utc_iso(received_at)
+        self.verdicts, self.accepted, self.held, self.events = [], [], [], []
+
+    def event(self, kind, seq, detail):
+        self.events.append({"kiosk_id": self.kiosk_id, "install_id": self.install_id, "kind": kind, "seq": seq,
+                            "detail": detail, "recorded_utc": self.received})
+
+    def reject(self, response, reason):
+        seq, uuid = response["seq"], response["uuid"]
+        self.held.append({"kiosk_id": self.kiosk_id, "batch_id": self.batch_id, "seq": seq, "uuid": uuid,
+                          "reason": reason, "payload": json.dumps(response, ensure_ascii=False),
+                          "received_utc": self.received, "install_id": self.install_id})
+        self.verdicts.append({"uuid": uuid, "seq": seq, "status": "rejected", "reason": reason})
+
+    def judge(self, items, by_uuid, taken_seqs):
+        """Each response's verdict, in order; accepted ones become ``self.accepted`` (see ``_accept``)."""
+        for response in items:
+            seq, uuid = response["seq"], response["uuid"]
+            record = chain.chained(response)  # hashed, then stored
+            if (reason := _altered(response, record)):
+                self.event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
+            elif uuid in by_uuid:
+                if by_uuid[uuid] == response["hash"]:
+                    self.verdicts.append({"uuid": uuid, "seq": seq, "status": "duplicate"})
+                    continue
+                reason = "conflict: another response with this UUID is already stored"
+                self.event("conflict", seq, f"Response #{seq} ({uuid}): {reason}.")
+            elif seq in taken_seqs:
+                reason = f"conflict: sequence number #{seq} is already taken by response {taken_seqs[seq]}"
+                self.event("conflict", seq, f"Response #{seq} ({uuid}): {reason}.")
+            if reason:
+                self.reject(response, reason)
+                continue
+            if parse_utc(response["created_utc"]) - self.received_at > SKEW_TOLERANCE:
+                self.event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
+                                              f"after central received it ({self.received}).")
+            self._accept(response, record)
+            by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
+            self.verdicts.append({"uuid": uuid, "seq": seq, "status": "accepted"})
+
+    def _accept(self, response, record):
+        """Keep the response (counter and officer in NFC) with all its rows need: unit, local_day,
+        has_comment, received_utc, and its ``responses`` row; ``id`` is given when stored."""
+        names = {"counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
+        response = {**response, **names}
+        record.update(names)
+        row = _row(response, self.kiosk, self.batch_id, self.received, self.install_id, record)
+        response.update(unit=row["unit"], local_day=row["local_day"], received_utc=self.received,
+                        has_comment=response["comment_hash"] is not None, row=row)
+        self.accepted.append(response)
 
 
 def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
@@ -57,97 +147,47 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
 
     Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``.
     """
-    received = utc_iso(received_at)
-    batch_id, items = payload["batch_id"], payload["responses"]
-    install_id = (payload.get("install") or {}).get("id", "")
+    batch, items = _Batch(kiosk, payload, received_at), payload["responses"]
     with database.write(engine) as conn:
         database.lock_unit(conn, kiosk["unit"])
-        before, chain_events = installs.arrive(conn, kiosk["kiosk_id"], payload.get("install"),
-                                               [r["seq"] for r in items], received)
-        by_uuid = dict(conn.execute(select(schema.responses.c.uuid, schema.responses.c.hash).where(
-            schema.responses.c.uuid.in_([r["uuid"] for r in items]))).all())
-        seqs = [r["seq"] for r in items]  # increasing (validated): the range keeps the lookup on the index
-        taken_seqs = dict(conn.execute(select(schema.responses.c.seq, schema.responses.c.uuid).where(
-            schema.responses.c.kiosk_id == kiosk["kiosk_id"], schema.responses.c.install_id == install_id,
-            schema.responses.c.seq.between(seqs[0], seqs[-1]), schema.responses.c.seq.in_(seqs))).all())
-
-        verdicts, rows, tallied, privates, held, accepted = [], [], [], {}, [], []
-        events = [{**e, "recorded_utc": received} for e in chain_events]
-
-        def event(kind, seq, detail):
-            events.append({"kiosk_id": kiosk["kiosk_id"], "install_id": install_id, "kind": kind, "seq": seq,
-                           "detail": detail, "recorded_utc": received})
-
+        before, chain_events = installs.arrive(conn, batch.kiosk_id, payload.get("install"),
+                                               [r["seq"] for r in items], batch.received)
+        batch.events += [{**e, "recorded_utc": batch.received} for e in chain_events]
         skew = kiosk_clock_at - received_at
         if abs(skew) > SKEW_TOLERANCE:
-            event("clock_skew", None, f"The kiosk's clock is {abs(skew.total_seconds()):.0f} s "
-                                      f"{'ahead of' if skew > timedelta(0) else 'behind'} central's.")
-        for response in items:
-            seq, uuid = response["seq"], response["uuid"]
-            verdict = {"uuid": uuid, "seq": seq}
-            reason = None
-            if chain.record_hash(response) != response["hash"]:
-                reason = "its content does not match its hash (altered)"
-                event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
-            elif (problem := _private_problem(response)):
-                reason = problem
-                event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
-            elif uuid in by_uuid:
-                if by_uuid[uuid] == response["hash"]:
-                    verdicts.append({**verdict, "status": "duplicate"})
-                    continue
-                reason = "conflict: another response with this UUID is already stored"
-                event("conflict", seq, f"Response #{seq} ({uuid}): {reason}.")
-            elif seq in taken_seqs:
-                reason = f"conflict: sequence number #{seq} is already taken by response {taken_seqs[seq]}"
-                event("conflict", seq, f"Response #{seq} ({uuid}): {reason}.")
-            if reason:
-                held.append({"kiosk_id": kiosk["kiosk_id"], "batch_id": batch_id, "seq": seq, "uuid": uuid,
-                             "reason": reason, "payload": json.dumps(response, ensure_ascii=False),
-                             "received_utc": received, "install_id": install_id})
-                verdicts.append({**verdict, "status": "rejected", "reason": reason})
-                continue
-            if parse_utc(response["created_utc"]) - received_at > SKEW_TOLERANCE:
-                event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
-                                         f"after central received it ({received}).")
-            response = {**response, "counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
-            rows.append(_row(response, kiosk, batch_id, received, install_id))
-            accepted.append(response)
-            tallied.append({**response, "local_day": rows[-1]["local_day"], "unit": kiosk["unit"],
-                            "has_comment": response["comment_hash"] is not None})
-            if response.get("private"):
-                privates[uuid] = response["private"]
-            by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
-            verdicts.append({**verdict, "status": "accepted"})
+            batch.event("clock_skew", None, f"The kiosk's clock is {abs(skew.total_seconds()):.0f} s "
+                                            f"{'ahead of' if skew > timedelta(0) else 'behind'} central's.")
+        batch.judge(items, *_stored(conn, batch.kiosk_id, batch.install_id, items))
+        batch.events += [{**e, "recorded_utc": batch.received} for e in installs.time_events(
+            conn, batch.kiosk_id, batch.install_id, before, batch.accepted, received_at)]
+        _write(conn, batch)
+    return batch.verdicts
 
-        events += [{**e, "recorded_utc": received} for e in installs.time_events(
-            conn, kiosk["kiosk_id"], install_id, before, accepted, received_at)]
-        if rows:
-            database.bulk_insert(conn, schema.responses, rows)
-            tallies.add_tallies(conn, tallied)
-        opening = [response for response in tallied
-                   if why(response["answers"], response["has_comment"], response["reasons"])]
-        praising = [response for response in tallied
-                    if is_compliment(response["answers"], response["has_comment"], response["reasons"])]
-        if privates or opening or praising:
-            ids = dict(conn.execute(select(schema.responses.c.uuid, schema.responses.c.id).where(
-                schema.responses.c.uuid.in_(list(privates) + [row["uuid"] for row in opening + praising]))).all())
+
+def _write(conn, batch):
+    """Every row a judged batch adds, one statement per table (ids of new responses given here)."""
+    accepted = batch.accepted
+    if accepted:
+        for response, response_id in zip(accepted, database.new_ids(conn, schema.responses, len(accepted)),
+                                          strict=True):
+            response["id"] = response["row"]["id"] = response_id
+        database.bulk_insert(conn, schema.responses, [response["row"] for response in accepted])
+        tallies.add_tallies(conn, accepted)
+        privates = [{"response_id": r["id"], **r["private"]} for r in accepted if r.get("private")]
         if privates:
-            conn.execute(schema.response_private.insert(),
-                         [{"response_id": ids[u], **p} for u, p in privates.items()])
-        if opening:
-            conn.execute(schema.cases.insert(), case_rows(
-                [{**response, "id": ids[response["uuid"]], "received_utc": received} for response in opening]))
-        if praising:
-            conn.execute(schema.compliments.insert(), compliment_rows(
-                [{**response, "id": ids[response["uuid"]]} for response in praising]))
-        if held:
-            conn.execute(schema.quarantine.insert(), held)
-        if events:
-            conn.execute(schema.integrity_events.insert(), events)
-        conn.execute(schema.kiosks.update().where(schema.kiosks.c.kiosk_id == kiosk["kiosk_id"])
-                     .values(last_batch_utc=received))
-    return verdicts
+            conn.execute(schema.response_private.insert(), privates)
+        opened = case_rows(accepted)
+        if opened:
+            database.bulk_insert(conn, schema.cases, opened)
+        praised = compliment_rows(accepted)  # a comment alone opens no case (sync.central.cases)
+        if praised:
+            conn.execute(schema.compliments.insert(), praised)
+    if batch.held:
+        conn.execute(schema.quarantine.insert(), batch.held)
+    if batch.events:
+        conn.execute(schema.integrity_events.insert(), batch.events)
+    conn.execute(schema.kiosks.update().where(schema.kiosks.c.kiosk_id == batch.kiosk_id)
+                 .values(last_batch_utc=batch.received))
 
 
 def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at):

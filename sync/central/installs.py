@@ -48,11 +48,16 @@ def arrive(conn, kiosk_id: str, install, seqs: list, received: str):
     """
     install = install or {}
     install_id = install.get("id", "")
-    rows = {row["install_id"]: dict(row) for row in
-            conn.execute(select(schema.installs).where(schema.installs.c.kiosk_id == kiosk_id)).mappings()}
-    # One index lookup per store (a kiosk has a few), never a scan of its responses.
-    highest = {known: conn.execute(select(func.max(schema.responses.c.seq)).where(
-        schema.responses.c.kiosk_id == kiosk_id, schema.responses.c.install_id == known)).scalar() for known in rows}
+    installs, responses = schema.installs, schema.responses
+    # One index lookup per store (a kiosk has a few), never a scan of its responses; one statement in all.
+    top = select(func.max(responses.c.seq)).where(responses.c.kiosk_id == installs.c.kiosk_id,
+                                                  responses.c.install_id == installs.c.install_id).scalar_subquery()
+    rows, highest = {}, {}
+    query = select(installs, top.label("highest_seq")).where(installs.c.kiosk_id == kiosk_id)
+    for row in conn.execute(query).mappings():
+        row = dict(row)
+        highest[row["install_id"]] = row.pop("highest_seq")
+        rows[row["install_id"]] = row
     before, events = rows.get(install_id), []
     head = install.get("head_seq")
     if before is None:

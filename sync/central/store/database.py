@@ -7,9 +7,11 @@ PostgreSQL a batch also takes its unit's lock (``lock_unit``), so a unit's
 batches are stored one after another.
 """
 
+import json
 from contextlib import contextmanager
+from operator import itemgetter
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, exc, text
 
 from kiosk.paths import owner_only
 
@@ -59,12 +61,57 @@ def write(engine):
 
 
 def bulk_insert(conn, table, rows: list) -> None:
-    """Insert many rows through the driver's own executemany (a batch's hot path)."""
+    """Insert many rows (dicts with the same keys) in one statement: a batch's hot path.
+
+    PostgreSQL: ``COPY … FROM STDIN`` (psycopg's copy); SQLite: the driver's own executemany.
+    A value the store refuses raises SQLAlchemy's ``IntegrityError`` or ``DataError`` either way.
+    Not for tables with free text a person wrote: a refused COPY row is quoted in the driver's error.
+    """
     columns = list(rows[0])
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    if conn.dialect.name == "postgresql":
+        _copy(conn, f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", values)
+        return
     conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
-        [tuple(row[c] for c in columns) for row in rows])
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})", values)
+
+
+def _copy(conn, statement, values):
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as error:  # as SQLAlchemy would have raised it for an INSERT
+        raise exc.DBAPIError.instance(statement, None, error, dbapi.Error, hide_parameters=True,
+                                      dialect=conn.dialect) from error
+
+
+def new_ids(conn, table, count: int) -> list:
+    """``count`` new values of ``table``'s ``id``, in the order the store would have given them to
+    ``count`` inserted rows, for the caller to insert in the same transaction.
+
+    SQLite: after the largest id (what SQLite picks for an INTEGER PRIMARY KEY; ``write`` holds the one
+    write lock); PostgreSQL: from the column's sequence.
+    """
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {int(count)})"
+        ).scalars())
+    last = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar()
+    return list(range(last + 1, last + 1 + count))
+
+
+def any_of(conn, name: str, values: list) -> tuple:
+    """A test of a column against many values (str or int) as ONE parameter ``name``, whatever their
+    number: ``(sql tail, {name: value})``, e.g. ``("= ANY(:uuids)", {"uuids": [...]})`` on PostgreSQL,
+    ``("IN (SELECT value FROM json_each(:uuids))", {"uuids": "[...]"})`` on SQLite.
+
+    Cheaper to send than an ``IN`` list of one parameter each; the column's index is used.
+    """
+    if conn.dialect.name == "postgresql":
+        return f"= ANY(:{name})", {name: list(values)}
+    return f"IN (SELECT value FROM json_each(:{name}))", {name: json.dumps(list(values))}
 
 
 def lock_unit(conn, unit: str) -> None:

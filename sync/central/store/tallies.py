@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from operator import itemgetter
 
 from sqlalchemy import bindparam, select
 
@@ -28,23 +29,27 @@ def decoded(row) -> dict:
 #: Each grain: its table and the columns that key a tally.
 GRAINS = [(table, tuple(c.name for c in table.columns if c.name not in ("id", "tally")))
           for table in (day_tallies, unit_day_tallies)]
+assert all(key_columns[-1] == "flagged" for _table, key_columns in GRAINS)
 
 
 def add_tallies(conn, new_responses) -> None:
     """Add responses (decoded, with local_day and unit) to their day tallies, in the caller's transaction.
 
-    A tally is read, added to and written back: safe because a unit's batches
-    are stored one after another (see ``lock_unit``).
+    Each response's facts are listed once and counted per tally key in one pass
+    per grain. A tally is read, added to and written back: safe because a unit's
+    batches are stored one after another (see ``lock_unit``).
     """
-    counted = [(response, indices.tally(response)) for response in new_responses]
+    listed = [(response, indices.facts(response), int(bool(response["flags"]))) for response in new_responses]
     for table, key_columns in GRAINS:
-        added = {}
-        for response, facts in counted:
-            key = tuple(int(bool(response["flags"])) if name == "flagged" else response[name] or ""
-                        for name in key_columns)
-            added.setdefault(key, Counter()).update(facts)
-        if added:
-            _add_to(conn, table, key_columns, added)
+        names = itemgetter(*key_columns[:-1])  # then "flagged" (see schema._tally_table)
+        by_key = {}
+        for response, facts, flagged in listed:
+            key = (*names(response), flagged)
+            if None in key:
+                key = tuple("" if value is None else value for value in key)
+            by_key.setdefault(key, []).extend(facts)
+        if by_key:
+            _add_to(conn, table, key_columns, {key: Counter(facts) for key, facts in by_key.items()})
 
 
 def _add_to(conn, table, key_columns, added):
