@@ -19,6 +19,7 @@ from kiosk import drafts, indices, store
 from kiosk.config import DEFAULT_QUESTIONNAIRE
 from kiosk.flags import FlagPolicy
 from kiosk.questionnaire import load
+from sync.central import reports
 from sync.central.store import accounts, database, migrations, reads, schema
 from sync.central.store.tallies import tallies_between
 from sync import wire
@@ -165,3 +166,28 @@ def test_a_units_kiosks_sending_at_once_lose_nothing(central_app, central_engine
         tallies = tallies_between(central_engine, "2026-01-01", "2026-12-31", unit="Sở Y tế")
         assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == \
             indices.summarize(rows, ELEMENTS, include_flagged)
+
+
+def test_the_trends_read_gives_the_figures_of_the_full_tallies(central_engine, stored):
+    """The trends read only each tally's counts (``counts_only``): per day, every figure the full tallies
+    give (flagged left out, as the page does), and those of the responses themselves, but the per-dossier
+    rate, which the counts cannot give and the trends leave out."""
+    _client, rows = stored
+    start, end = DAYS[0] - timedelta(days=2), DAYS[-1] + timedelta(days=1)
+    for where in ({}, {"unit": "Sở Tư pháp"}, {"officer": "Nguyễn Văn An"}):
+        full = tallies_between(central_engine, start.isoformat(), end.isoformat(), **where)
+        fast = tallies_between(central_engine, start.isoformat(), end.isoformat(), counts_only=True, **where)
+        assert len(fast) == len(full) > 0 and all(not row["tally"]["dossier"] for row in fast)
+        assert any(row["tally"]["dossier"] for row in full)
+        old = reports.by_day(full, start, end, ELEMENTS)
+        new = reports.by_day(fast, start, end, ELEMENTS, dossiers=False)
+        assert [day for day, _ in new] == [day for day, _ in old] and len(new) == 7
+        assert any(figures["responses"] for _day, figures in new)
+        for (day, before), (_day, after) in zip(old, new, strict=True):
+            del before["dossiers"]
+            assert after == before, (where, day)
+            kept = [r for r in rows if r["local_day"] == day.isoformat()
+                    and all(r[name] == value for name, value in where.items())]
+            from_responses = indices.summarize(kept, ELEMENTS)
+            del from_responses["dossiers"]
+            assert after == from_responses, (where, day)

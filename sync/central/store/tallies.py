@@ -3,7 +3,7 @@
 import json
 from collections import Counter
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 
 from kiosk import indices
 from kiosk.text import nfc
@@ -66,16 +66,32 @@ def _add_to(conn, table, key_columns, added):
                                       for key, facts in added.items()])
 
 
-def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer=None, detail=False) -> list:
-    """Day tallies from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), with their keys.
+#: The counts of a stored tally record without its dossier codes, read by the database itself: the codes
+#: are most of a record's bytes (a day's every dossier, so a dossier rated twice counts once) and are not
+#: needed for figures per day without the per-dossier rate (the trends).
+COUNTS_ONLY = {"sqlite": "json_extract(tally, '$.counts')", "postgresql": "(CAST(tally AS json) -> 'counts')::text"}
 
-    Per unit unless a kiosk, an officer, or ``detail`` (counters and officers) is asked for.
+
+def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer=None, detail=False,
+                    counts_only=False) -> list:
+    """Day tallies from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), with their keys:
+    dicts of the key columns, ``flagged`` (bool) and ``tally`` (a record, see ``kiosk.indices``).
+
+    Per unit unless a kiosk, an officer, or ``detail`` (counters and officers) is asked for. With
+    `counts_only` each record's dossier maps are empty (the database reads only its counts): the figures
+    from them are exact but for ``dossiers`` (the per-dossier rate), which they cannot give.
     """
     table = day_tallies if detail or kiosk or officer else unit_day_tallies
-    query = select(table).where(table.c.local_day >= start, table.c.local_day <= end)
+    tally = literal_column(COUNTS_ONLY[engine.dialect.name]).label("tally") if counts_only else table.c.tally
+    query = (select(*[column for column in table.columns if column.name != "tally"], tally)
+             .where(table.c.local_day >= start, table.c.local_day <= end))
     for name, value in (("unit", nfc(unit)), ("kiosk_id", kiosk), ("officer", nfc(officer))):
         if value:
             query = query.where(table.c[name] == value)
     with engine.connect() as conn:
-        return [{**row, "flagged": bool(row["flagged"]), "tally": json.loads(row["tally"])}
-                for row in conn.execute(query).mappings()]
+        rows = conn.execute(query).mappings().all()
+    if counts_only:
+        return [{**row, "flagged": bool(row["flagged"]), "tally": {"counts": json.loads(row["tally"]),
+                                                                  "dossier": {}, "dossier_unhappy": {}}}
+                for row in rows]
+    return [{**row, "flagged": bool(row["flagged"]), "tally": json.loads(row["tally"])} for row in rows]

@@ -159,8 +159,9 @@ def scoped_rows(start, end):
     return unit, reads.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer)
 
 
-def scoped_tallies(start, end, detail=False):
-    """The day tallies of these days that the user may see."""
+def scoped_tallies(start, end, detail=False, counts_only=False):
+    """The day tallies of these days that the user may see (`counts_only`: without dossier codes, see
+    ``tallies_between``)."""
     unit, officer = scope(current_user(), request.args.get("unit"))
     return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
-                                    detail=detail and unit is not None)
+                                    detail=detail and unit is not None, counts_only=counts_only)

@@ -23,8 +23,8 @@ def trends():
         abort(400, description=gettext("Trends cover 30 or 90 days."))
     end = local_today(now_utc())
     start = end - timedelta(days=int(days) - 1)
-    unit, tallies = scoped_tallies(start, end)
-    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"])
+    unit, tallies = scoped_tallies(start, end, counts_only=True)
+    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"], dossiers=False)
     lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
                                       600, 200)) for q in current_app.config["QUESTIONS"]]
     return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit,
