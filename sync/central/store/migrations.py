@@ -50,7 +50,7 @@ def _day_tallies(conn):
                             .order_by(responses.c.id).limit(BACKFILL_CHUNK)).mappings().all()
         if not rows:
             return
-        add_tallies(conn, [decoded(row) for row in rows])
+        add_tallies(conn, [decoded(row) for row in rows], with_facts=False)  # facts: 00xx_unit_day_facts
         last = rows[-1]["id"]
 
 
@@ -179,13 +179,41 @@ def _installs(conn):
                       "GROUP BY kiosk_id"))
 
 
+_UNIT_DAY_FACTS = """
+CREATE TABLE unit_day_facts (
+    local_day VARCHAR(10) NOT NULL, flagged SMALLINT NOT NULL, kind VARCHAR(20) NOT NULL,
+    item VARCHAR(64) NOT NULL, value VARCHAR(64) NOT NULL, unit VARCHAR(64) NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (local_day, flagged, kind, item, value, unit))"""
+
+#: Each stored unit tally's counts, one fact a row (a tally names each fact once).
+_FACTS_FROM_TALLIES = {
+    "sqlite": """
+INSERT INTO unit_day_facts (local_day, flagged, kind, item, value, unit, n)
+SELECT t.local_day, t.flagged, json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'),
+       CAST(json_extract(e.value, '$[2]') AS TEXT), t.unit, json_extract(e.value, '$[3]')
+FROM unit_day_tallies AS t, json_each(t.tally, '$.counts') AS e""",
+    "postgresql": """
+INSERT INTO unit_day_facts (local_day, flagged, kind, item, value, unit, n)
+SELECT t.local_day, t.flagged, e ->> 0, e ->> 1, e ->> 2, t.unit, CAST(e ->> 3 AS INTEGER)
+FROM unit_day_tallies AS t, json_array_elements(CAST(t.tally AS json) -> 'counts') AS e""",
+}
+
+
+def _unit_day_facts(conn):
+    """The unit tallies' counts one fact a row (``schema.unit_day_facts``), for the trends."""
+    sqlite = conn.dialect.name == "sqlite"
+    conn.execute(text(_UNIT_DAY_FACTS + (" WITHOUT ROWID" if sqlite else "")))
+    conn.execute(text(_FACTS_FROM_TALLIES[conn.dialect.name]))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
               ("0004_day_tallies", _day_tallies), ("0005_case_days", _case_days),
               ("0006_installs", _installs),
               ("0007_quarantine_erasure", _quarantine_erasure),
-              ("0008_sessions_lockout", _sessions_lockout)]
+              ("0008_sessions_lockout", _sessions_lockout),
+              ("0009_unit_day_facts", _unit_day_facts)]
 
 
 def migrate(engine) -> list:

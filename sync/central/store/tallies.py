@@ -3,12 +3,14 @@
 import json
 from collections import Counter
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk import indices
 from kiosk.text import nfc
 
-from .schema import day_tallies, responses, unit_day_tallies
+from .schema import day_tallies, responses, unit_day_facts, unit_day_tallies
 
 
 # --- day tallies: what the summaries add up ----------------------------------------
@@ -30,8 +32,9 @@ GRAINS = [(table, tuple(c.name for c in table.columns if c.name not in ("id", "t
           for table in (day_tallies, unit_day_tallies)]
 
 
-def add_tallies(conn, new_responses) -> None:
-    """Add responses (decoded, with local_day and unit) to their day tallies, in the caller's transaction.
+def add_tallies(conn, new_responses, with_facts=True) -> None:
+    """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
+    ``unit_day_facts``, in the caller's transaction.
 
     A tally is read, added to and written back: safe because a unit's batches
     are stored one after another (see ``lock_unit``).
@@ -45,6 +48,28 @@ def add_tallies(conn, new_responses) -> None:
             added.setdefault(key, Counter()).update(facts)
         if added:
             _add_to(conn, table, key_columns, added)
+    if with_facts:
+        _add_facts(conn, counted)
+
+
+#: The key of a unit_day_facts row, in its primary key's order.
+FACT_KEY = ("local_day", "flagged", "kind", "item", "value", "unit")
+
+
+def _add_facts(conn, counted):
+    """Add each response's facts but its dossier ones to unit_day_facts (one row per day, flagged, fact, unit)."""
+    added = Counter()
+    for response, facts in counted:
+        flagged = int(bool(response["flags"]))
+        for (kind, item, value), n in facts.items():
+            if kind not in indices.DOSSIER_KINDS:
+                added[response["local_day"], flagged, kind, item, str(value), response["unit"] or ""] += n
+    if not added:
+        return
+    insert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(unit_day_facts)
+    conn.execute(insert.on_conflict_do_update(index_elements=list(FACT_KEY),
+                                              set_={"n": unit_day_facts.c.n + insert.excluded.n}),
+                 [{**dict(zip(FACT_KEY, key, strict=True)), "n": n} for key, n in sorted(added.items())])
 
 
 def _add_to(conn, table, key_columns, added):
@@ -95,3 +120,23 @@ def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer
                                                                   "dossier": {}, "dossier_unhappy": {}}}
                 for row in rows]
     return [{**row, "flagged": bool(row["flagged"]), "tally": json.loads(row["tally"])} for row in rows]
+
+
+def facts_between(engine, start: str, end: str, unit=None) -> list:
+    """Every unit's (or `unit`'s) counts per day and flagged-or-not, from day `start` to day `end` inclusive,
+    added up by the database from ``unit_day_facts``: dicts of ``local_day``, ``flagged`` (bool) and
+    ``tally``, a record without dossier codes (as ``tallies_between(..., counts_only=True)`` gives).
+    """
+    f = unit_day_facts.c
+    query = (select(f.local_day, f.flagged, f.kind, f.item, f.value, func.sum(f.n))
+             .where(f.local_day >= start, f.local_day <= end)
+             .group_by(f.local_day, f.flagged, f.kind, f.item, f.value))
+    if unit:
+        query = query.where(f.unit == nfc(unit))
+    records = {}
+    with engine.connect() as conn:
+        for day, flagged, kind, item, value, n in conn.execute(query):
+            counts = records.setdefault((day, bool(flagged)), [])
+            counts.append([kind, item, int(value) if kind == "rating" else value, int(n)])
+    return [{"local_day": day, "flagged": flagged, "tally": {"counts": counts, "dossier": {}, "dossier_unhappy": {}}}
+            for (day, flagged), counts in records.items()]

@@ -9,7 +9,7 @@ from kiosk import indices
 from kiosk.clock import local_today, now_utc
 
 from .. import reports
-from .auth import login_required, scoped_tallies
+from .auth import login_required, scoped_counts, scoped_tallies
 from .summary import tables_for
 
 bp = Blueprint("central_trends", __name__)
@@ -23,7 +23,7 @@ def trends():
         abort(400, description=gettext("Trends cover 30 or 90 days."))
     end = local_today(now_utc())
     start = end - timedelta(days=int(days) - 1)
-    unit, tallies = scoped_tallies(start, end, counts_only=True)
+    unit, tallies = scoped_counts(start, end)
     series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"], dossiers=False)
     lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
                                       600, 200)) for q in current_app.config["QUESTIONS"]]
