@@ -12,6 +12,11 @@ the same day's responses straight on the store. Prints p50 and p95 in
 milliseconds.
 
     .venv/bin/python bench/summary_scale.py [--responses 10000000] [--stores sqlite,postgresql]
+
+``--keep DIR`` fills the SQLite store in DIR once (DIR/central.db, about 8 GB at
+10 million) and reuses it on later runs with the same DIR, so a change to a read
+path can be timed again without the fill; ``--only trends`` times only the
+measurements whose name contains that word.
 """
 
 import argparse
@@ -109,9 +114,11 @@ def logged_in(base, name):
 
 def measure(kind, args, folder):
     schema = None
+    reused = False
     if kind == "sqlite":
         url = f"sqlite:///{folder}/central.db"
         env = {"CENTRAL_DB": url.removeprefix("sqlite:///")}
+        reused = args.keep is not None and (Path(folder) / "filled").exists()
     else:
         import psycopg
         schema = f"scale_{uuid.uuid4().hex[:8]}"
@@ -122,17 +129,23 @@ def measure(kind, args, folder):
     env = {**os.environ, **env}
     engine = database.engine_for(url)
     try:
-        migrations.migrate(engine)
-        first_day = date.today() - timedelta(days=args.days)
-        started = time.perf_counter()
-        fill(engine, args.responses, args.kiosks, args.days, first_day)
-        print(f"  {kind}: filled {args.responses:,} responses in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
         unit = "Đơn vị 07"
-        accounts.add_user(engine, "admin", "admin", None, PASSWORD)
-        accounts.add_user(engine, "supervisor", "supervisor", unit, PASSWORD)
-        accounts.add_user(engine, "officer", "officer", unit, PASSWORD, display_name="Cán bộ 070-1")
-        token = accounts.add_token(engine, "bench")
+        if reused:
+            first_day = date.fromisoformat((Path(folder) / "filled").read_text().split()[0])
+            token = (Path(folder) / "filled").read_text().split()[1]
+        else:
+            migrations.migrate(engine)
+            first_day = date.today() - timedelta(days=args.days)
+            started = time.perf_counter()
+            fill(engine, args.responses, args.kiosks, args.days, first_day)
+            print(f"  {kind}: filled {args.responses:,} responses in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)
+            accounts.add_user(engine, "admin", "admin", None, PASSWORD)
+            accounts.add_user(engine, "supervisor", "supervisor", unit, PASSWORD)
+            accounts.add_user(engine, "officer", "officer", unit, PASSWORD, display_name="Cán bộ 070-1")
+            token = accounts.add_token(engine, "bench")
+            if kind == "sqlite" and args.keep is not None:
+                (Path(folder) / "filled").write_text(f"{first_day.isoformat()} {token}\n")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -168,11 +181,12 @@ def measure(kind, args, folder):
             "summary page, admin, every unit": lambda day: page("admin", date=day),
             f"summary page, supervisor, {unit} (counters and officers)": lambda day: page("supervisor", date=day),
             "summary page, officer": lambda day: page("officer", date=day),
-            "trends page, admin, every unit, 90 days (not a target)": lambda day: trends("admin"),
+            "trends page, admin, every unit, 90 days": lambda day: trends("admin"),
             "/api/v1/summary, every unit": lambda day: summary_api(date=day),
             "/api/v1/summary, one kiosk": lambda day: summary_api(date=day, kiosk="k070"),
             "plain GROUP BY of the day's responses": plain_group_by,
         }
+        timed = {name: measured for name, measured in timed.items() if not args.only or args.only in name}
         rng = random.Random(1)
         days = [(first_day + timedelta(days=rng.randrange(7, args.days))).isoformat() for _ in range(args.samples)]
         times = {name: [] for name in timed}
@@ -201,15 +215,22 @@ def main():
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--keep", metavar="DIR", help="fill the SQLite store in DIR once and reuse it after")
+    parser.add_argument("--only", default="", help="time only the measurements whose name contains this")
     args = parser.parse_args()
     print(f"Daily summary over {args.responses:,} responses from {args.kiosks} kiosks across {args.days} days "
           f"(about {args.responses // args.days:,} a day), {args.samples} random days, milliseconds:")
     print("| store | what | p50 | p95 |")
     print("|---|---|---|---|")
     for kind in args.stores.split(","):
-        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as folder:
-            for name, p50, p95 in measure(kind, args, folder):
-                print(f"| {kind} | {name} | {p50:.0f} | {p95:.0f} |", flush=True)
+        if kind == "sqlite" and args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            rows = measure(kind, args, args.keep)
+        else:
+            with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as folder:
+                rows = measure(kind, args, folder)
+        for name, p50, p95 in rows:
+            print(f"| {kind} | {name} | {p50:.0f} | {p95:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ def _fail(error: Exception):
     raise click.ClickException(str(error)) from None
 
 
-@click.group(help="The satisfaction kiosk for a one-stop-shop counter.\n\n" + kiosk_config.SETTINGS_HELP
-             + serving.settings_help("KIOSK"))
+@click.group(help="The satisfaction kiosk for a one-stop-shop counter.\n\n" + kiosk_config.SETTINGS_HELP)
 @click.version_option(package_name="sipas-kiosk")
 def cli():
     pass

@@ -16,24 +16,15 @@ apps raise the limit and close idle connections sooner:
 
 import os
 
-from .config import IntSetting, int_setting
+from . import settings
 
 THREADS = 8
 
 
 def tunables(prefix: str) -> tuple:
-    """The serving settings of the app whose variables start with `prefix` (CENTRAL or KIOSK)."""
-    return (
-        IntSetting(f"{prefix}_CONNECTION_LIMIT", 500, 10, 10_000,
-                   "open connections accepted at once (keep under `ulimit -n`)"),
-        IntSetting(f"{prefix}_CHANNEL_TIMEOUT", 30, 5, 3600,
-                   "seconds a silent connection stays open"),
-    )
-
-
-def settings_help(prefix: str) -> str:
-    """Lines for the app's --help, in the layout of the other settings."""
-    return "\n" + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in tunables(prefix))
+    """The serving settings (registered in ``kiosk.settings``) of the app whose variables start with `prefix`
+    (CENTRAL or KIOSK)."""
+    return settings.get(f"{prefix}_CONNECTION_LIMIT"), settings.get(f"{prefix}_CHANNEL_TIMEOUT")
 
 
 def options(prefix: str, environ=os.environ) -> dict:
@@ -41,7 +32,7 @@ def options(prefix: str, environ=os.environ) -> dict:
 
     Raises ``SettingError`` naming the variable when a value is not a whole number in range.
     """
-    limit, timeout = (int_setting(environ, setting) for setting in tunables(prefix))
+    limit, timeout = (setting.read(environ) for setting in tunables(prefix))
     return {"threads": THREADS, "connection_limit": limit, "channel_timeout": timeout,
             "cleanup_interval": min(10, timeout)}
 

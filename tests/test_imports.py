@@ -13,7 +13,7 @@ import sync
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The kiosk's small core, used by the uploader and central: stdlib only, no web framework.
-LIGHT_MODULES = ("kiosk.clock", "kiosk.chain", "kiosk.indices")
+LIGHT_MODULES = ("kiosk.clock", "kiosk.chain", "kiosk.indices", "kiosk.settings")
 
 
 def all_modules() -> list[str]:

@@ -147,7 +147,7 @@ def fill_as_stored_at(engine, k, batches, fresh):
             for row in compliment_rows(decoded):
                 insert(conn, "compliments", row)
         if k >= 4:
-            add_tallies(conn, decoded)
+            add_tallies(conn, decoded, with_facts=k >= 12)  # unit_day_facts from 0012 on
         if k >= 6:
             for row in fresh["installs"]:
                 insert(conn, "installs", row)

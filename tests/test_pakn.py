@@ -193,7 +193,7 @@ def test_a_store_made_before_0010_gains_pakn_letters_and_outcomes_keeping_its_ca
         with database.write(engine) as conn:  # a PAKN-shaped case in a store as 0009 left it
             conn.execute(text("INSERT INTO cases (local_day, unit, kiosk_id, why, status, opened_utc, updated_utc, "
                               "channel) VALUES ('2026-11-02', 'Unit A', '', 'pakn', 'new', 'x', 'x', 'hotline')"))
-        assert migrations.migrate(engine) == ["0010_pakn_channels", "0011_case_queue"]
+        assert migrations.migrate(engine) == list(migrations.STEPS[migrations.STEPS.index("0010_pakn_channels"):])
         [old] = case_store.list_cases(engine)
         assert (old["complained_again"], old["satisfied"]) == (0, None)
         new = add(engine, "2026-11-03T02:00:00", closed="2026-11-04T02:00:00", satisfied="no")
@@ -257,3 +257,8 @@ def test_a_pakn_of_today_shows_on_the_summary_and_in_the_case_list(site, central
     assert summary.status_code == 200 and f'href="/cases/{case_id}"' in summary.get_data(as_text=True)
     listed = site.get("/cases").get_data(as_text=True)
     assert f'href="/cases/{case_id}"' in listed and "phản ánh, kiến nghị qua kênh khác" in listed
+
+
+def test_the_setting_names_exactly_the_pakn_categories():
+    from kiosk import settings
+    assert settings.get("CENTRAL_PAKN_DAYS").kind.keys == tuple(case_rules.CATEGORIES)

@@ -20,8 +20,9 @@ from kiosk import drafts, indices, store
 from kiosk.config import DEFAULT_QUESTIONNAIRE
 from kiosk.flags import FlagPolicy
 from kiosk.questionnaire import load
+from sync.central import reports
 from sync.central.store import accounts, database, migrations, reads, schema
-from sync.central.store.tallies import tallies_between
+from sync.central.store.tallies import facts_between, tallies_between
 from sync import wire
 
 ELEMENTS = {q.key: q.elements for q in load(DEFAULT_QUESTIONNAIRE).questions}
@@ -169,3 +170,48 @@ def test_a_units_kiosks_sending_at_once_lose_nothing(central_app, central_engine
         tallies = tallies_between(central_engine, "2026-01-01", "2026-12-31", unit="Sở Y tế")
         assert indices.summarize_tallies(tallies, ELEMENTS, include_flagged) == \
             indices.summarize(rows, ELEMENTS, include_flagged)
+
+
+def test_the_trends_read_gives_the_figures_of_the_full_tallies(central_engine, stored):
+    """The trends read counts only: a unit's or every unit's added up by the database from unit_day_facts,
+    an officer's from their day tallies (``counts_only``). Per day, every figure the full tallies give
+    (flagged left out, as the page does) and those of the responses themselves, but the per-dossier rate,
+    which counts cannot give and the trends leave out."""
+    _client, rows = stored
+    start, end = DAYS[0] - timedelta(days=2), DAYS[-1] + timedelta(days=1)
+    for where in ({}, {"unit": "Sở Tư pháp"}, {"officer": "Nguyễn Văn An"}):
+        full = tallies_between(central_engine, start.isoformat(), end.isoformat(), **where)
+        if "officer" in where:
+            fast = tallies_between(central_engine, start.isoformat(), end.isoformat(), counts_only=True, **where)
+            assert len(fast) == len(full)
+        else:
+            fast = facts_between(central_engine, start.isoformat(), end.isoformat(), **where)
+            assert len(fast) == len({(row["local_day"], row["flagged"]) for row in full})
+        assert fast and all(not row["tally"]["dossier"] for row in fast)
+        assert any(row["tally"]["dossier"] for row in full)
+        old = reports.by_day(full, start, end, ELEMENTS)
+        new = reports.by_day(fast, start, end, ELEMENTS, dossiers=False)
+        assert [day for day, _ in new] == [day for day, _ in old] and len(new) == 7
+        assert any(figures["responses"] for _day, figures in new)
+        for (day, before), (_day, after) in zip(old, new, strict=True):
+            del before["dossiers"]
+            assert after == before, (where, day)
+            kept = [r for r in rows if r["local_day"] == day.isoformat()
+                    and all(r[name] == value for name, value in where.items())]
+            from_responses = indices.summarize(kept, ELEMENTS)
+            del from_responses["dossiers"]
+            assert after == from_responses, (where, day)
+
+
+def test_an_upgraded_store_gets_the_facts_ingest_keeps(central_engine, stored):
+    """Migration 0012 builds unit_day_facts from the unit tallies: the same rows ingest kept batch by batch."""
+    def facts():
+        with central_engine.connect() as conn:
+            return sorted(tuple(row) for row in conn.execute(select(schema.unit_day_facts)))
+    kept_batch_by_batch = facts()
+    assert len(kept_batch_by_batch) > 100 and {row[2] for row in kept_batch_by_batch} >= {"rating", "choice", "flag"}
+    with database.write(central_engine) as conn:
+        schema.unit_day_facts.drop(conn)
+        conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name == "0012_unit_day_facts"))
+    assert migrations.migrate(central_engine) == ["0012_unit_day_facts"]
+    assert facts() == kept_batch_by_batch

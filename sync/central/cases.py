@@ -35,29 +35,6 @@ OTHER_CHANNELS = CHANNELS[1:]
 #: from receipt (longer for complex cases); the department sets its own per category with CENTRAL_PAKN_DAYS.
 CATEGORIES = {"access": 1, "procedures": 2, "officers": 3, "results": 4, "feedback": 5}
 PAKN_DEFAULT_DAYS = 10
-PAKN_DAYS_SETTING = "CENTRAL_PAKN_DAYS"
-
-
-def pakn_days_from(text: str) -> tuple:
-    """CENTRAL_PAKN_DAYS ``"officers=5, procedures=15"`` as ((category, days), ...).
-
-    Categories not named keep PAKN_DEFAULT_DAYS. Raises ``ValueError`` with one sentence naming the bad
-    entry (an unknown category, days not a whole number from 1 to 60, a category named twice).
-    """
-    days = {}
-    for part in (p.strip() for p in (text or "").split(",")):
-        if not part:
-            continue
-        key, _, value = (s.strip() for s in part.partition("="))
-        if key not in CATEGORIES:
-            raise ValueError(f"{PAKN_DAYS_SETTING}: unknown category {key!r}; use {', '.join(CATEGORIES)}.")
-        if not value.isdigit() or not 1 <= int(value) <= 60:
-            raise ValueError(f"{PAKN_DAYS_SETTING}: days for {key} must be a whole number from 1 to 60, "
-                             f"not {value!r}.")
-        if key in days:
-            raise ValueError(f"{PAKN_DAYS_SETTING}: {key} is named twice.")
-        days[key] = int(value)
-    return tuple(sorted(days.items()))
 
 
 def due_working_days(channel: str, category, config) -> int:

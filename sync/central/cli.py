@@ -58,7 +58,7 @@ def _ready_engine():
 
 
 @click.group(help="The department's central server for the satisfaction kiosks.\n\n"
-                  + central_config.SETTINGS_HELP + serving.settings_help("CENTRAL"))
+                  + central_config.SETTINGS_HELP)
 def central():
     pass
 

@@ -39,14 +39,21 @@ def parse_range(start_text, end_text, today):
     return start, end
 
 
-def by_day(tallies, start, end, elements):
-    """Figures per day from `start` to `end` from day tallies, days without responses included."""
+def by_day(tallies, start, end, elements, dossiers=True):
+    """[(day, figures)] from `start` to `end` from day tallies, days without responses included.
+
+    Without `dossiers` (tallies read with ``counts_only``) the figures leave out ``dossiers``, the
+    per-dossier rate, which needs every dossier code of the day.
+    """
     grouped = {}
     for row in tallies:
         grouped.setdefault(row["local_day"], []).append(row)
     days, day = [], start
     while day <= end:
-        days.append((day, indices.summarize_tallies(grouped.get(day.isoformat(), []), elements)))
+        figures = indices.summarize_tallies(grouped.get(day.isoformat(), []), elements)
+        if not dossiers:
+            del figures["dossiers"]
+        days.append((day, figures))
         day += timedelta(days=1)
     return days
 

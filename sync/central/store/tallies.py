@@ -4,12 +4,14 @@ import json
 from collections import Counter
 from operator import itemgetter
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk import indices
 from kiosk.text import nfc
 
-from .schema import day_tallies, responses, unit_day_tallies
+from .schema import day_tallies, responses, unit_day_facts, unit_day_tallies
 
 
 # --- day tallies: what the summaries add up ----------------------------------------
@@ -32,8 +34,9 @@ GRAINS = [(table, tuple(c.name for c in table.columns if c.name not in ("id", "t
 assert all(key_columns[-1] == "flagged" for _table, key_columns in GRAINS)
 
 
-def add_tallies(conn, new_responses) -> None:
-    """Add responses (decoded, with local_day and unit) to their day tallies, in the caller's transaction.
+def add_tallies(conn, new_responses, with_facts=True) -> None:
+    """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
+    ``unit_day_facts``, in the caller's transaction.
 
     Each response's facts are listed once and counted per tally key in one pass
     per grain. A tally is read, added to and written back: safe because a unit's
@@ -50,6 +53,28 @@ def add_tallies(conn, new_responses) -> None:
             by_key.setdefault(key, []).extend(facts)
         if by_key:
             _add_to(conn, table, key_columns, {key: Counter(facts) for key, facts in by_key.items()})
+    if with_facts:
+        _add_facts(conn, listed)
+
+
+#: The key of a unit_day_facts row, in its primary key's order.
+FACT_KEY = ("local_day", "flagged", "kind", "item", "value", "unit")
+
+
+def _add_facts(conn, listed):
+    """Add each response's facts but its dossier ones to unit_day_facts (one row per day, flagged, fact, unit);
+    `listed`: (response, its facts as ``indices.facts`` lists them, flagged 0/1) triples."""
+    added = Counter()
+    for response, facts, flagged in listed:
+        for kind, item, value in facts:
+            if kind not in indices.DOSSIER_KINDS:
+                added[response["local_day"], flagged, kind, item, str(value), response["unit"] or ""] += 1
+    if not added:
+        return
+    insert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(unit_day_facts)
+    conn.execute(insert.on_conflict_do_update(index_elements=list(FACT_KEY),
+                                              set_={"n": unit_day_facts.c.n + insert.excluded.n}),
+                 [{**dict(zip(FACT_KEY, key, strict=True)), "n": n} for key, n in sorted(added.items())])
 
 
 def _add_to(conn, table, key_columns, added):
@@ -71,16 +96,52 @@ def _add_to(conn, table, key_columns, added):
                                       for key, facts in added.items()])
 
 
-def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer=None, detail=False) -> list:
-    """Day tallies from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), with their keys.
+#: The counts of a stored tally record without its dossier codes, read by the database itself: the codes
+#: are most of a record's bytes (a day's every dossier, so a dossier rated twice counts once) and are not
+#: needed for figures per day without the per-dossier rate (the trends).
+COUNTS_ONLY = {"sqlite": "json_extract(tally, '$.counts')", "postgresql": "(CAST(tally AS json) -> 'counts')::text"}
 
-    Per unit unless a kiosk, an officer, or ``detail`` (counters and officers) is asked for.
+
+def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer=None, detail=False,
+                    counts_only=False) -> list:
+    """Day tallies from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), with their keys:
+    dicts of the key columns, ``flagged`` (bool) and ``tally`` (a record, see ``kiosk.indices``).
+
+    Per unit unless a kiosk, an officer, or ``detail`` (counters and officers) is asked for. With
+    `counts_only` each record's dossier maps are empty (the database reads only its counts): the figures
+    from them are exact but for ``dossiers`` (the per-dossier rate), which they cannot give.
     """
     table = day_tallies if detail or kiosk or officer else unit_day_tallies
-    query = select(table).where(table.c.local_day >= start, table.c.local_day <= end)
+    tally = literal_column(COUNTS_ONLY[engine.dialect.name]).label("tally") if counts_only else table.c.tally
+    query = (select(*[column for column in table.columns if column.name != "tally"], tally)
+             .where(table.c.local_day >= start, table.c.local_day <= end))
     for name, value in (("unit", nfc(unit)), ("kiosk_id", kiosk), ("officer", nfc(officer))):
         if value:
             query = query.where(table.c[name] == value)
     with engine.connect() as conn:
-        return [{**row, "flagged": bool(row["flagged"]), "tally": json.loads(row["tally"])}
-                for row in conn.execute(query).mappings()]
+        rows = conn.execute(query).mappings().all()
+    if counts_only:
+        return [{**row, "flagged": bool(row["flagged"]), "tally": {"counts": json.loads(row["tally"]),
+                                                                  "dossier": {}, "dossier_unhappy": {}}}
+                for row in rows]
+    return [{**row, "flagged": bool(row["flagged"]), "tally": json.loads(row["tally"])} for row in rows]
+
+
+def facts_between(engine, start: str, end: str, unit=None) -> list:
+    """Every unit's (or `unit`'s) counts per day and flagged-or-not, from day `start` to day `end` inclusive,
+    added up by the database from ``unit_day_facts``: dicts of ``local_day``, ``flagged`` (bool) and
+    ``tally``, a record without dossier codes (as ``tallies_between(..., counts_only=True)`` gives).
+    """
+    f = unit_day_facts.c
+    query = (select(f.local_day, f.flagged, f.kind, f.item, f.value, func.sum(f.n))
+             .where(f.local_day >= start, f.local_day <= end)
+             .group_by(f.local_day, f.flagged, f.kind, f.item, f.value))
+    if unit:
+        query = query.where(f.unit == nfc(unit))
+    records = {}
+    with engine.connect() as conn:
+        for day, flagged, kind, item, value, n in conn.execute(query):
+            counts = records.setdefault((day, bool(flagged)), [])
+            counts.append([kind, item, int(value) if kind == "rating" else value, int(n)])
+    return [{"local_day": day, "flagged": flagged, "tally": {"counts": counts, "dossier": {}, "dossier_unhappy": {}}}
+            for (day, flagged), counts in records.items()]

@@ -21,7 +21,7 @@ from kiosk.text import nfc, storable
 
 from .. import logins
 from ..store import accounts, reads
-from ..store.tallies import tallies_between
+from ..store.tallies import facts_between, tallies_between
 
 bp = Blueprint("central_auth", __name__)
 
@@ -174,3 +174,13 @@ def scoped_tallies(start, end, detail=False):
     unit, officer = scope(current_user(), request.args.get("unit"))
     return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
                                     detail=detail and unit is not None)
+
+
+def scoped_counts(start, end):
+    """(unit, tallies) of these days that the user may see, counts only (no dossier codes): an officer's from
+    their day tallies, a unit's or every unit's added up by the database (``facts_between``)."""
+    unit, officer = scope(current_user(), request.args.get("unit"))
+    if officer:
+        return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
+                                        counts_only=True)
+    return unit, facts_between(engine(), start.isoformat(), end.isoformat(), unit=unit)

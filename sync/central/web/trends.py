@@ -10,7 +10,7 @@ from kiosk.clock import local_today, now_utc
 
 from .. import reports
 from ..store import pakn as pakn_store
-from .auth import current_user, engine, login_required, scoped_tallies
+from .auth import current_user, engine, login_required, scoped_counts, scoped_tallies
 from .pakn import channel_names
 from .summary import tables_for
 
@@ -25,8 +25,8 @@ def trends():
         abort(400, description=gettext("Trends cover 30 or 90 days."))
     end = local_today(now_utc())
     start = end - timedelta(days=int(days) - 1)
-    unit, tallies = scoped_tallies(start, end)
-    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"])
+    unit, tallies = scoped_counts(start, end)
+    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"], dossiers=False)
     lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
                                       600, 200)) for q in current_app.config["QUESTIONS"]]
     return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit,
