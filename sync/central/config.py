@@ -19,6 +19,16 @@ TUNABLES = (
     IntSetting("CENTRAL_CONTACT_DAYS", 90, 1, 3650,
                "days after a case closes, or a response is quarantined, before `central erase-contact "
                "--expired` erases its phone number"),
+    IntSetting("CENTRAL_TARGET_PCT", 90, 1, 100,
+               "a unit's target share satisfied overall, in percent, unless `central set-target` gave it another"),
+    IntSetting("CENTRAL_MIN_RESPONSES", 10, 1, 10_000,
+               "an officer or counter with fewer responses on the day is marked 'too few responses'"),
+    IntSetting("CENTRAL_ALERT_PCT", 50, 1, 100,
+               "alert a unit's supervisors when at least this share of recent overall ratings is 1 or 2"),
+    IntSetting("CENTRAL_ALERT_MINUTES", 15, 1, 1440, "the recent window of the low-ratings alert, in minutes"),
+    IntSetting("CENTRAL_ALERT_MIN_RATINGS", 4, 1, 10_000,
+               "the low-ratings alert needs at least this many overall ratings in the window"),
+    IntSetting("CENTRAL_SMTP_PORT", 587, 1, 65535, "the SMTP server's port for alert emails"),
 )
 
 SETTINGS_HELP = """\
@@ -36,7 +46,32 @@ Settings (environment variables):
   CENTRAL_WORKDAY_SWAPS  the department's file of decreed day swaps, one
                        'YYYY-MM-DD off|work [note]' a line (default: none;
                        Vietnam's public holidays are always counted)
+  CENTRAL_SMTP_HOST    the SMTP server alert emails go through (default: none,
+                       no email is sent; alerts still show on the summary)
+  CENTRAL_SMTP_FROM    the alert emails' sender address
+  CENTRAL_SMTP_USER, CENTRAL_SMTP_PASSWORD  the SMTP login, if it needs one
+  CENTRAL_SMTP_TLS     starttls, ssl or none (default starttls)
 """ + "\n".join(f"  {s.name:<22} {s.help} (default {s.default})" for s in TUNABLES)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where alert emails go; ``host`` None means no email is sent."""
+    host: str | None = None
+    port: int = 587
+    sender: str = ""
+    user: str | None = None
+    password: str | None = None
+    tls: str = "starttls"  # starttls, ssl or none
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """The low-ratings alert (see sync.central.alerts): `pct`% of at least `min_ratings` overall
+    ratings in the last `minutes` are 1 or 2."""
+    pct: int = 50
+    minutes: int = 15
+    min_ratings: int = 4
 
 
 @dataclass(frozen=True)
@@ -51,6 +86,10 @@ class CentralConfig:
     contact_days: int
     trusted_proxies: tuple = ()  # ip_network objects: peers whose X-Forwarded-For is believed
     workday_swaps: tuple = ()  # ((date, is_working), ...) from CENTRAL_WORKDAY_SWAPS; see sync.central.workdays
+    target_pct: int = 90  # a unit's default target, percent satisfied overall
+    min_responses: int = 10  # fewer on a day: "too few responses"
+    alert_rule: AlertRule = AlertRule()
+    smtp: SmtpConfig = SmtpConfig()
 
 
 def database_url_from(environ=os.environ) -> str:
@@ -87,6 +126,21 @@ def trusted_proxies_from(environ) -> tuple:
     return tuple(networks)
 
 
+def smtp_from(environ, port: int) -> SmtpConfig:
+    """CENTRAL_SMTP_*; SettingError for a bad TLS mode or a host without a sender."""
+    host = environ.get("CENTRAL_SMTP_HOST", "").strip() or None
+    tls = environ.get("CENTRAL_SMTP_TLS", "").strip().lower() or "starttls"
+    if tls not in ("starttls", "ssl", "none"):
+        raise SettingError(f"CENTRAL_SMTP_TLS must be starttls, ssl or none, not {tls!r}.")
+    sender = environ.get("CENTRAL_SMTP_FROM", "").strip()
+    if host and "@" not in sender:
+        raise SettingError("CENTRAL_SMTP_FROM must be the alert emails' sender address when CENTRAL_SMTP_HOST "
+                           "is set, e.g. CENTRAL_SMTP_FROM=sipas@example.gov.vn.")
+    return SmtpConfig(host=host, port=port, sender=sender, tls=tls,
+                      user=environ.get("CENTRAL_SMTP_USER", "").strip() or None,
+                      password=environ.get("CENTRAL_SMTP_PASSWORD") or None)
+
+
 def load(environ=os.environ) -> CentralConfig:
     values = {s.name: int_setting(environ, s) for s in TUNABLES}
     questionnaire = environ.get("CENTRAL_QUESTIONNAIRE", "").strip()
@@ -101,4 +155,9 @@ def load(environ=os.environ) -> CentralConfig:
         contact_days=values["CENTRAL_CONTACT_DAYS"],
         trusted_proxies=trusted_proxies_from(environ),
         workday_swaps=workdays.read_swaps(swaps) if (swaps := environ.get(workdays.SWAPS_SETTING, "").strip()) else (),
+        target_pct=values["CENTRAL_TARGET_PCT"],
+        min_responses=values["CENTRAL_MIN_RESPONSES"],
+        alert_rule=AlertRule(values["CENTRAL_ALERT_PCT"], values["CENTRAL_ALERT_MINUTES"],
+                             values["CENTRAL_ALERT_MIN_RATINGS"]),
+        smtp=smtp_from(environ, values["CENTRAL_SMTP_PORT"]),
     )

@@ -221,6 +221,20 @@ def _case_channels(conn):
     conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_channel ON cases (unit, channel)"))
 
 
+def _summary_alerts(conn):
+    """Per-unit targets for the summary, alert episodes, and an email address for staff (issue 12)."""
+    serial = "INTEGER PRIMARY KEY" if conn.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
+    # Until 0002 is fixed DDL it makes `users` from today's definition, email included: hence the check.
+    if "email" not in {column["name"] for column in inspect(conn).get_columns("users")}:
+        conn.execute(text("ALTER TABLE users ADD COLUMN email VARCHAR(254)"))
+    conn.execute(text("CREATE TABLE unit_targets (unit VARCHAR(64) NOT NULL, target_pct SMALLINT NOT NULL, "
+                      "set_by VARCHAR(64) NOT NULL, set_utc VARCHAR(24) NOT NULL, PRIMARY KEY (unit))"))
+    conn.execute(text(f"CREATE TABLE alerts (id {serial}, unit VARCHAR(64) NOT NULL, cause VARCHAR(32) NOT NULL, "
+                      "detail TEXT NOT NULL, opened_utc VARCHAR(24) NOT NULL, emailed_utc VARCHAR(24), "
+                      "ack_user VARCHAR(64), ack_utc VARCHAR(24), ack_comment TEXT)"))
+    conn.execute(text("CREATE INDEX alerts_unit_open ON alerts (unit, ack_utc)"))
+
+
 #: Applied in order, each in its own transaction with its record in
 #: schema_migrations. Add new steps at the end; never edit an applied one.
 MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003_cases", _cases),
@@ -228,7 +242,8 @@ MIGRATIONS = [("0001_initial", _create_v1), ("0002_accounts", _accounts), ("0003
               ("0006_installs", _installs),
               ("0007_quarantine_erasure", _quarantine_erasure),
               ("0008_sessions_lockout", _sessions_lockout),
-              ("0009_case_channels", _case_channels)]
+              ("0009_case_channels", _case_channels),
+              ("0010_summary_alerts", _summary_alerts)]
 
 
 def migrate(engine) -> list:
