@@ -18,12 +18,14 @@ CLOSE_POINTS = 5
 
 def share(figures, key="overall") -> dict:
     """{"pct", "satisfied", "answered"} of one rating question in `figures` (``summarize_tallies``);
-    pct None when nobody answered it."""
+    pct None when nobody answered it. pct is computed from the counts, unrounded, so the page rounds
+    once (23 of 34 is 67.6%, not 67.65% rounded again to 67.7%)."""
     stats = figures["questions"].get(key)
     if not stats or not stats["answered"]:
         return {"pct": None, "satisfied": 0, "answered": 0}
     dist = stats["distribution"]
-    return {"pct": stats["satisfied_pct"], "satisfied": dist["4"] + dist["5"], "answered": stats["answered"]}
+    satisfied = dist["4"] + dist["5"]
+    return {"pct": 100 * satisfied / stats["answered"], "satisfied": satisfied, "answered": stats["answered"]}
 
 
 def state(pct, target) -> str:

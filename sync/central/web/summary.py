@@ -73,7 +73,9 @@ def card(day, unit, officer, tallies):
     else:
         groups = [(title, daycard.ranked(rows, config.min_responses), "people")
                   for title, rows in tables_for(tallies, unit, elements)]
-    return {"figures": figures, "head": head, "target": target, "state": daycard.state(head["pct"], target),
+    shares = {q.key: daycard.share(figures, q.key) for q in current_app.config["QUESTIONS"]}
+    return {"figures": figures, "head": head, "shares": shares, "target": target,
+            "state": daycard.state(head["pct"], target),
             "changes": changes, "groups": groups, "min_responses": config.min_responses,
             "reasons": daycard.top_reasons(figures, current_app.config["QUESTIONNAIRE"], session.get("lang", "vi"))}
 
