@@ -3,7 +3,8 @@
 A chart shows, per day, the share satisfied of one rating question as a line
 that breaks where a day has no answers (a gap stays a gap), its 7-day moving
 average (satisfied ÷ answered over the day and the six before it, so busy days
-weigh more; none where those seven days hold no answer), the unit's target as
+weigh more; drawn on days with answers only, so it breaks at the same gaps),
+the unit's target as
 a dashed line, and the day's number of answers as bars under the line. Each
 Monday gets a date label. Two sizes are drawn: ``WIDE`` for desktops and
 ``NARROW`` for phones, whose font size keeps labels at 12 px or more on a
@@ -93,7 +94,7 @@ def chart(rows, shown_from, target, frame: Frame) -> dict:
 
     days = [row for row, _ in shown]
     line = [(x(i), y(100 * s / a)) if a else None for i, (_d, s, a) in enumerate(days)]
-    avg = [(x(i), y(v)) if v is not None else None for i, (_r, v) in enumerate(shown)]
+    avg = [(x(i), y(v)) if v is not None and row[2] else None for i, (row, v) in enumerate(shown)]
     bars = [{"x": round(x(i) - step * 0.35, 1), "w": round(step * 0.7, 1),
              "y": round(top_bars + frame.bar_height * (1 - a / most), 1),
              "h": round(frame.bar_height * a / most, 1), "count": a, "day": d}
