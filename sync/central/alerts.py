@@ -71,12 +71,13 @@ def causes_of(conn, unit, accepted, now, rule) -> dict:
 def check(engine, unit: str, accepted: list, now, rule) -> list:
     """Open an alert for each cause that holds and has no open episode; returns the new alerts (dicts)."""
     unit = nfc(unit)
+    with engine.connect() as conn:  # most batches raise nothing: no write transaction for them
+        found = causes_of(conn, unit, accepted, now, rule)
+    if not found:
+        return []
     opened = []
     with database.write(engine) as conn:
         database.lock_unit(conn, unit)  # two batches of one unit at once open one episode, not two
-        found = causes_of(conn, unit, accepted, now, rule)
-        if not found:
-            return []
         already = set(conn.execute(select(alerts.c.cause).where(
             alerts.c.unit == unit, alerts.c.ack_utc.is_(None))).scalars())
         for cause, detail in found.items():
