@@ -144,3 +144,29 @@ def test_the_summary_and_trends_read_on_desktop_and_phone(browser, central_with_
     assert "90 ngày gần nhất" in page.inner_text("h1") and rendered_font_px(charts.first) >= 12
     assert serious(page) == []
     context.close()
+
+
+@sqlite_only
+def test_an_admin_sets_a_units_target_on_its_page(browser, live_central, screenshots):
+    made = live_central.cli_input("add-user", "quan-tri", "--role", "admin", input="mat-khau-quan-tri\n")
+    assert made.returncode == 0, made.stderr
+    live_central.start()
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.goto(live_central.url + "/login")
+    page.get_by_label("Tên").fill("quan-tri")
+    page.get_by_label("Mật khẩu").fill("mat-khau-quan-tri")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    assert "Không có phiếu đánh giá nào trong ngày" in page.inner_text("main")
+    page.get_by_role("link", name="Mục tiêu").click()
+    page.get_by_label("Mục tiêu của Sở Xây dựng, tính theo phần trăm").fill("85")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu").click()
+    assert "Đã lưu mục tiêu của Sở Xây dựng: 85%." in page.inner_text("main")
+    assert page.get_by_label("Mục tiêu của Sở Xây dựng, tính theo phần trăm").input_value() == "85"
+    page.screenshot(path=str(screenshots / "targets-phone.png"), full_page=True)
+    assert serious(page) == []
+    page.goto(live_central.url + "/trends?unit=Sở Xây dựng")
+    assert "mục tiêu 85,0%" in page.inner_text("main")
+    context.close()
