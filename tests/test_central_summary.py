@@ -120,7 +120,8 @@ def test_the_to_handle_counts_match_the_overdue_rule(day_site, central_engine, c
         ids = conn.execute(select(schema.cases.c.id).order_by(schema.cases.c.id)).scalars().all()
         for back, case_id in enumerate(ids):  # 11 cases, opened today, 2 days ago, ... 20 days ago
             opened = now - timedelta(days=2 * back)
-            conn.execute(update(schema.cases).where(schema.cases.c.id == case_id).values(opened_utc=utc_iso(opened)))
+            conn.execute(update(schema.cases).where(schema.cases.c.id == case_id).values(
+                opened_utc=utc_iso(opened), started_utc=utc_iso(opened)))
         conn.execute(update(schema.cases).where(schema.cases.c.id == ids[-1]).values(status="closed"))
         rows = conn.execute(select(schema.cases)).mappings().all()
     today = local_today(now)

@@ -29,13 +29,14 @@ def workload(engine, today, limit_days: int, calendar, unit=None, officer=None) 
     """{"open", "overdue", "due_today"}: cases not closed; of those, the ones past `limit_days` working days
     (``sync.central.cases.is_overdue``); and the ones whose last working day is `today` (local date).
 
-    Counted in the store, by the day each case was opened (``cases.opened_utc``, Asia/Ho_Chi_Minh).
+    Counted in the store, by the day the overdue clock of each case started (Asia/Ho_Chi_Minh): when the
+    citizen spoke (``cases.started_utc``), or for a case without it, when central opened it (``opened_utc``).
     """
     overdue_to = _opened_before(last_day_with(today, limit_days + 1, calendar))
     due_to = _opened_before(last_day_with(today, limit_days, calendar))
-    query = select(func.count(), func.sum(func.cast(cases.c.opened_utc < overdue_to, cases.c.id.type)),
-                   func.sum(func.cast((cases.c.opened_utc >= overdue_to) & (cases.c.opened_utc < due_to),
-                                      cases.c.id.type))
+    started = func.coalesce(cases.c.started_utc, cases.c.opened_utc)
+    query = select(func.count(), func.sum(func.cast(started < overdue_to, cases.c.id.type)),
+                   func.sum(func.cast((started >= overdue_to) & (started < due_to), cases.c.id.type))
                    ).where(cases.c.status != "closed")
     for column, value in ((cases.c.unit, nfc(unit)), (cases.c.officer, nfc(officer))):
         if value:
