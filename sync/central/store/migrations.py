@@ -222,7 +222,8 @@ def _case_channels(conn):
 
 
 def _summary_alerts(conn):
-    """Per-unit targets for the summary, alert episodes, and an email address for staff (issue 12)."""
+    """Per-unit targets for the summary, alert episodes, an email address for staff, and indexes for the
+    summary's case counts (issue 12). Fixed DDL, no application code."""
     serial = "INTEGER PRIMARY KEY" if conn.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
     # Until 0002 is fixed DDL it makes `users` from today's definition, email included: hence the check.
     if "email" not in {column["name"] for column in inspect(conn).get_columns("users")}:
@@ -233,6 +234,10 @@ def _summary_alerts(conn):
                       "detail TEXT NOT NULL, opened_utc VARCHAR(24) NOT NULL, emailed_utc VARCHAR(24), "
                       "ack_user VARCHAR(64), ack_utc VARCHAR(24), ack_comment TEXT)"))
     conn.execute(text("CREATE INDEX alerts_unit_open ON alerts (unit, ack_utc)"))
+    # The summary's open, overdue and due-today counts (sync.central.store.workload); 0003 makes them
+    # on a new PostgreSQL store from today's definitions (SQLite's 0009 rebuilds the table without them).
+    conn.execute(text("CREATE INDEX IF NOT EXISTS cases_status_started ON cases (status, started_utc)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_status_started ON cases (unit, status, started_utc)"))
 
 
 #: Applied in order, each in its own transaction with its record in

@@ -161,6 +161,8 @@ cases = Table(
     Index("cases_day_unit", "local_day", "unit"),
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
     Index("cases_unit_channel", "unit", "channel"),
+    Index("cases_status_started", "status", "started_utc"),  # the summary's counts (store.workload)
+    Index("cases_unit_status_started", "unit", "status", "started_utc"),
 )
 
 

@@ -9,6 +9,9 @@ from kiosk.text import nfc
 
 from .schema import cases
 
+#: The statuses of a case not yet closed (``sync.central.cases.STATUSES``).
+OPEN = ("new", "assigned", "answered")
+
 
 def last_day_with(today, working_days: int, calendar):
     """The latest day D with at least `working_days` working days after D up to and including `today`
@@ -20,8 +23,8 @@ def last_day_with(today, working_days: int, calendar):
     return day
 
 
-def _opened_before(day) -> str:
-    """UTC text of the local midnight after `day`: a case opened before it was opened on `day` or earlier."""
+def _started_before(day) -> str:
+    """UTC text of the local midnight after `day`: a clock started before it started on `day` or earlier."""
     return utc_iso(datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ))
 
 
@@ -29,18 +32,23 @@ def workload(engine, today, limit_days: int, calendar, unit=None, officer=None) 
     """{"open", "overdue", "due_today"}: cases not closed; of those, the ones past `limit_days` working days
     (``sync.central.cases.is_overdue``); and the ones whose last working day is `today` (local date).
 
-    Counted in the store, by the day the overdue clock of each case started (Asia/Ho_Chi_Minh): when the
-    citizen spoke (``cases.started_utc``), or for a case without it, when central opened it (``opened_utc``).
+    Counted in the store by the day each case's overdue clock started (Asia/Ho_Chi_Minh): when the citizen
+    spoke, ``cases.started_utc`` (set for every case since migration 0009; a case without it is open but
+    never counted overdue). Range counts on the index (unit, status, started_utc) or (status, started_utc).
     """
-    overdue_to = _opened_before(last_day_with(today, limit_days + 1, calendar))
-    due_to = _opened_before(last_day_with(today, limit_days, calendar))
-    started = func.coalesce(cases.c.started_utc, cases.c.opened_utc)
-    query = select(func.count(), func.sum(func.cast(started < overdue_to, cases.c.id.type)),
-                   func.sum(func.cast((started >= overdue_to) & (started < due_to), cases.c.id.type))
-                   ).where(cases.c.status != "closed")
-    for column, value in ((cases.c.unit, nfc(unit)), (cases.c.officer, nfc(officer))):
-        if value:
-            query = query.where(column == value)
-    with engine.connect() as conn:
-        total, overdue, due = conn.execute(query).one()
-    return {"open": total or 0, "overdue": overdue or 0, "due_today": due or 0}
+    overdue_to = _started_before(last_day_with(today, limit_days + 1, calendar))
+    due_to = _started_before(last_day_with(today, limit_days, calendar))
+
+    def count(*where):
+        query = select(func.count()).select_from(cases).where(cases.c.status.in_(OPEN), *where)
+        for column, value in ((cases.c.unit, nfc(unit)), (cases.c.officer, nfc(officer))):
+            if value:
+                query = query.where(column == value)
+        return conn.execute(query).scalar()
+
+    with engine.connect() as conn:  # most open cases are old: count them once, and the few recent ones
+        total = count()
+        recent = count(cases.c.started_utc >= overdue_to)
+        unknown = count(cases.c.started_utc.is_(None))
+        due = count(cases.c.started_utc >= overdue_to, cases.c.started_utc < due_to)
+    return {"open": total, "overdue": total - recent - unknown, "due_today": due}
