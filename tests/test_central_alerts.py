@@ -129,7 +129,9 @@ def test_a_harassment_reason_alerts_at_once_and_the_acknowledgement_is_logged(
     assert done.status_code == 302
     row = alert_rows(central_engine)[0]
     assert (row["ack_user"], row["ack_comment"]) == ("sup-a", "Đã gặp công dân và xin lỗi.") and row["ack_utc"]
-    assert "Cảnh báo cần xử lý" not in site.get("/").get_data(as_text=True)
+    page = site.get("/").get_data(as_text=True)
+    assert "Cảnh báo cần xử lý" not in page
+    assert "sup-a đã xử lý lúc" in page and "“Đã gặp công dân và xin lỗi.”" in page  # the log, on the summary
     assert send(site, path, 1, 3, reasons=["harassment"]) == 1  # a new episode once the last was closed
     assert len(smtp.messages) == 2 and len(alert_rows(central_engine)) == 2
 

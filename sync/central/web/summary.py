@@ -101,6 +101,7 @@ def summary():
         todo=workload(engine(), today, config.case_days, current_app.config["WORKDAYS"], unit=unit,
                       officer=officer),
         open_alerts=alerts.open_alerts(engine(), unit) if user["role"] != "officer" else [],
+        handled_alerts=alerts.history(engine(), unit, limit=5) if user["role"] != "officer" else [],
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
         day_cases=[{**c, "answers": json.loads(c["answers"])} for c in case_store.list_cases(
             engine(), unit=unit, officer=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
