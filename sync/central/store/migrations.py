@@ -237,7 +237,8 @@ def _summary_alerts(conn):
     # The summary's open, overdue and due-today counts (sync.central.store.workload); 0003 makes them
     # on a new PostgreSQL store from today's definitions (SQLite's 0009 rebuilds the table without them).
     conn.execute(text("CREATE INDEX IF NOT EXISTS cases_status_started ON cases (status, started_utc)"))
-    conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_status_started ON cases (unit, status, started_utc)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS cases_unit_status_started "
+                      "ON cases (unit, status, started_utc, officer)"))
 
 
 #: Applied in order, each in its own transaction with its record in

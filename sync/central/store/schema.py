@@ -162,7 +162,7 @@ cases = Table(
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
     Index("cases_unit_channel", "unit", "channel"),
     Index("cases_status_started", "status", "started_utc"),  # the summary's counts (store.workload)
-    Index("cases_unit_status_started", "unit", "status", "started_utc"),
+    Index("cases_unit_status_started", "unit", "status", "started_utc", "officer"),  # officer: covering
 )
 
 

@@ -34,7 +34,7 @@ def workload(engine, today, limit_days: int, calendar, unit=None, officer=None) 
 
     Counted in the store by the day each case's overdue clock started (Asia/Ho_Chi_Minh): when the citizen
     spoke, ``cases.started_utc`` (set for every case since migration 0009; a case without it is open but
-    never counted overdue). Range counts on the index (unit, status, started_utc) or (status, started_utc).
+    never counted overdue). Range counts on the index (unit, status, started_utc, officer) or (status, started_utc).
     """
     overdue_to = _started_before(last_day_with(today, limit_days + 1, calendar))
     due_to = _started_before(last_day_with(today, limit_days, calendar))
