@@ -90,7 +90,7 @@ def fill(engine, count, kiosks, days, first_day):
                                "unit": rows[-1]["unit"], "kiosk_id": rows[-1]["kiosk_id"],
                                "officer": rows[-1]["officer"], "why": ",".join(why(answers, comment)),
                                "status": "new", "opened_utc": rows[-1]["received_utc"],
-                               "updated_utc": rows[-1]["received_utc"]})
+                               "updated_utc": rows[-1]["received_utc"], "started_utc": rows[-1]["created_utc"]})
             next_id += 1
         with database.write(engine) as conn:
             database.bulk_insert(conn, schema.responses, rows)

@@ -328,6 +328,29 @@ REGISTRY = (
     whole("CENTRAL_CONTACT_DAYS", 90, 1, 3650,
           "days after a case closes, or a response is quarantined, before `central erase-contact --expired` "
           "erases its phone number", (CENTRAL,), "contact_days"),
+    whole("CENTRAL_TARGET_PCT", 90, 1, 100, "a unit's target share satisfied overall, in percent, unless "
+          "`central set-target` gave it another", (CENTRAL,), "target_pct"),
+    whole("CENTRAL_MIN_RESPONSES", 10, 1, 10_000, "an officer or counter with fewer responses on the day is marked "
+          "'too few responses'", (CENTRAL,), "min_responses"),
+    whole("CENTRAL_ALERT_PCT", 50, 1, 100, "alert a unit's supervisors when at least this share of recent overall "
+          "ratings is 1 or 2", (CENTRAL,)),
+    whole("CENTRAL_ALERT_MINUTES", 15, 1, 1440, "the recent window of the low-ratings alert, in minutes", (CENTRAL,)),
+    whole("CENTRAL_ALERT_MIN_RATINGS", 4, 1, 10_000, "the low-ratings alert needs at least this many overall ratings "
+          "in the window", (CENTRAL,)),
+    Setting("CENTRAL_SMTP_HOST", Pattern(r"[^\s/]+\Z", "must be the SMTP server's host name or address", "host name"),
+            "the SMTP server alert emails go through (unset: no email is sent; alerts still show on the summary)",
+            (CENTRAL,), shown="none"),
+    whole("CENTRAL_SMTP_PORT", 587, 1, 65535, "the SMTP server's port for alert emails", (CENTRAL,)),
+    Setting("CENTRAL_SMTP_FROM", Pattern(r"[^@\s]+@[^@\s]+\Z", "must be an email address, e.g. "
+                                         "sipas@example.gov.vn", "email address"),
+            "the alert emails' sender address (required with CENTRAL_SMTP_HOST)", (CENTRAL,)),
+    Setting("CENTRAL_SMTP_USER", Pattern(r"\S+\Z", "must be the SMTP login name, without spaces", "text"),
+            "the SMTP login, if the server needs one", (CENTRAL,)),
+    Setting("CENTRAL_SMTP_PASSWORD", Pattern(r".+", "must be the SMTP password", "text", echo=False),
+            "the SMTP password, if the server needs one", (CENTRAL,)),
+    Setting("CENTRAL_SMTP_TLS", Pattern(r"(starttls|ssl|none)\Z", "must be starttls, ssl or none",
+                                        "starttls, ssl or none"),
+            "how alert emails are encrypted on the way to the SMTP server", (CENTRAL,), "starttls"),
     Setting("CENTRAL_TRUSTED_PROXIES", Networks(), "comma-separated addresses or networks of the reverse proxies "
             "whose X-Forwarded-For names the client, e.g. 127.0.0.1", (CENTRAL,), (), field="trusted_proxies",
             doc="comma-separated addresses or networks of the reverse proxies in front of central, e.g. "

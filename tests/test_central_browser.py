@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from helpers import add_responses, wire_responses
+from kiosk.clock import local_today, now_utc
 from sync import wire
 
 pytestmark = pytest.mark.browser
@@ -62,8 +63,11 @@ def test_log_in_and_read_the_daily_summary(browser, central_with_data, viewport,
     with page.expect_navigation():
         page.get_by_role("button", name="Đăng nhập").click()
     assert page.get_by_role("heading", name="Tổng hợp ngày").is_visible()
+    assert "Không có phiếu đánh giá nào trong ngày" in page.inner_text("main")  # yesterday, the default
+    with page.expect_navigation():
+        page.get_by_role("link", name="Ngày sau").click()
     text = page.inner_text("main")
-    assert re.search(r"Số phiếu\s+4\b", text) and "75.0%" in text  # 3 of 4 satisfied overall
+    assert re.search(r"Số phiếu\s+4\b", text) and "75,0% (3 trên 4 phiếu)" in text  # 3 of 4 satisfied overall
     page.screenshot(path=str(screenshots / f"central-{name}-summary.png"), full_page=True)
     assert serious() == []
     page.get_by_role("link", name="Phản ánh, góp ý").click()
@@ -122,8 +126,9 @@ def test_an_admin_compares_the_units_then_opens_one(browser, central_with_data, 
     context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
     page = context.new_page()
     log_in(page, central_with_data.url, "quan-tri", "mat-khau-quan-tri")
+    page.goto(central_with_data.url + f"/?date={local_today(now_utc()).isoformat()}")
     assert page.get_by_role("heading", name="Theo đơn vị").is_visible()
-    assert re.search(r"Sở Xây dựng\s+4\s+50.0%\s+75.0%", page.inner_text("main"))
+    assert re.search(r"Sở Xây dựng\s+4\s+75,0% \(3 trên 4\)\s+90,0% · chưa đạt", page.inner_text("main"))
     page.screenshot(path=str(screenshots / "central-desktop-summary-admin.png"), full_page=True)
     assert [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")] == []
     page.get_by_label("Đơn vị").select_option("Sở Xây dựng")
@@ -141,7 +146,8 @@ def test_an_officer_cannot_reach_other_rows_by_link_or_export(browser, central_w
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
     log_in(page, central_with_data.url, "khai", "mat-khau-cua-khai")
-    assert re.search(r"Số phiếu\s+0\b", page.inner_text("main"))  # the day's responses were not his
+    page.goto(central_with_data.url + f"/?date={local_today(now_utc()).isoformat()}")
+    assert "Không có phiếu đánh giá nào trong ngày" in page.inner_text("main")  # the day's responses were not his
     assert page.goto(central_with_data.url + "/cases/1").status == 404
     exported = page.request.get(central_with_data.url + "/export.csv")
     assert exported.ok and exported.text().lstrip("\ufeff").count("\n") == 1  # the header only

@@ -57,7 +57,8 @@ def test_bad_ranges_are_refused(with_complaint):
 def test_trends_and_monthly_report(with_complaint):
     log_in(with_complaint, "admin")
     trends = with_complaint.get("/trends?days=90").get_data(as_text=True)
-    assert trends.count("<polyline") == 2  # overall and attitude have answers today
+    # Overall and attitude have answers on one day only: a dot each, no line (wide and phone charts).
+    assert trends.count("<circle") == 4 and trends.count('class="daily"') == 0
     assert with_complaint.get("/trends?days=7").status_code == 400
     report = with_complaint.get(f"/report?month={today()[:7]}").get_data(as_text=True)
     assert "Báo cáo sự hài lòng của người dân" in report and "3. Công chức trực tiếp giải quyết công việc" in report

@@ -253,7 +253,8 @@ def test_a_pakn_of_today_shows_on_the_summary_and_in_the_case_list(site, central
     case_id = pakn_store.register(central_engine, unit="Unit A", channel="box", received=now_utc(),
                                   category="access", content="Bảng niêm yết thủ tục bị che khuất.",
                                   user_name="sup-a", now=now_utc())
-    summary = site.get("/")
+    from kiosk.clock import local_today
+    summary = site.get(f"/?date={local_today(now_utc()).isoformat()}")  # the summary opens on yesterday
     assert summary.status_code == 200 and f'href="/cases/{case_id}"' in summary.get_data(as_text=True)
     listed = site.get("/cases").get_data(as_text=True)
     assert f'href="/cases/{case_id}"' in listed and "phản ánh, kiến nghị qua kênh khác" in listed

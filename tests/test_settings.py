@@ -78,7 +78,8 @@ def test_every_variable_the_code_reads_is_registered():
 def test_every_setting_names_a_known_program_and_a_field_of_its_config():
     fields = {"kiosk": set(KioskConfig.__dataclass_fields__),
               "central": {"questionnaire_path", "https", "max_body_bytes", "max_batch", "replay_seconds",
-                          "case_days", "contact_days", "trusted_proxies", "pakn_days"},
+                          "case_days", "contact_days", "trusted_proxies", "pakn_days", "target_pct",
+                          "min_responses"},
               "kiosk-sync": {"db_path", "kiosk_id", "secret", "url", "batch_size", "backoff_cap"}}
     for setting in settings.REGISTRY:
         assert setting.programs and set(setting.programs) <= set(settings.PROGRAMS), setting.name

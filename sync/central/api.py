@@ -18,7 +18,7 @@ from sync import problems as batch_problems
 from sync import schema as batch_schema
 from sync import wire
 
-from . import erasure
+from . import alerts, erasure
 from .ingest import ingest_each_alone
 from .openapi import document
 from .store import accounts, schema, tallies
@@ -99,6 +99,9 @@ def post_batch():
     if others != {kiosk["kiosk_id"]}:
         raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
     verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at)
+    accepted = {v["uuid"] for v in verdicts if v["status"] == "accepted"}
+    if accepted:  # committed: the alert check cannot hold the batch back (see sync.central.alerts)
+        alerts.after_batch(engine, config, kiosk["unit"], [r for r in payload["responses"] if r["uuid"] in accepted])
     counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
     return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
                    erased=erasure.erasures_for(engine, kiosk["kiosk_id"], now_utc(), config.contact_days))

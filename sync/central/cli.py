@@ -20,10 +20,11 @@ from kiosk.text import nfc
 
 from . import config as central_config
 from . import erasure
-from .store import accounts, compliments, database, migrations, schema
+from .store import accounts, compliments, database, migrations, schema, targets
 from .app import create_app
 
 UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+EMAIL = re.compile(r"[^@\s,;<>\"]{1,64}@[^@\s,;<>\"]{1,185}\.[A-Za-z]{2,63}")
 
 
 def _fail(error):
@@ -121,7 +122,8 @@ def add_token(name):
 @click.option("--role", required=True, type=click.Choice(schema.ROLES), help="What the user may see.")
 @click.option("--unit", help="The unit a supervisor or officer belongs to.")
 @click.option("--display-name", help="The name kiosks show for this officer on duty (default: NAME).")
-def add_user(name, role, unit, display_name):
+@click.option("--email", help="Where alerts reach a supervisor (optional).")
+def add_user(name, role, unit, display_name, email):
     """Create a staff account for the central pages.
 
     Asks for the password twice on a terminal; otherwise reads one line from standard input.
@@ -134,10 +136,12 @@ def add_user(name, role, unit, display_name):
         _fail("--display-name must be 1 to 80 printable characters.")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}", name):
         _fail("NAME must be 2 to 64 letters, digits, '.', '_', '@' or '-'.")
+    if email is not None and not EMAIL.fullmatch(email):
+        _fail("--email must be one email address, e.g. lan@example.gov.vn.")
     _config, engine = _ready_engine()
     password = _read_password()
     try:
-        accounts.add_user(engine, name, role, unit, password, display_name)
+        accounts.add_user(engine, name, role, unit, password, display_name, email)
     except schema.CentralStoreError as error:
         _fail(error)
     click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
@@ -191,6 +195,22 @@ def _set_disabled(name, disabled, done):
     except schema.CentralStoreError as error:
         _fail(error)
     click.echo(done)
+
+
+@central.command("set-target")
+@click.argument("unit")
+@click.argument("percent", type=click.IntRange(1, 100))
+def set_target(unit, percent):
+    """Set a unit's target share satisfied overall (PERCENT, 1 to 100), shown on the daily summary."""
+    unit = nfc(unit)
+    if not UNIT.match(unit):
+        _fail("UNIT must be 1 to 64 printable characters.")
+    _config, engine = _ready_engine()
+    try:
+        targets.set_target(engine, unit, percent, "(central set-target)", now_utc())
+    except schema.CentralStoreError as error:
+        _fail(error)
+    click.echo(f"Target of {unit}: {percent}% satisfied overall.")
 
 
 @central.command("erase-contact")

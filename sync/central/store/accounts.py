@@ -54,8 +54,9 @@ def get_setting(engine, key: str):
         return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
 
 
-def add_user(engine, name, role, unit, password, display_name=None) -> None:
-    """Create a staff account; names, unit and display name are stored in NFC.
+def add_user(engine, name, role, unit, password, display_name=None, email=None) -> None:
+    """Create a staff account; names, unit and display name are stored in NFC. `email` (optional) is where
+    alerts reach a supervisor (see sync.central.alerts).
 
     Raises CentralStoreError for an unknown role, a missing unit or a taken name.
     """
@@ -69,7 +70,7 @@ def add_user(engine, name, role, unit, password, display_name=None) -> None:
             raise CentralStoreError(f"A user named {name!r} already exists.")
         conn.execute(users.insert().values(
             name=name, display_name=display_name or name, role=role, unit=unit if role != "admin" else None,
-            password_hash=hash_secret(password), created_utc=utc_iso(now_utc())))
+            password_hash=hash_secret(password), created_utc=utc_iso(now_utc()), email=email or None))
 
 
 def get_user(engine, user_id=None, name=None):

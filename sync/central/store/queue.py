@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, false, func, or_, select
 
 from kiosk.text import nfc
 
-from ..cases import CHANNELS, WHY_CODES
+from ..cases import CHANNELS, WHY_CODES, deadlines
 from .schema import cases, response_private, responses
 
 #: Rows on a page of the queue.
@@ -158,3 +158,10 @@ def group_pairs(engine) -> list:
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(
             select(cases.c.channel, cases.c.category).where(cases.c.channel.in_(others), _OPEN).distinct())]
+
+
+def deadlines_on(engine, today, config, calendar, pairs=None) -> Deadlines:
+    """The cut-off days on `today` (a local date) for every group of open cases (``sync.central.cases.deadlines``,
+    `config` a CentralConfig, `calendar` a WorkCalendar); `pairs` as ``group_pairs`` gives them, read if None."""
+    overdue, due = deadlines(today, config, calendar, group_pairs(engine) if pairs is None else pairs)
+    return Deadlines(overdue=overdue, due_today=due)

@@ -121,6 +121,7 @@ users = Table(
     Column("created_utc", String(24), nullable=False),
     Column("session_version", Integer, nullable=False, server_default=text("1")),  # bumped to end every session
     Column("disabled_utc", String(24)),  # set by `central disable-user`: no login, no session
+    Column("email", String(254)),  # where alerts reach a supervisor (`central add-user --email`); optional
 )
 
 login_attempts = Table(
@@ -289,6 +290,32 @@ reply_letters = Table(
     Column("signer", String(120), nullable=False),
     UniqueConstraint("year", "number", name="reply_letters_number"),
     Index("reply_letters_case", "case_id"),
+)
+
+# Each unit's target share of citizens satisfied overall (the summary's headline colour);
+# a unit without a row has the default (see sync.central.targets).
+unit_targets = Table(
+    "unit_targets", metadata,
+    Column("unit", String(64), primary_key=True),
+    Column("target_pct", SmallInteger, nullable=False),  # 1..100, percent satisfied overall
+    Column("set_by", String(64), nullable=False),
+    Column("set_utc", String(24), nullable=False),
+)
+
+# Alert episodes (see sync.central.alerts): one row per unit and cause while it is open;
+# acknowledged by a supervisor with a comment (who, when, what: the log of the episode).
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(64), nullable=False),
+    Column("cause", String(32), nullable=False),  # low_ratings, harassment, extra_demands
+    Column("detail", Text, nullable=False),  # JSON: the figures that raised it
+    Column("opened_utc", String(24), nullable=False),
+    Column("emailed_utc", String(24)),  # when the email went out (null: not sent, or no SMTP host)
+    Column("ack_user", String(64)),
+    Column("ack_utc", String(24)),
+    Column("ack_comment", Text),
+    Index("alerts_unit_open", "unit", "ack_utc"),
 )
 
 ROLES = ("admin", "supervisor", "officer")

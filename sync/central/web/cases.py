@@ -47,10 +47,8 @@ def visible_case(case_id):
 
 def current_deadlines(pairs=None):
     """The queue's cut-off days for today (see ``sync.central.cases.deadlines``)."""
-    pairs = queue.group_pairs(engine()) if pairs is None else pairs
-    overdue, due = case_rules.deadlines(local_today(now_utc()), current_app.config["CENTRAL"],
-                                        current_app.config["WORKDAYS"], pairs)
-    return queue.Deadlines(overdue=overdue, due_today=due)
+    return queue.deadlines_on(engine(), local_today(now_utc()), current_app.config["CENTRAL"],
+                              current_app.config["WORKDAYS"], pairs)
 
 
 def _day_arg(name):

@@ -1,17 +1,19 @@
-"""Central's daily summary page: a day's figures, the days before, per group, the kiosks and the day's cases."""
+"""Central's daily summary page: the day's answer card (headline against the target, what needs doing,
+reasons, counters and officers worst first, units without responses), the open alerts, the kiosks and the
+day's cases. Yesterday by default (Asia/Ho_Chi_Minh)."""
 
 import json
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, session
 from flask_babel import gettext
 
 from kiosk import indices
 from kiosk.clock import local_today, now_utc, parse_utc
 
-from .. import reports
+from .. import alerts, daycard, reports
 from ..store import cases as case_store
-from ..store import reads
+from ..store import queue, reads, targets
 from ..store.tallies import tallies_between
 from .auth import current_user, engine, login_required, scope
 
@@ -22,7 +24,7 @@ DAY_CASES_SHOWN = 50  # on the summary; the case list shows the rest
 
 def day_tallies(day, unit, officer, detail=False):
     return tallies_between(engine(), day.isoformat(), day.isoformat(), unit=unit, officer=officer,
-                                   detail=detail)
+                           detail=detail)
 
 
 def grouped(tallies, key, elements):
@@ -53,26 +55,64 @@ def requested_day(name, default=None):
         abort(400, description=gettext("The date must look like 2026-01-31."))
 
 
+def card(day, unit, officer, tallies):
+    """The answer card's figures: the day, its neighbours for the changes, and the groups ranked."""
+    config, elements = current_app.config["CENTRAL"], current_app.config["ELEMENTS"]
+    figures = indices.summarize_tallies(tallies, elements)
+    before = {name: indices.summarize_tallies(day_tallies(other, unit, officer), elements)
+              for name, other in (("day", day - timedelta(days=1)), ("week", day - timedelta(days=7)))}
+    target = targets.target_for(engine(), unit, config.target_pct)
+    head = daycard.share(figures)
+    changes = {name: {"points": daycard.change(head["pct"], daycard.share(f)["pct"]),
+                      "count": figures["responses"] - f["responses"]} for name, f in before.items()}
+    if unit is None:
+        groups = [(title, daycard.unit_rows(rows, reads.units(engine()), targets.targets(engine()),
+                                            config.target_pct), "units") for title, rows in
+                  tables_for(tallies, unit, elements)]
+    else:
+        groups = [(title, daycard.ranked(rows, config.min_responses), "people")
+                  for title, rows in tables_for(tallies, unit, elements)]
+    shares = {q.key: daycard.share(figures, q.key) for q in current_app.config["QUESTIONS"]}
+    return {"figures": figures, "head": head, "shares": shares, "target": target,
+            "state": daycard.state(head["pct"], target),
+            "changes": changes, "groups": groups, "min_responses": config.min_responses,
+            "reasons": daycard.top_reasons(figures, current_app.config["QUESTIONNAIRE"], session.get("lang", "vi"))}
+
+
 @bp.get("/")
 @login_required
 def summary():
     user = current_user()
-    day = requested_day("date", local_today(now_utc()))
-    unit, officer = scope(user, request.args.get("unit"))
-    elements = current_app.config["ELEMENTS"]
-    tallies = day_tallies(day, unit, officer, detail=unit is not None)
     now = now_utc()
+    today = local_today(now)
+    day = requested_day("date", today - timedelta(days=1))
+    unit, officer = scope(user, request.args.get("unit"))
+    tallies = day_tallies(day, unit, officer, detail=unit is not None)
     kiosks = [{**k, "silent": not k["last_batch_utc"] or now - parse_utc(k["last_batch_utc"]) > SILENT_AFTER}
               for k in reads.kiosk_list(engine(), unit=unit)] if user["role"] != "officer" else []
     return render_template(
-        "central/summary.html", day=day, unit=unit,
+        "central/summary.html", day=day, unit=unit, today=today,
+        previous_day=day - timedelta(days=1) if day > reports.FIRST_DAY else None,
+        next_day=day + timedelta(days=1) if day < today else None,
         units=reads.units(engine()) if user["role"] == "admin" else [user["unit"]],
-        figures=indices.summarize_tallies(tallies, elements),
-        day_before=indices.summarize_tallies(day_tallies(day - timedelta(days=1), unit, officer), elements),
-        week_before=indices.summarize_tallies(day_tallies(day - timedelta(days=7), unit, officer), elements),
-        groups=tables_for(tallies, unit, elements),
+        **card(day, unit, officer, tallies),
+        todo=to_handle(unit, officer),
+        open_alerts=alerts.open_alerts(engine(), unit) if user["role"] != "officer" else [],
+        handled_alerts=alerts.history(engine(), unit, limit=5) if user["role"] != "officer" else [],
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
         day_cases=[{**c, "answers": json.loads(c["answers"] or "{}")} for c in case_store.list_cases(
             engine(), unit=unit, officer=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
         day_case_count=case_store.count_cases(engine(), unit=unit, officer=officer, day=day.isoformat()),
     )
+
+
+def to_handle(unit, officer) -> dict:
+    """"Cần xử lý": {"open", "overdue", "due_today"} cases in scope, counted exactly as the case queue's
+    filters that the summary links to count them (``store.queue``, deadlines per channel and category)."""
+    deadlines = queue.deadlines_on(engine(), local_today(now_utc()), current_app.config["CENTRAL"],
+                                   current_app.config["WORKDAYS"])
+
+    def count(**wanted):
+        return queue.count_matching(engine(), queue.QueueFilter(unit=unit, officer=officer, status="open",
+                                                                **wanted), deadlines)
+    return {"open": count(), "overdue": count(overdue=True), "due_today": count(due_today=True)}

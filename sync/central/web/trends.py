@@ -8,8 +8,9 @@ from flask_babel import gettext
 from kiosk import indices
 from kiosk.clock import local_today, now_utc
 
-from .. import reports
+from .. import charts, reports
 from ..store import pakn as pakn_store
+from ..store import reads, targets
 from .auth import current_user, engine, login_required, scoped_counts, scoped_tallies
 from .pakn import channel_names
 from .summary import tables_for
@@ -20,17 +21,21 @@ bp = Blueprint("central_trends", __name__)
 @bp.get("/trends")
 @login_required
 def trends():
+    """Share satisfied per question and day over 30 or 90 days, with its 7-day average, the unit's target
+    and the daily answers (see ``sync.central.charts``); a unit picker for those who may choose."""
     days = request.args.get("days", "30")
     if days not in ("30", "90"):
         abort(400, description=gettext("Trends cover 30 or 90 days."))
     end = local_today(now_utc())
     start = end - timedelta(days=int(days) - 1)
-    unit, tallies = scoped_counts(start, end)
-    series = reports.by_day(tallies, start, end, current_app.config["ELEMENTS"], dossiers=False)
-    lines = [(q, reports.chart_points([f["questions"].get(q.key, {}).get("satisfied_pct") for _d, f in series],
-                                      600, 200)) for q in current_app.config["QUESTIONS"]]
-    return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit,
-                           lines=lines, series=series)
+    read_from = charts.average_window_start(start)
+    unit, tallies = scoped_counts(read_from, end)
+    series = reports.by_day(tallies, read_from, end, current_app.config["ELEMENTS"], dossiers=False)
+    config, user = current_app.config["CENTRAL"], current_user()
+    target = targets.target_for(engine(), unit, config.target_pct)
+    return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit, target=target,
+                           units=reads.units(engine()) if user["role"] == "admin" else [user["unit"]],
+                           charts=charts.charts_for(series, current_app.config["QUESTIONS"], target, start))
 
 
 @bp.get("/report")
