@@ -16,16 +16,13 @@ import json
 import os
 import random
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import requests
+from benchkit import PASSWORD, drop_schema, logged_in, percentile, start_server, store_for
 
 from kiosk.clock import LOCAL_TZ, utc_iso
 from sync.central import cases as case_rules
@@ -33,18 +30,12 @@ from sync.central.config import load as load_config
 from sync.central.store import accounts, database, migrations, queue, schema
 from sync.central.workdays import WorkCalendar
 
-BIN = Path(sys.executable).parent
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 HASH = "0" * 64
 CHUNK = 20_000
-PASSWORD = "bench-password-1"
 UNITS = 20
 REASONS = ("long_wait", "impolite", "unclear_guidance", "many_visits", "harassment", "extra_demands")
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def case_and_response(i, count, days, today, rng):
@@ -100,11 +91,6 @@ def fill(engine, count, days, today):
             conn.exec_driver_sql("ANALYZE")
 
 
-def logged_in(base, name):
-    session = requests.Session()
-    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', session.get(base + "/login").text)[1]
-    session.post(base + "/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
-    return session
 
 
 def filters(today):
@@ -137,36 +123,12 @@ def store_only(engine, config, today, samples):
     return results
 
 
-def start_server(env):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([BIN / "central", "run", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            requests.get(base + "/healthz", timeout=2)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    return server, base
 
 
-def store_for(kind, folder):
-    if kind == "sqlite":
-        url = f"sqlite:///{folder}/central.db"
-        return url, {"CENTRAL_DB": url.removeprefix("sqlite:///")}, None
-    import psycopg
-    name = f"queue_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    url = f"{PG}?options=-csearch_path%3D{name}"
-    return url, {"DATABASE_URL": url}, name
 
 
 def measure(kind, args, folder):
-    url, env, pg_schema = store_for(kind, folder)
+    url, env, pg_schema = store_for(kind, folder, "queue")
     engine = database.engine_for(url)
     today = datetime.now(LOCAL_TZ).date()
     try:
@@ -198,10 +160,7 @@ def measure(kind, args, folder):
         return results
     finally:
         engine.dispose()
-        if pg_schema:
-            import psycopg
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {pg_schema} CASCADE")
+        drop_schema(pg_schema)
 
 
 def main():

@@ -23,9 +23,6 @@ import argparse
 import json
 import os
 import random
-import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,22 +31,17 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
+from benchkit import PASSWORD, drop_schema, logged_in, percentile, start_server, store_for
 from sqlalchemy import text
 
 from kiosk.clock import LOCAL_TZ, utc_iso
 from sync.central.store import accounts, database, migrations, schema, tallies
 from sync.central.cases import why
 
-BIN = Path(sys.executable).parent
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 HASH = "0" * 64
 CHUNK = 50_000
-PASSWORD = "bench-password-1"
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def fill(engine, count, kiosks, days, first_day):
@@ -105,11 +97,6 @@ def fill(engine, count, kiosks, days, first_day):
             conn.exec_driver_sql("ANALYZE")
 
 
-def logged_in(base, name):
-    session = requests.Session()
-    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', session.get(base + "/login").text)[1]
-    session.post(base + "/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
-    return session
 
 
 def measure(kind, args, folder):
@@ -120,12 +107,7 @@ def measure(kind, args, folder):
         env = {"CENTRAL_DB": url.removeprefix("sqlite:///")}
         reused = args.keep is not None and (Path(folder) / "filled").exists()
     else:
-        import psycopg
-        schema = f"scale_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-        url = f"{PG}?options=-csearch_path%3D{schema}"
-        env = {"DATABASE_URL": url}
+        url, env, schema = store_for(kind, folder, "scale")
     env = {**os.environ, **env}
     engine = database.engine_for(url)
     try:
@@ -146,18 +128,7 @@ def measure(kind, args, folder):
             token = accounts.add_token(engine, "bench")
             if kind == "sqlite" and args.keep is not None:
                 (Path(folder) / "filled").write_text(f"{first_day.isoformat()} {token}\n")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = subprocess.Popen([BIN / "central", "run", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                requests.get(base + "/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        server, base = start_server(env)
         sessions = {name: logged_in(base, name) for name in ("admin", "supervisor", "officer")}
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {token}"
@@ -202,10 +173,7 @@ def measure(kind, args, folder):
         return [(name, percentile(v, .5), percentile(v, .95)) for name, v in times.items()]
     finally:
         engine.dispose()
-        if schema:
-            import psycopg
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        drop_schema(schema)
 
 
 def main():

@@ -6,6 +6,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
+import requests
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -51,6 +52,23 @@ class Citizen:
 
 ANSWERS = {"overall": "4", "guidance": "5", "attitude": "2", "fairness": "3",
            "timeliness": "4", "extra_request": "no", "visits": "1"}
+
+
+def respond_over_http(url, comment=None):
+    """One citizen's full response (ANSWERS, and `comment` if given) to the kiosk at `url` over real HTTP;
+    returns the thank-you page's HTML."""
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      session.get(url + "/", timeout=5).text).group(1)
+    for key, value in ANSWERS.items():
+        session.post(f"{url}/q/{key}", data={"csrf_token": token, "answer": value},
+                     allow_redirects=False, timeout=5).raise_for_status()
+    form = {"csrf_token": token, "nav": "submit", **({"comment": comment} if comment is not None else {})}
+    thanks = session.post(url + "/feedback", data=form, timeout=5)
+    assert thanks.url.endswith("/thanks"), thanks.text
+    return thanks.text
+
+
 STORED_ANSWERS = {"overall": 4, "guidance": 5, "attitude": 2, "fairness": 3,
                   "timeliness": 4, "extra_request": "no", "visits": "1"}
 

@@ -3,7 +3,6 @@
 With real processes: `kiosk run` on loopback, `kiosk-sync`, and `central run` on SQLite and PostgreSQL.
 """
 
-import re
 import sqlite3
 import stat
 import subprocess
@@ -12,7 +11,7 @@ import sys
 import requests
 
 from conftest import LiveKiosk, free_port, kiosk_sync
-from helpers import ANSWERS, add_responses
+from helpers import add_responses, respond_over_http
 from kiosk import store
 
 
@@ -37,18 +36,6 @@ def seqs(path) -> list:
         conn.close()
 
 
-def respond(url):
-    """One citizen's full response over real HTTP."""
-    session = requests.Session()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                      session.get(url + "/", timeout=5).text).group(1)
-    for key, value in ANSWERS.items():
-        session.post(f"{url}/q/{key}", data={"csrf_token": token, "answer": value},
-                     allow_redirects=False, timeout=5).raise_for_status()
-    thanks = session.post(url + "/feedback", data={"csrf_token": token, "nav": "submit"}, timeout=5)
-    assert thanks.url.endswith("/thanks"), thanks.text
-
-
 def integrity(central):
     reply = requests.get(f"{central.url}/api/v1/integrity", params={"kiosk": "test-kiosk"},
                          headers={"Authorization": f"Bearer {central.token}"}, timeout=10)
@@ -65,7 +52,7 @@ def test_a_restored_kiosk_carries_on_and_central_accepts_its_next_batch(live_cen
     live_central.start()
     kiosk = LiveKiosk(env, free_port()).start()  # the backup is taken while the kiosk serves
     try:
-        respond(kiosk.url)  # #4, partly still in the -wal
+        respond_over_http(kiosk.url)  # #4, partly still in the -wal
         made = kiosk_cli(env, "backup", str(copy))
         assert made.returncode == 0, made.stderr
         assert f"Backed up responses #1–#4 to {copy}." in made.stdout
@@ -83,8 +70,8 @@ def test_a_restored_kiosk_carries_on_and_central_accepts_its_next_batch(live_cen
         assert (checked.returncode, checked.stdout) == (0, "OK: 4 responses, sequence and hash chain intact.\n")
         assert settings(copy)["install_history"] == before["install_history"]
 
-        respond(kiosk.url)  # #5 and #6 are made after the backup, and central receives them
-        respond(kiosk.url)
+        respond_over_http(kiosk.url)  # #5 and #6 are made after the backup, and central receives them
+        respond_over_http(kiosk.url)
         assert kiosk_sync(env, "--once").returncode == 0
     finally:
         kiosk.stop()
@@ -103,7 +90,7 @@ def test_a_restored_kiosk_carries_on_and_central_accepts_its_next_batch(live_cen
 
     kiosk = LiveKiosk(env, free_port()).start()
     try:
-        respond(kiosk.url)
+        respond_over_http(kiosk.url)
     finally:
         kiosk.stop()
     assert seqs(db_path) == [1, 2, 3, 4, 5]  # the sequence carries on from the backup
