@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from helpers import add_responses, csrf, log_in, post, wire_responses
+from helpers import STAFF_PASSWORD, add_responses, csrf, log_in, post, wire_responses
 from sync import wire
 from sync.central import cases as case_rules
 from sync.central.store import cases as case_store
-from sync.central.store import compliments, database, queue, schema
+from sync.central.store import accounts, compliments, database, queue, schema
 from sync.central.workdays import WorkCalendar
 
 TODAY = date(2026, 12, 9)  # a Wednesday, with no public holiday in the week before
@@ -195,6 +195,9 @@ def test_the_assignee_is_chosen_from_the_units_staff_and_kept_when_not_chosen(wi
     url = f"/cases/{case['id']}"
     page = with_complaint.get(url).get_data(as_text=True)
     assert '<option value="an">An</option>' in page and 'value="admin"' not in page  # admins have no unit
+    accounts.add_user(central_engine, "binh", "officer", "Unit A", STAFF_PASSWORD, display_name="Bình")
+    page = with_complaint.get(url).get_data(as_text=True)  # an officer sees only cases of their own duty:
+    assert 'value="binh"' not in page and 'value="sup-a"' in page  # another one is not offered
     assert '<option selected value="">' in page  # not pre-filled with the viewer
     token = csrf(with_complaint, url)
     assert with_complaint.post(url, data={"csrf_token": token, "assignee": "an"}).status_code == 302

@@ -30,6 +30,15 @@ def test_leaks_finds_phone_name_dossier_and_phone_like_numbers():
     assert publishing.leaks("hồ sơ h12.345-2026", case) == ["dossier"]
     assert publishing.leaks("số +84 98 765 4321", case) == ["phone_like"]
     assert publishing.leaks("Ngày 12/3/2026, 2 lần, phí 500.000 đồng", case) == []
+    assert publishing.leaks("hồ sơ H12 345 2026 chưa xong", case) == ["dossier"]  # however it is spaced
+
+
+def test_leaks_finds_the_officer_concerned_by_whole_name():
+    case = {"officer": "Trần Văn Hùng", "dossier_code": "HS-00001"}
+    assert publishing.leaks("Cán bộ TRẦN VĂN HÙNG hẹn 3 lần", case) == ["officer"]
+    assert publishing.leaks("hồ sơ HS 00001 chưa xong", case) == ["dossier"]
+    assert publishing.leaks("Cán bộ hẹn 3 lần, hồ sơ chưa xong", case) == []
+    assert publishing.leaks("an toàn, đúng hẹn", {"officer": "An"}) == []  # a short name is not matched
 
 
 def test_publish_refuses_identifying_text_then_shows_it_without_login(with_complaint, central_engine):

@@ -17,14 +17,20 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFC", text or "").casefold()
 
 
+def _alnum(text: str) -> str:
+    """`text` folded, letters and digits only: "HS-00001" and "hs 00001" both read "hs00001"."""
+    return re.sub(r"[\W_]", "", _folded(text))
+
+
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text or "")
 
 
 def leaks(text: str, case) -> list:
-    """What in `text` could identify the citizen of `case` (a mapping with optional phone, dossier_code,
-    citizen_name, citizen_contact — a PAKN's phone or email): a list of codes among "phone", "name",
-    "dossier", "phone_like"; [] when none."""
+    """What in `text` could identify the citizen of `case` or the officer concerned (a mapping with optional
+    phone, dossier_code, citizen_name, citizen_contact — a PAKN's phone or email —, officer): a list of codes
+    among "phone", "name", "officer", "dossier", "phone_like"; [] when none. A dossier code is found however
+    it is spaced or punctuated ("HS 00001" for HS-00001)."""
     found = []
     contact = case.get("citizen_contact") or ""
     for phone in (_digits(case.get("phone")), "" if "@" in contact else _digits(contact)):
@@ -36,8 +42,11 @@ def leaks(text: str, case) -> list:
     name = _folded(case.get("citizen_name"))
     if name and name in _folded(text) and "name" not in found:
         found.append("name")
-    dossier = _folded(case.get("dossier_code"))
-    if dossier and dossier in _folded(text):
+    officer = _folded(case.get("officer"))  # a whole name, as a word: "An" is too short to tell apart
+    if len(officer) >= 4 and re.search(rf"(?<!\w){re.escape(officer)}(?!\w)", _folded(text)):
+        found.append("officer")
+    dossier = _alnum(case.get("dossier_code"))
+    if len(dossier) >= 4 and dossier in _alnum(text):
         found.append("dossier")
     if PHONE_LIKE.search(text or "") and "phone" not in found:
         found.append("phone_like")

@@ -130,9 +130,10 @@ def _row_overdue(case, overdue_days) -> bool:
 
 
 def assignee_choices(case):
-    """("" = keep the current one) then the case's unit's staff, as (login name, display name)."""
+    """("" = keep the current one) then who can work on it, as (login name, display name): the unit's
+    supervisors, and the officer on duty when the citizen rated (an officer sees only those cases)."""
     staff = [(s["name"], s["display_name"]) for s in accounts.unit_users(engine(), case["unit"])
-             if s["role"] in ("officer", "supervisor")]
+             if s["role"] == "supervisor" or (s["role"] == "officer" and s["display_name"] == case["officer"])]
     return [("", gettext("— keep as it is —"))] + staff
 
 

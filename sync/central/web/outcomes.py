@@ -39,6 +39,7 @@ def compliment_list():
 
 def _leak_messages(codes):
     names = {"phone": gettext("the citizen's phone number"), "name": gettext("the citizen's name"),
+             "officer": gettext("the name of the officer concerned"),
              "dossier": gettext("the dossier code"), "phone_like": gettext("a number that looks like a phone number")}
     return [gettext("The text still contains %(what)s. Remove it before publishing.", what=names[c]) for c in codes]
 
