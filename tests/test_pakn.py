@@ -177,7 +177,7 @@ def test_the_monthly_report_names_the_elements_compares_the_month_before_and_cou
     assert text.count("Chưa có câu hỏi riêng") == 2  # elements 1 and 5: only the overall rating
     assert "Tính từ các câu hỏi: Đúng hẹn (II.22, IV.28)" in text  # element 2
     assert "Số phản ánh, kiến nghị tiếp nhận 2 1" in text  # March beside February
-    assert "Xử lý đúng hạn 2 0" in text and "Tỷ lệ xử lý đúng hạn (thuộc thẩm quyền) 100.0% 0.0%" in text
+    assert "Xử lý đúng hạn 2 0" in text and "Tỷ lệ xử lý đúng hạn (thuộc thẩm quyền) 100,0% 0,0%" in text
     with site.get("/static/central.css") as css:
         assert "break-before: page" in css.get_data(as_text=True)
     assert site.get("/report?month=2026-13").status_code == 400
