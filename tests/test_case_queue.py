@@ -129,6 +129,8 @@ def test_the_queue_page_filters_and_shows_comment_and_reasons(with_complaint):
     assert '<option value="open" selected>' in page
     assert "0 phản ánh" in with_complaint.get("/cases?status=closed").get_data(as_text=True)
     assert with_complaint.get("/cases?unit=Unit B").status_code == 403  # a supervisor stays in their unit
+    past = with_complaint.get("/cases?status=open&page=7")  # past the last page: the last one, filters kept
+    assert past.status_code == 302 and past.headers["Location"] == "/cases?status=open&page=1"
 
 
 def test_an_officer_sees_only_their_own_in_the_queue(with_complaint, central_engine):

@@ -99,7 +99,11 @@ def case_list():
     wanted = requested_filter(user)
     pairs = queue.group_pairs(engine())
     deadlines = current_deadlines(pairs)
-    result = queue.queue_page(engine(), wanted, deadlines, requested_page())
+    page = requested_page()
+    result = queue.queue_page(engine(), wanted, deadlines, page)
+    if page > result["pages"]:  # past the last page (cases closed meanwhile, an old link): show the last one
+        return redirect(url_for("central_cases.case_list", **{k: v for k, v in request.args.items()
+                                                              if k != "page" and v}, page=result["pages"]))
     overdue_days = {(ch, cat): last for ch, cat, last in deadlines.overdue}
     rows = [{**c, "overdue": _row_overdue(c, overdue_days)} for c in result["rows"]]
     names = accounts.display_names(engine(), [c["assignee"] for c in rows])
