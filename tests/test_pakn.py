@@ -149,9 +149,12 @@ def test_register_answer_in_writing_and_record_the_outcome(site, central_engine)
     done = site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "letter",
                                                         "told_at": "2026-11-10T10:00", "satisfied": "yes"})
     assert done.status_code == 302
-    assert site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "phone",
-                                                        "told_at": "2026-11-01T10:00",  # before it was received
-                                                        "satisfied": "no"}).status_code == 400
+    refused = site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "phone",
+                                                           "told_at": "2026-11-01T10:00",  # before it was received
+                                                           "satisfied": "no"})
+    page = refused.get_data(as_text=True)  # the case page again, with the reason and what was entered
+    assert refused.status_code == 400 and "Không ghi nhận gì." in page and 'value="2026-11-01T10:00"' in page
+    assert f'action="/cases/{case_id}/outcome"' in page
     assert site.post(f"/cases/{case_id}/outcome", data={"csrf_token": token, "told_how": "letter",
                                                         "satisfied": "yes"}).status_code == 400  # when?
     stored = case_store.get_case(central_engine, case_id)

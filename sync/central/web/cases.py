@@ -175,6 +175,16 @@ def case_detail(case_id):
     return render_template("central/case.html", **case_page(user, case), form=form, refused=refused), status
 
 
+def render_case(user, case, status=200):
+    """The case page as a GET shows it (the form not pre-filled with the viewer), answered with `status`: for
+    a form elsewhere on the page that was refused and is shown again with its message (see web/pakn.py)."""
+    form = CaseForm(formdata=None)
+    form.assignee.choices = assignee_choices(case)
+    if case["status"] != "closed":
+        form.assignee.data, form.answer.data = "", case["answer"]
+    return render_template("central/case.html", **case_page(user, case), form=form, refused=None), status
+
+
 def case_page(user, case) -> dict:
     """What the case page shows besides its form: names, the phone's visibility, overdue, publication."""
     people = accounts.display_names(engine(), [case["assignee"]] + [e["user_name"] for e in case["history"]]

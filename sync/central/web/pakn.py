@@ -8,7 +8,7 @@ while they were on duty (see ``web.auth``).
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
@@ -23,7 +23,7 @@ from .. import reports
 from ..store import pakn as pakn_store
 from ..store import reads
 from .auth import current_user, engine, login_required
-from .cases import visible_case
+from .cases import render_case, visible_case
 
 bp = Blueprint("central_pakn", __name__)
 LOCAL_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]  # what datetime-local inputs send
@@ -145,13 +145,14 @@ def written_answer(case) -> dict:
     start = case["local_day"]
     due = case_rules.due_day(datetime.strptime(start, "%Y-%m-%d").date(), days, current_app.config["WORKDAYS"]) \
         if start else None
-    outcome = OutcomeForm(formdata=None, told_how=case["told_how"], satisfied=case["satisfied"] or "unsaid",
-                          complained_again=bool(case["complained_again"]),
-                          told_at=_local_naive(case["told_utc"]))
+    outcome = g.get("refused_outcome") or OutcomeForm(
+        formdata=None, told_how=case["told_how"], satisfied=case["satisfied"] or "unsaid",
+        complained_again=bool(case["complained_again"]),
+        told_at=_local_naive(case["told_utc"]))
     return {**pakn_store.details(engine(), case["id"]), "due": due, "days": days, "outcome": outcome,
             "letter_form": LetterForm(formdata=None, signer=current_user()["display_name"]),
             "channels": channel_names(), "categories": category_names(), "told": told_names(),
-            "satisfied": satisfied_names()}
+            "satisfied": satisfied_names(), "outcome_error": g.get("outcome_error")}
 
 
 def _local_naive(utc_text):
@@ -193,8 +194,10 @@ def outcome(case_id):
     late_clock = now_utc() + timedelta(minutes=5)
     spoke = parse_utc(case["started_utc"] or case["opened_utc"]).replace(second=0, microsecond=0)
     if not valid or bool(form.told_how.data) != bool(told_at) or (told_at and not spoke <= told_at <= late_clock):
-        abort(400, description=gettext("Say how the citizen was told and when: after the feedback was received, "
-                                       "not in the future."))
+        # The case page again, with what was entered and the reason; nothing is recorded.
+        g.refused_outcome, g.outcome_error = form, gettext(
+            "Say how the citizen was told and when: after the feedback was received, not in the future.")
+        return render_case(user, case, 400)
     pakn_store.record_outcome(engine(), case_id, user["name"], now_utc(), told_how=form.told_how.data or None,
                               told_utc=told_at, satisfied=form.satisfied.data,
                               complained_again=form.complained_again.data)
