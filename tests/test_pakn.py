@@ -161,6 +161,8 @@ def test_register_answer_in_writing_and_record_the_outcome(site, central_engine)
     assert (stored["told_how"], stored["told_utc"], stored["satisfied"]) == ("letter", "2026-11-10T03:00:00.000Z",
                                                                              "yes")
     assert [h["action"] for h in stored["history"]] == ["register", "answer", "letter", "letter", "told"]
+    history = site.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Số: 1/TB-PAKN (năm 2026)" in history and "Số: 2/TB-PAKN (năm 2026)" in history  # as the letters say
 
 
 @sqlite_only
