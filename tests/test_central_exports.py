@@ -41,7 +41,7 @@ def test_xlsx_has_a_summary_sheet_and_a_raw_sheet(with_complaint):
     book = load_workbook(io.BytesIO(reply.get_data()))
     assert book.sheetnames == ["Tổng hợp", "Số phiếu"]
     summary = list(book["Tổng hợp"].values)
-    assert summary[0][:4] == ("Ngày", "Số phiếu", "Bị gắn cờ", "Chỉ số (cách tính SIPAS)")
+    assert summary[0][:4] == ("Ngày", "Số phiếu", "Phiếu nghi vấn", "Chỉ số (cách tính SIPAS)")
     assert len(summary) == 1 + 30 and summary[-1][0].date().isoformat() == today()  # a date, not text
     assert summary[-1][1] == 3  # Unit A only
     assert len(list(book["Số phiếu"].values)) == 1 + 3

@@ -39,3 +39,16 @@ def test_compiled_catalogue_matches_the_po_file():
         compiled = {m.id: m.string for m in read_mo(handle) if m.id}
     source = {m.id: m.string for m in load_po() if m.id}
     assert compiled == source, "run scripts/update_translations.py to recompile"
+
+
+def test_staff_words_are_the_departments_own():
+    """Machine-like words the supervisors could not read are gone: a case is a "phản ánh", never the citizen's
+    "hồ sơ" (their dossier); flagged responses are "nghi vấn", not "gắn cờ"; no "sự kiện toàn vẹn"."""
+    for message in load_po():
+        if not message.id:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[0]
+        text = message.string if isinstance(message.string, str) else message.string[0]
+        assert "gắn cờ" not in text.lower() and "toàn vẹn" not in text.lower(), source
+        if "ossier" not in source and "document" not in source:
+            assert "hồ sơ" not in text.lower(), source
