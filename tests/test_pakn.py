@@ -162,7 +162,7 @@ def test_register_answer_in_writing_and_record_the_outcome(site, central_engine)
                                                                              "yes")
     assert [h["action"] for h in stored["history"]] == ["register", "answer", "letter", "letter", "told"]
     history = site.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Số: 1/TB-PAKN (năm 2026)" in history and "Số: 2/TB-PAKN (năm 2026)" in history  # as the letters say
+    assert "số: 1/TB-PAKN (năm 2026)" in history and "số: 2/TB-PAKN (năm 2026)" in history  # as the letters say
 
 
 @sqlite_only

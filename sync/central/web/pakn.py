@@ -166,7 +166,7 @@ def history_detail(entry) -> str:
         return channel_names().get(detail, detail)
     if entry["action"] == "letter" and "/" in detail:  # stored as number/year; the letter says No. n/TB-PAKN
         number, year = detail.split("/", 1)
-        return gettext("No.: %(number)s/TB-PAKN (%(year)s)", number=number, year=year)
+        return gettext("%(number)s/TB-PAKN (%(year)s)", number=number, year=year)
     if entry["action"] == "told":
         words = dict(part.split("=", 1) for part in detail.split() if "=" in part)
         how = detail.split()[0] if detail else "-"
