@@ -76,6 +76,14 @@ def log_in(page, base_url):
         page.get_by_role("button", name="Đăng nhập").click()
 
 
+def looked_at(page, viewport, path):
+    """No sideways scroll, axe-core finds nothing serious; the whole page and its first screen kept as PNGs."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=f"{path}.png", full_page=True)
+    page.screenshot(path=f"{path}-first-screen.png")
+    assert serious(page) == []
+
+
 def serious(page):
     from axe_playwright_python.sync_playwright import Axe
     return [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
@@ -104,10 +112,7 @@ def test_the_summary_and_trends_read_on_desktop_and_phone(browser, central_with_
     officers = page.locator("table.ranked").nth(1).locator("tbody th").all_text_contents()
     assert officers[0] == "Thu" and sorted(officers[1:]) == ["Hùng", "Lan", "Minh"]  # enough responses first
     assert "Cảnh báo cần xử lý" in main and "nhiều đánh giá không hài lòng" in main
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    page.screenshot(path=str(screenshots / f"summary-{name}.png"), full_page=True)
-    page.screenshot(path=str(screenshots / f"summary-{name}-first-screen.png"))
-    assert serious(page) == []
+    looked_at(page, viewport, screenshots / f"summary-{name}")
 
     page.get_by_label("Việc đã làm (bắt buộc)").fill("Đã gặp người dân ở quầy 2.")
     with page.expect_navigation():
@@ -134,10 +139,7 @@ def test_the_summary_and_trends_read_on_desktop_and_phone(browser, central_with_
     assert charts.first.locator("polyline.daily").count() >= 2  # the line breaks over the gaps
     assert charts.first.locator("polyline.average").count() >= 1 and charts.first.locator("line.target").count() == 1
     assert charts.first.locator("rect").count() == 30 - len([d for d in GAP_DAYS if d < 30])  # today: the burst
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    page.screenshot(path=str(screenshots / f"trends-{name}.png"), full_page=True)
-    page.screenshot(path=str(screenshots / f"trends-{name}-first-screen.png"))
-    assert serious(page) == []
+    looked_at(page, viewport, screenshots / f"trends-{name}")
     page.get_by_label("Thời gian").select_option("90")
     with page.expect_navigation():
         page.get_by_role("button", name="Xem").click()
