@@ -1,7 +1,7 @@
 """Who may use this kiosk: ``KIOSK_ALLOWED_CLIENTS``, checked before anything else on every request.
 
-The check itself is ``kiosk.app.refuse_other_clients``; this module only reads
-the setting and matches addresses (it imports no web framework).
+The check itself is ``kiosk.app.refuse_other_clients``; the setting is read by the registry
+(``kiosk.settings``, default: this machine only); this module matches addresses (it imports no web framework).
 
 A counter with only an Android tablet uses it as a browser onto a box on the
 counter's LAN; that box must not take surveys (or staff PINs) from any other
@@ -14,32 +14,8 @@ refusal itself can be read.
 
 import ipaddress
 
-#: By default only a browser on this machine (the box's own loopback address) may use the kiosk.
-DEFAULT_ALLOWED = "127.0.0.1,::1"
 #: Endpoints any client may reach: the 403 page's own style sheet and its language switch.
 OPEN_ENDPOINTS = ("static", "survey.switch_language")
-
-
-class ClientsError(ValueError):
-    """A KIOSK_ALLOWED_CLIENTS entry is not an IP address or network; the message names it."""
-
-
-def parse(value: str) -> tuple:
-    """``"127.0.0.1, 192.168.1.20, 10.1.2.0/24"`` → a tuple of ``ipaddress`` networks.
-
-    Blank means the default (this machine only). Raises ``ClientsError`` naming a bad entry.
-    """
-    networks = []
-    for part in (p.strip() for p in (value.strip() or DEFAULT_ALLOWED).split(",")):
-        if not part:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise ClientsError(
-                f"KIOSK_ALLOWED_CLIENTS must be comma-separated IP addresses or networks "
-                f"(e.g. 127.0.0.1,192.168.1.20), not {part!r}.") from None
-    return tuple(networks)
 
 
 def allowed(address: str | None, networks: tuple) -> bool:

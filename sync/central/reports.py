@@ -197,12 +197,6 @@ def xlsx_bytes(rows, days, questionnaire, labels) -> bytes:
     return out.getvalue()
 
 
-def chart_points(values, width, height):
-    """(x, y) for percentages spread over `width`, 100% at the top; days without answers skipped."""
-    step = width / max(1, len(values) - 1)
-    return [(round(i * step, 1), round(height - v * height / 100, 1)) for i, v in enumerate(values) if v is not None]
-
-
 #: The five SIPAS elements (QĐ 1001/QĐ-BNV; see shared/domain.md), by number.
 ELEMENT_KEYS = {"1": "access", "2": "procedures", "3": "officers", "4": "results", "5": "feedback"}
 
