@@ -10,10 +10,9 @@ from werkzeug.exceptions import HTTPException
 from . import config as kiosk_config
 from . import clients, drafts, outbox, store, websafety
 from .clock import local_time, now_utc
-from .flags import FlagPolicy
 from .paths import PACKAGE_DIR, asset_dir
 from .questionnaire import load as load_questionnaire
-from .web import close_db, get_db, language
+from .web import apply_central_config, close_db, flag_policy, get_db, language
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -30,6 +29,8 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     db = store.open_existing(config.db_path, config.kiosk_id)
     try:
         secret_key = store.get_setting(db, "secret_key")
+        with store.write(db):  # what the uploader reports to central when no questionnaire came from it
+            store.set_setting(db, "local_questionnaire_version", questionnaire.version)
         # Surveys left open when the kiosk stopped are kept, as incomplete.
         drafts.finish_stale_drafts(db, idle_before=now_utc(), now=now_utc(),
                                    policy=flag_policy(config))
@@ -41,7 +42,9 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     app.config.update(
         SECRET_KEY=secret_key,
         KIOSK=config,
+        ENV_SETTINGS=config,  # before central's overrides (kiosk.web.apply_central_config)
         QUESTIONNAIRE=questionnaire,
+        LOCAL_QUESTIONNAIRE=questionnaire,
         FLAG_POLICY=flag_policy(config),
         # The welcome page may stay open all day: a CSRF token lasts as long
         # as the browser session instead of Flask-WTF's default hour.
@@ -54,6 +57,7 @@ def create_app(config: kiosk_config.KioskConfig | None = None, **overrides) -> F
     app.config.update(overrides)
     # First of all: a client outside KIOSK_ALLOWED_CLIENTS is refused before anything reads or writes.
     app.before_request(refuse_other_clients)
+    app.before_request(apply_central_config)  # central's configuration, before any view reads settings
     csrf.init_app(app)
     babel.init_app(app, locale_selector=language)
     app.teardown_appcontext(close_db)
@@ -87,6 +91,7 @@ def healthz():
         ok=True,
         kiosk_id=config.kiosk_id,
         questionnaire_version=questionnaire.version,
+        central_config_version=current_app.config.get("RECEIVED_CONFIG_VERSION"),
         responses=db["responses"].count,
         open_surveys=db["drafts"].count,
         marked=store.mark_counts(db),
@@ -107,10 +112,6 @@ def refuse_other_clients():
     # No counter or officer on the page, and no idle reset back to the survey.
     return render_template("kiosk/error.html", code=403, message=message, on_duty=None, refused=True,
                            heading=gettext("This kiosk cannot be used from here"), idle_seconds=0), 403
-
-
-def flag_policy(config) -> FlagPolicy:
-    return FlagPolicy(config.min_seconds, config.burst_limit, config.burst_window)
 
 
 def _http_error(error: HTTPException):

@@ -27,14 +27,21 @@ CHAINED_FIELDS = (
     "complete", "flags", "comment_hash", "contact_hash", "prev_hash",
 )
 
+#: Fields chained only when a record has them non-null (issue 13: the roster's stable ids), so every
+#: response stored before them (or made without a roster) keeps its hash.
+OPTIONAL_CHAINED_FIELDS = ("officer_id", "counter_id")
+
 
 #: Sorted keys, no spaces, non-ASCII kept: the one JSON encoding of stored and hashed values.
 CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def chained(record: dict) -> dict:
-    """The part of a record its hash commits to: the ``CHAINED_FIELDS``."""
-    return {name: record[name] for name in CHAINED_FIELDS}
+    """The part of a record its hash commits to: the ``CHAINED_FIELDS``, and each of the
+    ``OPTIONAL_CHAINED_FIELDS`` the record holds with a value other than None."""
+    part = {name: record[name] for name in CHAINED_FIELDS}
+    part.update({name: record[name] for name in OPTIONAL_CHAINED_FIELDS if record.get(name) is not None})
+    return part
 
 
 def canonical(record: dict) -> bytes:

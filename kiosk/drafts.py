@@ -37,13 +37,14 @@ def survey_ended(db: Database, survey_id) -> bool:
 
 
 def _insert_draft(db: Database, draft_id: str, questionnaire_version: str, now: datetime) -> None:
-    # Inside a write transaction: binds the counter, officer and any dossier staff set.
+    # Inside a write transaction: binds the counter, officer (names and roster ids) and any dossier staff set.
     dossier = get_setting(db, "pending_dossier")
     db.execute("DELETE FROM settings WHERE key = 'pending_dossier'")
     db["drafts"].insert({
         "id": draft_id, "started_utc": utc_iso(now), "updated_utc": utc_iso(now),
         "questionnaire_version": questionnaire_version,
         "counter": get_setting(db, "counter"), "officer": get_setting(db, "officer"),
+        "counter_id": get_setting(db, "counter_id"), "officer_id": get_setting(db, "officer_id"),
         "dossier_code": dossier, "answers": "{}",
     })
 
@@ -161,6 +162,7 @@ def finish_draft(db: Database, draft_id: str, *, complete: bool, now: datetime, 
             "contact_hash": chain.private_hash(private["phone_salt"], phone) if phone else None,
             "prev_hash": prev_hash,
         }
+        record.update({name: draft[name] for name in chain.OPTIONAL_CHAINED_FIELDS if draft[name] is not None})
         record["hash"] = chain.record_hash(record)
         db["responses"].insert({k: dumps(v) if k in JSON_COLUMNS else v for k, v in record.items()})
         if private:

@@ -5,7 +5,8 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -117,3 +118,25 @@ class DossierForm(FlaskForm):
         DataRequired(_l("Enter or scan the dossier code.")),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$",
                message=_l("A dossier code has letters, digits, '.', '/', '_' or '-'."))])
+
+
+class PickForm(FlaskForm):
+    """Staff mode with a roster from central: the counter and the officer on duty, picked by id.
+
+    Its choices are the roster's (set by the view); a list central sent empty is not asked.
+    """
+
+    counter_id = RadioField(validate_choice=False)
+    officer_id = RadioField(validate_choice=False)
+
+    def _picked(self, field, missing):
+        offered = {value for value, _label in field.choices}
+        if offered and field.data not in offered:
+            field.errors = [missing if not field.data else _l("That choice is no longer on the list: choose again.")]
+            return False
+        return True
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        counter_ok = self._picked(self.counter_id, _l("Choose the counter."))
+        return self._picked(self.officer_id, _l("Choose the officer on duty.")) and counter_ok and valid

@@ -4,7 +4,7 @@ It reads and writes the kiosk's own SQLite file, beside the kiosk process.
 """
 
 from kiosk import erasure, store
-from kiosk.chain import PRIVATE_FIELDS, UUID
+from kiosk.chain import OPTIONAL_CHAINED_FIELDS, PRIVATE_FIELDS, UUID
 from kiosk.clock import now_utc, utc_iso
 
 STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
@@ -20,7 +20,7 @@ def pending(db, limit: int, after: int = 0) -> list:
         "SELECT r.* FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
         "WHERE a.seq IS NULL AND r.seq > ? ORDER BY r.seq LIMIT ?", [after, limit])
     columns = [c[0] for c in rows.description]
-    records = [store.record_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
+    records = [_wire_record(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
     if not records:
         return []
     seqs = [r["seq"] for r in records]
@@ -30,8 +30,24 @@ def pending(db, limit: int, after: int = 0) -> list:
     return [{**record, "private": private.get(record["seq"])} for record in records]
 
 
+def _wire_record(row: dict) -> dict:
+    """A stored row as the wire carries it: the roster ids only when set (a central without the
+    roster takes a response without them, as before)."""
+    record = store.record_from_row(row)
+    for name in OPTIONAL_CHAINED_FIELDS:
+        if record.get(name) is None:
+            record.pop(name, None)
+    return record
+
+
 def pending_count(db) -> int:
     return db.execute("SELECT count(*) FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
+                      "WHERE a.seq IS NULL").fetchone()[0]
+
+
+def oldest_pending_utc(db):
+    """When the oldest response central has not answered for was made (kiosk clock, UTC text), or None."""
+    return db.execute("SELECT min(r.created_utc) FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
                       "WHERE a.seq IS NULL").fetchone()[0]
 
 

@@ -118,3 +118,25 @@ def i9a_response_marks(db):
         db.execute(f"""
             CREATE TRIGGER response_marks_no_{action.lower()} BEFORE {action} ON response_marks
             BEGIN SELECT RAISE(ABORT, 'response marks are append-only'); END""")
+
+
+@migrations()
+def i13_central_config(db):
+    # The roster's stable ids of the counter and officer on duty, kept with each survey and
+    # response beside the display names as they were (null for responses made before).
+    for table in ("drafts", "responses"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN counter_id TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN officer_id TEXT")
+    # The last good configuration central sent (one row, replaced whole in one transaction):
+    # its version (central's sha256) and the checked content as canonical JSON.
+    db.execute("""
+        CREATE TABLE central_config (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version TEXT NOT NULL, content TEXT NOT NULL,
+            received_utc TEXT NOT NULL, checked_utc TEXT NOT NULL
+        )""")
+    # Every questionnaire central sent, by version, so a survey begun on one is finished on it.
+    db.execute("""
+        CREATE TABLE received_questionnaires (
+            version TEXT PRIMARY KEY, source TEXT NOT NULL, received_utc TEXT NOT NULL
+        )""")

@@ -7,20 +7,24 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from . import indices, limits, outbox, store, survey
 from .clock import local_today, now_utc, parse_utc, utc_iso
-from .forms import DossierForm, DutyForm, PinForm
+from .forms import DossierForm, DutyForm, PickForm, PinForm
 from .passwords import hash_secret, secret_matches
-from .web import config, get_db, questionnaire
+from .text import folded
+from .web import central, config, get_db, questionnaire
 
 bp = Blueprint("kiosk_staff", __name__, url_prefix="/staff")
 
 #: Wrong PINs from one address: five, then that address waits five minutes.
 PER_ADDRESS = limits.Rule(free=5, wait=timedelta(minutes=5))
+#: A list longer than this gets a search box in staff mode.
+SEARCH_FROM = 8
+
 #: Wrong PINs from anywhere: ten, then staff mode waits 15 s, doubling up to 5 minutes.
 WHOLE_KIOSK = limits.Rule(free=10, wait=timedelta(seconds=15), grows=True, longest=timedelta(minutes=5))
 
@@ -147,7 +151,7 @@ def login():
     return render_template("kiosk/staff_login.html", form=form, error=error), status
 
 
-def render_home(duty=None, dossier=None, status=200):
+def render_home(duty=None, dossier=None, pick=None, status=200):
     db, today = get_db(), local_today(now_utc())
     duty = duty or DutyForm(counter=store.get_setting(db, "counter"),
                             officer=store.get_setting(db, "officer"))
@@ -163,7 +167,32 @@ def render_home(duty=None, dossier=None, status=200):
         questions=questionnaire().questions,
         sync=outbox.status(db),
         marked=store.mark_counts(db),
+        saved=session.pop("duty_saved", None),
+        **roster_view(db, pick),
     ), status
+
+
+def roster_view(db, pick=None) -> dict:
+    """What staff mode shows of central's roster: the pick form (or None: free text), the search
+    (``?q=``, a list longer than SEARCH_FROM), and a counter or officer on duty no longer listed."""
+    received = central()
+    if received is None or not received.has_roster:
+        return {"pick": None, "unit": received and received.unit}
+    on_duty = {kind: store.get_setting(db, f"{kind}_id") for kind in ("counter", "officer")}
+    pick = pick or PickForm(formdata=None, counter_id=on_duty["counter"], officer_id=on_duty["officer"])
+    fill_choices(pick, received)
+    query = (request.args.get("q") or "").strip()[:80]
+    shown = [(i, n) for i, n in pick.officer_id.choices if not query or folded(query) in folded(n)
+             or i == pick.officer_id.data]
+    gone = {kind: store.get_setting(db, kind) for kind in on_duty
+            if on_duty[kind] and getattr(received, f"{kind}_name")(on_duty[kind]) is None}
+    return {"pick": pick, "unit": received.unit, "officers_shown": shown, "query": query,
+            "searchable": len(pick.officer_id.choices) > SEARCH_FROM, "gone": gone}
+
+
+def fill_choices(pick: PickForm, received) -> None:
+    pick.counter_id.choices = list(received.counters)
+    pick.officer_id.choices = list(received.officers)
 
 
 @bp.get("/home")
@@ -175,6 +204,10 @@ def home():
 @bp.post("/duty")
 @staff_required
 def duty():
+    """Who is on duty, typed: only while no roster came from central (then the names have no id)."""
+    received = central()
+    if received is not None and received.has_roster:
+        abort(400, description=gettext("Choose the counter and the officer from the lists. Nothing was saved."))
     form = DutyForm()
     if not form.validate_on_submit():
         return render_home(duty=form, status=400)
@@ -182,6 +215,31 @@ def duty():
     with store.write(db):
         store.set_setting(db, "counter", form.counter.data)
         store.set_setting(db, "officer", form.officer.data)
+        db.execute("DELETE FROM settings WHERE key IN ('counter_id', 'officer_id')")
+    session["duty_saved"] = f"{form.counter.data} · {form.officer.data}"
+    return redirect(url_for("kiosk_staff.home"))
+
+
+@bp.post("/pick")
+@staff_required
+def pick():
+    """Who is on duty, picked from central's roster: ids and names as the roster spells them now."""
+    received = central()
+    if received is None or not received.has_roster:
+        return redirect(url_for("kiosk_staff.home"))
+    form = PickForm()
+    fill_choices(form, received)
+    if not form.validate_on_submit():
+        return render_home(pick=form, status=400)
+    db, saved = get_db(), []
+    with store.write(db):
+        for kind, field in (("counter", form.counter_id), ("officer", form.officer_id)):
+            if field.choices:
+                name = dict(field.choices)[field.data]
+                store.set_setting(db, f"{kind}_id", field.data)
+                store.set_setting(db, kind, name)
+                saved.append(name)
+    session["duty_saved"] = " · ".join(saved)
     return redirect(url_for("kiosk_staff.home"))
 
 

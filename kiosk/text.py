@@ -40,3 +40,10 @@ def storable(value: str, one_line: bool = False) -> bool:
 def nfc_length(value: str) -> int:
     """The length of `value` once in NFC (what central stores), cheaply when it already is."""
     return len(value) if unicodedata.is_normalized("NFC", value) else len(nfc(value))
+
+
+def folded(value: str) -> str:
+    """`value` for a forgiving search: lower case, without Vietnamese tone and vowel marks
+    ("Nguyễn Văn Hùng" -> "nguyen van hung"; đ -> d), so staff may type without diacritics."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))
+    return plain.replace("đ", "d").replace("Đ", "D").casefold()

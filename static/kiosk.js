@@ -63,6 +63,20 @@
     if (sent || settling()) { event.preventDefault(); return; }
     sent = true;
   });
+  // Staff mode's search box filters the officers' list as staff type (the form searches without it).
+  var search = document.querySelector("input[data-filter]");
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").toLowerCase();
+  }
+  if (search) {
+    search.addEventListener("input", function () {
+      var wanted = fold(search.value.trim());
+      document.querySelectorAll("#" + search.getAttribute("data-filter") + " .chip").forEach(function (chip) {
+        chip.hidden = wanted !== "" && fold(chip.getAttribute("data-search")).indexOf(wanted) < 0 &&
+          !chip.querySelector("input").checked;
+      });
+    });
+  }
   window.addEventListener("pageshow", function (event) {
     sent = false; arm();
     if (event.persisted) { settle(); }

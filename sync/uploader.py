@@ -31,7 +31,7 @@ import requests
 from kiosk import outbox, store
 from kiosk.clock import now_utc
 
-from . import wire
+from . import configuration, wire
 
 log = logging.getLogger("kiosk-sync")
 
@@ -42,6 +42,9 @@ FATAL_STATUSES = {401: "central refused the kiosk's credentials",
 RETRY_STATUSES = {429} | set(range(500, 600))
 STATUSES = ("accepted", "duplicate", "rejected")
 EXIT_FAILED, EXIT_REJECTED, EXIT_FATAL = 1, 3, 4
+#: Seconds between configuration exchanges in forever mode (each `kiosk-sync --once` runs one):
+#: a round every 2 s would make a province's kiosks ask central hundreds of times a second.
+CONFIG_EVERY = 60.0
 
 
 class SyncError(Exception):
@@ -85,7 +88,8 @@ class Uploader:
     def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=1000,
                  timeout=(3.05, 60), session=None):
         self.db_path, self.kiosk_id, self.secret = db_path, kiosk_id, secret
-        self.url = central_url.rstrip("/") + "/api/v1/batches"
+        self.central_url = central_url.rstrip("/")
+        self.url = self.central_url + "/api/v1/batches"
         self.batch_size, self.timeout = batch_size, timeout
         self.session = session or requests.Session()
 
@@ -247,15 +251,30 @@ def _root_cause(error) -> str:
 
 
 def run_once(uploader: Uploader, attempts=3, backoff=Backoff(base=0.5, cap=5), sleep=time.sleep) -> Counter:
-    """Deliver everything pending, retrying transient failures a few times; returns the verdicts counted."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return uploader.send_pending()
-        except SyncError as error:
-            if error.fatal or attempt == attempts:
-                raise
-            sleep(backoff.delay(attempt, error.retry_after))
-    raise AssertionError("unreachable")
+    """Deliver everything pending, retrying transient failures a few times; returns the verdicts counted.
+
+    Then (whatever the upload did) the configuration exchange: health out, configuration in
+    (``sync.configuration``; its failures are logged, never raised).
+    """
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                return uploader.send_pending()
+            except SyncError as error:
+                if error.fatal or attempt == attempts:
+                    raise
+                sleep(backoff.delay(attempt, error.retry_after))
+        raise AssertionError("unreachable")
+    finally:
+        _exchange_config(uploader)
+
+
+def _exchange_config(uploader):
+    try:
+        return configuration.exchange(uploader)
+    except Exception:  # never let the configuration stop the responses
+        log.exception("the configuration exchange failed unexpectedly")
+        return None
 
 
 def describe(verdicts: Counter) -> str:
@@ -269,13 +288,19 @@ def describe(verdicts: Counter) -> str:
     return f"Delivered: {answered} response(s) answered for by central ({counts}); nothing pending."
 
 
-def run_forever(uploader: Uploader, interval=2.0, backoff=Backoff(), sleep=time.sleep):
+def run_forever(uploader: Uploader, interval=2.0, backoff=Backoff(), sleep=time.sleep,
+                config_every=CONFIG_EVERY, clock=time.monotonic):
     """Send soon after each new response; back off (capped) through every recoverable error.
 
-    Returns only by raising a fatal ``SyncError`` (a setting a person must fix).
+    Every ``config_every`` seconds at most (and at the start) the round also runs the configuration
+    exchange (``sync.configuration``), before its batches. Returns only by raising a fatal
+    ``SyncError`` (a setting a person must fix).
     """
-    failures = 0
+    failures, config_due = 0, clock()
     while True:
+        if clock() >= config_due:
+            config_due = clock() + config_every
+            _exchange_config(uploader)
         try:
             verdicts = uploader.send_pending()
             if verdicts:
