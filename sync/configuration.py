@@ -49,7 +49,8 @@ def software_version() -> str:
 
 
 def health_report(db, db_path, now=None) -> dict:
-    """The kiosk's health as central's fleet page reads it (every field of the contract).
+    """The kiosk's health as central's fleet page reads it (the contract's fields; one without a value,
+    e.g. ``config_version`` before any configuration, is left out).
 
     ``pending`` and ``oldest_pending_age_s`` (seconds) count what central has not answered for;
     ``free_disk_bytes`` is of the database's folder; ``last_error`` is the uploader's last failure.
@@ -62,7 +63,7 @@ def health_report(db, db_path, now=None) -> dict:
         free = shutil.disk_usage(str(db_path.parent if db_path.parent.exists() else ".")).free
     except OSError:
         free = None
-    return {
+    report = {
         "software_version": software_version(),
         "questionnaire_version": received[1] or store.get_setting(db, "local_questionnaire_version"),
         "config_version": received[0],
@@ -73,6 +74,7 @@ def health_report(db, db_path, now=None) -> dict:
         "last_error": sync["last_error"] and sync["last_error"][:ERROR_MAX],
         "last_error_utc": sync["last_error_utc"],
     }
+    return {name: value for name, value in report.items() if value is not None}  # every field is optional
 
 
 def exchange(uploader, timeout=(3.05, 15)) -> Outcome:

@@ -290,3 +290,27 @@ VI_FLOW = [  # (screen name, what the citizen taps)
     ("06-extra-request", "Không"),
     ("07-visits", "1 lần"),
 ]
+
+
+# Issue 13: the configuration central sends a kiosk, as its answer carries it.
+
+def questionnaire_source(version="2026.9", overall_vi=None):
+    """The packaged questionnaire's TOML with another `version` (and, given, another welcome question)."""
+    from kiosk.settings import DEFAULT_QUESTIONNAIRE
+    source = DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8").replace('version = "2026.1"', f'version = "{version}"')
+    if overall_vi:
+        source = source.replace("Ông/Bà hài lòng thế nào với việc giải quyết thủ tục hôm nay?", overall_vi, 1)
+    return source
+
+
+def config_answer(nonce=None, **fields):
+    """A configuration answer as central's contract gives it; `fields` replace the defaults
+    (counters Q1, Q2; officers cb-hung, cb-lan; no questionnaire; no settings)."""
+    import hashlib
+    content = {"unit": {"code": UNIT, "name": "Bộ phận Một cửa – Sở Xây dựng"},
+               "counters": [{"id": "Q1", "name": "Quầy 1"}, {"id": "Q2", "name": "Quầy 2"}],
+               "officers": [{"id": "cb-hung", "name": "Nguyễn Văn Hùng"}, {"id": "cb-lan", "name": "Trần Thị Lan"}],
+               "questionnaire": None, "settings": {}}
+    content.update(fields)
+    version = hashlib.sha256(wire.canonical_json(content).encode("utf-8")).hexdigest()
+    return {"nonce": nonce, "config_version": version, **content}
