@@ -189,7 +189,9 @@ class Setting:
     `required` ones stop the program instead, with `missing` ("give …, e.g. …")
     after "NAME is not set: ". `field` is the config dataclass field it fills,
     if any. `doc` is the README's longer meaning (`help` when empty), `shown`
-    the default as the docs say it (derived from `default` when empty).
+    the default as the docs say it (derived from `default` when empty). `central`
+    marks a kiosk setting central may override through the configuration exchange
+    (``central kiosk-settings set``; the kiosk applies it from its last good configuration).
     """
 
     name: str
@@ -202,6 +204,7 @@ class Setting:
     missing: str = ""
     doc: str = ""
     shown: str = ""
+    central: bool = False
 
     def read(self, environ, required=None):
         """The value from `environ` (a mapping), or the default; ``SettingError`` naming the variable."""
@@ -232,9 +235,9 @@ class Setting:
         return str(self.default)
 
 
-def whole(name, default, low, high, help, programs, field="", doc=""):
+def whole(name, default, low, high, help, programs, field="", doc="", central=False):
     """An integer setting with bounds (the common case, kept to one line per entry)."""
-    return Setting(name, Whole(low, high), help, programs, default, field=field, doc=doc)
+    return Setting(name, Whole(low, high), help, programs, default, field=field, doc=doc, central=central)
 
 
 def _serving(prefix, program):
@@ -261,17 +264,19 @@ REGISTRY = (
             field="questionnaire_path", shown="the packaged `kiosk/questionnaire.toml`"),
     whole("KIOSK_IDLE_SECONDS", 30, 3, 3600, "seconds without a tap before the survey returns to the welcome screen",
           (KIOSK,), "idle_seconds", doc="no tap for this long: back to the welcome screen, answers kept as "
-          "incomplete (the last 10 s are counted down on screen; 4× as long on the last screen)"),
+          "incomplete (the last 10 s are counted down on screen; 4× as long on the last screen)", central=True),
     whole("KIOSK_SETTLE_MS", 800, 0, 5000,
           "milliseconds a new screen ignores taps, so a double tap never answers a screen unseen", (KIOSK,),
           "settle_ms", doc="a new screen ignores taps this long (ms), so a double tap never answers a screen not "
-          "yet seen"),
+          "yet seen", central=True),
     whole("KIOSK_MIN_SECONDS", 2, 0, 120, "a complete response faster than this is flagged too_fast", (KIOSK,),
-          "min_seconds", doc="a complete response faster than this (s) is flagged `too_fast`"),
+          "min_seconds", doc="a complete response faster than this (s) is flagged `too_fast`", central=True),
     whole("KIOSK_BURST_LIMIT", 5, 1, 1000,
           "more identical responses than this within KIOSK_BURST_WINDOW are flagged burst", (KIOSK,), "burst_limit",
-          doc="more *identical* responses than this within `KIOSK_BURST_WINDOW` are flagged `burst` (see below)"),
-    whole("KIOSK_BURST_WINDOW", 120, 1, 86400, "the burst window, in seconds", (KIOSK,), "burst_window"),
+          doc="more *identical* responses than this within `KIOSK_BURST_WINDOW` are flagged `burst` (see below)",
+          central=True),
+    whole("KIOSK_BURST_WINDOW", 120, 1, 86400, "the burst window, in seconds", (KIOSK,), "burst_window",
+          central=True),
     whole("KIOSK_CONTACT_DAYS", 90, 1, 3650,
           "days after which a phone number is erased on the kiosk (`kiosk run` checks hourly)", (KIOSK,),
           "contact_days"),
@@ -371,6 +376,11 @@ def get(name: str) -> Setting:
     return SETTINGS[name]
 
 
+def centrally_settable() -> tuple:
+    """The kiosk settings central may override (``Setting.central``), in registry order."""
+    return tuple(setting for setting in REGISTRY if setting.central)
+
+
 def of(program: str) -> tuple:
     """The settings `program` (one of ``PROGRAMS``) reads, in registry order."""
     return tuple(setting for setting in REGISTRY if program in setting.programs)
@@ -405,7 +415,9 @@ def markdown_table(programs) -> str:
     rows = ["| variable | meaning | kind | default | read by |", "|---|---|---|---|---|"]
     for s in REGISTRY:
         if s.programs[0] in programs:
-            rows.append(f"| `{s.name}` | {s.doc or s.help} | {s.kind.word()} | {s.default_text()} | "
+            meaning = (s.doc or s.help) + ("; central may override it (`central kiosk-settings set`)" if s.central
+                                            else "")
+            rows.append(f"| `{s.name}` | {meaning} | {s.kind.word()} | {s.default_text()} | "
                         f"{', '.join(f'`{p}`' for p in s.programs)} |")
     return "\n".join(rows)
 

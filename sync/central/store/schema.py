@@ -4,7 +4,7 @@ These are today's definitions; the steps in ``migrations/`` make them (and ``tes
 fails when the two differ). Change a table only by adding a step, then say the same here.
 """
 
-from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
+from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
                         Text, UniqueConstraint, text)
 
 metadata = MetaData()
@@ -316,6 +316,50 @@ alerts = Table(
     Column("ack_utc", String(24)),
     Column("ack_comment", Text),
     Index("alerts_unit_open", "unit", "ack_utc"),
+)
+
+# Questionnaires published from central (0015): every version kept; unit null = for every unit. The newest
+# for a kiosk's unit (else the newest for every unit) goes in its configuration (sync.central.kioskconfig).
+questionnaires = Table(
+    "questionnaires", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False),
+    Column("unit", String(64)),
+    Column("source", Text, nullable=False),  # the TOML text as published
+    Column("sha256", String(64), nullable=False),  # of the source's UTF-8 bytes
+    Column("published_utc", String(24), nullable=False),
+    Column("published_by", String(64), nullable=False),
+    Index("questionnaires_unit", "unit", "id"),
+)
+
+# Central's overrides of kiosk settings marked ``central=True`` in kiosk.settings (0015): the value as text,
+# checked by the setting's kind; unit '' = every unit (a unit's own override beats it).
+kiosk_setting_overrides = Table(
+    "kiosk_setting_overrides", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("unit", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_utc", String(24), nullable=False),
+)
+
+# Each kiosk's latest health report (0015), sent with its configuration request: what it runs, what waits,
+# its clock (offset = kiosk clock - central's receipt time, seconds), its free disk and last error.
+kiosk_health = Table(
+    "kiosk_health", metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("install_id", String(36)),
+    Column("received_utc", String(24), nullable=False),
+    Column("software_version", String(40)),
+    Column("questionnaire_version", String(64)),
+    Column("config_version", String(64)),
+    Column("pending", Integer),
+    Column("oldest_pending_age_s", Integer),
+    Column("clock_utc", String(32)),
+    Column("clock_offset_s", Integer),
+    Column("free_disk_bytes", BigInteger),
+    Column("last_error", String(500)),
+    Column("last_error_utc", String(32)),
 )
 
 ROLES = ("admin", "supervisor", "officer")
