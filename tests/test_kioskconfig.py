@@ -13,7 +13,7 @@ from helpers import UNIT, assert_error, config_request, post
 from kiosk.clock import now_utc, utc_iso
 from sync import wire
 from sync.central import kioskconfig
-from sync.central.store import accounts, fleet, schema
+from sync.central.store import accounts, fleet, roster, schema
 
 QUESTIONNAIRE = Path(__file__).resolve().parent.parent / "kiosk" / "questionnaire.toml"
 NONCE = "6f1c1a52-3b7e-4f0e-9a55-3d1f6e0b2a11"
@@ -147,3 +147,18 @@ def test_an_override_is_checked_by_the_registry(name, value, fragment):
 def test_an_override_its_setting_now_refuses_is_left_out():
     assert kioskconfig.setting_values({"KIOSK_IDLE_SECONDS": "99999", "KIOSK_MIN_SECONDS": "4",
                                        "KIOSK_DB": "/x"}) == {"KIOSK_MIN_SECONDS": 4}
+
+
+def test_the_answer_lists_the_units_active_roster(central_client, central_engine, kiosk_secret):
+    roster.add_unit(central_engine, UNIT, "Sở Xây dựng tỉnh")
+    roster.add_counter(central_engine, UNIT, "Q2", "Quầy 2")
+    roster.add_counter(central_engine, UNIT, "Q1", "Quầy 1")
+    hung = roster.add_officer(central_engine, UNIT, "Nguyễn Văn Hùng")
+    gone = roster.add_officer(central_engine, UNIT, "Trần Thị Bích")
+    roster.retire_officer(central_engine, gone)
+    roster.add_unit(central_engine, "Đơn vị khác", "Đơn vị khác")
+    roster.add_officer(central_engine, "Đơn vị khác", "Lê Văn An")
+    answer = config_request(central_client, kiosk_secret).get_json()
+    assert answer["unit"] == {"code": UNIT, "name": "Sở Xây dựng tỉnh"}
+    assert answer["counters"] == [{"id": "Q1", "name": "Quầy 1"}, {"id": "Q2", "name": "Quầy 2"}]
+    assert answer["officers"] == [{"id": hung, "name": "Nguyễn Văn Hùng"}]

@@ -19,7 +19,7 @@ from kiosk.clock import utc_iso
 
 from sync import wire
 
-from .store import fleet
+from .store import fleet, roster
 
 #: Bounds of a health report's text fields (characters); a longer one is refused, naming the field.
 TEXT_BOUNDS = {"software_version": 40, "questionnaire_version": 64, "config_version": 64, "last_error": 500,
@@ -123,13 +123,10 @@ def configuration(engine, kiosk: dict) -> dict:
 
 
 def _roster(engine, unit):
-    """(the unit's active counters and officers, the unit's name) from the roster. TEMPORARY until the roster
-    branch is merged: no roster yet means empty lists and the unit's code as its name."""
-    try:
-        from .store import roster
-    except ImportError:
-        return {"counters": [], "officers": []}, unit
-    return roster.kiosk_roster(engine, unit), unit
+    """(the unit's active counters and officers, the unit's name: the roster's, else its code)."""
+    with engine.connect() as conn:
+        row = roster.get_unit(conn, unit)
+    return roster.kiosk_roster(engine, unit), row["name"] if row is not None else unit
 
 
 def config_version(body: dict) -> str:
