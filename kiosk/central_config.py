@@ -116,7 +116,7 @@ def _questionnaire(value):
 
 def central_settings() -> dict:
     """The kiosk settings central may override: {name: Setting} (registry entries with ``central``)."""
-    return {s.name: s for s in settings.of(settings.KIOSK) if s.central and s.field}
+    return {s.name: s for s in settings.centrally_settable() if settings.KIOSK in s.programs and s.field}
 
 
 def _settings(value) -> tuple:

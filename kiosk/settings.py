@@ -189,8 +189,9 @@ class Setting:
     `required` ones stop the program instead, with `missing` ("give …, e.g. …")
     after "NAME is not set: ". `field` is the config dataclass field it fills,
     if any. `doc` is the README's longer meaning (`help` when empty), `shown`
-    the default as the docs say it (derived from `default` when empty). `central` marks a kiosk
-    setting central may override through the configuration it sends (``kiosk.central_config``).
+    the default as the docs say it (derived from `default` when empty). `central`
+    marks a kiosk setting central may override through the configuration exchange
+    (``central kiosk-settings set``; the kiosk applies it from its last good configuration).
     """
 
     name: str
@@ -375,6 +376,11 @@ def get(name: str) -> Setting:
     return SETTINGS[name]
 
 
+def centrally_settable() -> tuple:
+    """The kiosk settings central may override (``Setting.central``), in registry order."""
+    return tuple(setting for setting in REGISTRY if setting.central)
+
+
 def of(program: str) -> tuple:
     """The settings `program` (one of ``PROGRAMS``) reads, in registry order."""
     return tuple(setting for setting in REGISTRY if program in setting.programs)
@@ -409,7 +415,8 @@ def markdown_table(programs) -> str:
     rows = ["| variable | meaning | kind | default | read by |", "|---|---|---|---|---|"]
     for s in REGISTRY:
         if s.programs[0] in programs:
-            meaning = (s.doc or s.help) + ("; central may override it" if s.central else "")
+            meaning = (s.doc or s.help) + ("; central may override it (`central kiosk-settings set`)" if s.central
+                                            else "")
             rows.append(f"| `{s.name}` | {meaning} | {s.kind.word()} | {s.default_text()} | "
                         f"{', '.join(f'`{p}`' for p in s.programs)} |")
     return "\n".join(rows)

@@ -41,6 +41,8 @@ YEARS = (2000, 2999)
 DEFAULT_MAX_RESPONSES = 1000
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+#: A roster id (an officer's or a counter's, issue 13): stable forever, given or generated at central.
+ROSTER_ID_PATTERN = r"^[A-Za-z0-9._-]{1,36}$"
 HEX64_PATTERN, HEX32_PATTERN = r"^[0-9a-f]{64}$", r"^[0-9a-f]{32}$"
 #: A UTC time as kiosks write it (``kiosk.clock.utc_iso``), in the years of YEARS; that the day exists
 #: (no 30 February) is checked beside the pattern.

@@ -243,6 +243,12 @@ def central_engine(central_url):
 
 
 @pytest.fixture
+def central_env(central_url, central_engine):
+    """The environment a `central` command needs for the (migrated) store of ``central_engine``."""
+    return central_env_for(central_url)
+
+
+@pytest.fixture
 def kiosk_secret(central_engine):
     """Kiosk "test-kiosk" registered in central for UNIT; its secret."""
     return accounts.add_kiosk(central_engine, "test-kiosk", UNIT)

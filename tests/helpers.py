@@ -4,6 +4,7 @@ import gzip
 import json
 import re
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import requests
@@ -185,7 +186,8 @@ UNIT = "Sở Xây dựng"
 
 
 def post(client, secret, payload=None, *, body=None, kiosk="test-kiosk", timestamp=None,
-         compress=False, headers=None):
+         compress=False, headers=None, path="/api/v1/batches"):
+    """POST `payload` (or the bytes `body`) to central's `path` signed as `kiosk` with `secret`."""
     if body is None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     if compress:
@@ -196,7 +198,16 @@ def post(client, secret, payload=None, *, body=None, kiosk="test-kiosk", timesta
     if compress:
         sent["Content-Encoding"] = "gzip"
     sent.update(headers or {})
-    return client.post("/api/v1/batches", data=body, headers=sent)
+    return client.post(path, data=body, headers=sent)
+
+
+def config_request(client, secret, health=None, *, nonce=None, kiosk="test-kiosk", body=None):
+    """POST a configuration request ``{"nonce", "health"}`` signed as `kiosk`; the reply has ``.nonce``."""
+    nonce = nonce or str(uuid.uuid4())
+    reply = post(client, secret, {"nonce": nonce, "health": health}, body=body, kiosk=kiosk,
+                 path="/api/v1/kiosk-config")
+    reply.nonce = nonce
+    return reply
 
 
 def stored_counts(engine):

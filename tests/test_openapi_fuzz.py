@@ -1,8 +1,9 @@
 """Schemathesis against the OpenAPI document: no 5xx and no answer outside the schema.
 
 Central is served on loopback behind a small WSGI layer that signs every
-POST /api/v1/batches as a registered kiosk would, so fuzzed batches get past
-authentication and exercise validation and ingest themselves.
+POST /api/v1/batches and /api/v1/kiosk-config as a registered kiosk would, so fuzzed
+batches and configuration requests get past authentication and exercise validation,
+ingest and the health store themselves.
 """
 
 import io
@@ -22,10 +23,10 @@ CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conform
 
 
 def signing_kiosk(app, kiosk_id, secret):
-    """WSGI middleware: sign every batch upload as kiosk `kiosk_id` would."""
+    """WSGI middleware: sign every batch upload and configuration request as kiosk `kiosk_id` would."""
 
     def wrapped(environ, start_response):
-        if environ.get("PATH_INFO") == "/api/v1/batches":
+        if environ.get("PATH_INFO") in ("/api/v1/batches", "/api/v1/kiosk-config"):
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
             timestamp = str(int(time.time()))

@@ -18,10 +18,10 @@ from sync import problems as batch_problems
 from sync import schema as batch_schema
 from sync import wire
 
-from . import alerts, erasure
+from . import alerts, erasure, kioskconfig
 from .ingest import ingest_each_alone
 from .openapi import document
-from .store import accounts, schema, tallies
+from .store import accounts, fleet, schema, tallies
 from .store.integrity import integrity_report
 
 bp = Blueprint("central_api", __name__)
@@ -105,6 +105,27 @@ def post_batch():
     counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
     return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
                    erased=erasure.erasures_for(engine, kiosk["kiosk_id"], now_utc(), config.contact_days))
+
+
+@bp.post("/api/v1/kiosk-config")
+def kiosk_config():
+    """A kiosk's signed configuration request with its health report (``sync.central.kioskconfig``): the
+    report is kept as the kiosk's latest, and the answer (its configuration, the nonce echoed) is signed
+    over the nonce. A body central cannot read is a 400 naming the field; nothing is stored then."""
+    engine, config = _engine(), current_app.config["CENTRAL"]
+    body = request.get_data(cache=False)
+    kiosk, _signed_at = _authenticate(engine, config, body)
+    g.answer_secret = kiosk["secret"]
+    payload = _parse_json(body)
+    if isinstance(payload, dict) and wire.is_uuid(payload.get("nonce")):
+        g.batch_id = payload["nonce"]  # the answer, an error too, is signed over it (otherwise over "")
+    received = now_utc()
+    try:
+        nonce, health = kioskconfig.read_request(payload, received)
+    except kioskconfig.RequestInvalid as error:
+        raise ApiError(400, *error.errors) from None
+    fleet.save_health(engine, kiosk["kiosk_id"], health, received)
+    return jsonify(nonce=nonce, **kioskconfig.configuration(engine, kiosk))
 
 
 @bp.get("/api/v1/summary")

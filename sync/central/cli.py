@@ -19,7 +19,7 @@ from kiosk.questionnaire import QuestionnaireError
 from kiosk.text import nfc
 
 from . import config as central_config
-from . import erasure
+from . import erasure, fleetcli
 from .store import accounts, compliments, database, migrations, schema, targets
 from .app import create_app
 
@@ -272,6 +272,10 @@ def _erase_expired_contacts_hourly(engine, days):
         except DBAPIError as error:  # the database is away for a moment: try again next hour
             log.warning("retention check failed: %s", error.orig)
         time.sleep(3600)
+
+
+central.add_command(fleetcli.questionnaire)
+central.add_command(fleetcli.kiosk_settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

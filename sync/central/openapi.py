@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from sync import schema
 
+from .kioskconfig import TEXT_BOUNDS, WHOLE_BOUNDS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -22,6 +24,8 @@ def _errors(*codes):
 
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
+#: A health report's bounded fields, as sync.central.kioskconfig checks them (times are described apart).
+_HEALTH_TEXT = {name: longest for name, longest in TEXT_BOUNDS.items() if not name.endswith("_utc")}
 KIOSK_ID = {"type": "string", "pattern": schema.KIOSK_ID_PATTERN}
 
 #: The routes and the answers' schemas; the batch's components are added by ``document``.
@@ -63,6 +67,28 @@ _HAND_WRITTEN = {
                                         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}},
                 **_errors(400, 401, 403, 413, 415)}}},
+        "/api/v1/kiosk-config": {"post": {
+            "summary": "A kiosk's configuration, fetched with its health report",
+            "description": "Signed like a batch (X-Kiosk-Id, X-Kiosk-Timestamp, X-Kiosk-Signature over "
+                           "`timestamp + '.' + body`). Central keeps the health report as the kiosk's latest and "
+                           "answers the kiosk's unit, the unit's active counters and officers, the questionnaire "
+                           "to use (null: keep the kiosk's own) and central's setting overrides. The answer "
+                           "carries `X-Central-Signature`: hex HMAC-SHA256 over `nonce + '.' + answer body` with "
+                           "the kiosk's secret (nonce as sent; '' if the body had none).",
+            "parameters": [
+                {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": KIOSK_ID},
+                {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
+                 "schema": {"type": "string"}, "description": "Unix seconds"},
+                {"name": "X-Kiosk-Signature", "in": "header", "required": True,
+                 "schema": {"type": "string"}, "description": "hex HMAC-SHA256"},
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/KioskConfigRequest"}}}},
+            "responses": {"200": {"description": "The kiosk's configuration", "headers": {
+                "X-Central-Signature": {"description": "hex HMAC-SHA256 over nonce + '.' + this body",
+                                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/KioskConfig"}}}},
+                **_errors(400, 401, 403, 413)}}},
         "/api/v1/summary": {"get": {
             "summary": "A day's figures (Asia/Ho_Chi_Minh)",
             "security": [{"bearer": []}],
@@ -111,6 +137,34 @@ _HAND_WRITTEN = {
                                 "erased": {"type": "array", "items": {"type": "string", "pattern": schema.UUID.pattern},
                                            "description": "responses of this kiosk whose phone number central "
                                                           "erased: the kiosk erases its copy too"}}},
+            "KioskConfigRequest": {"type": "object", "required": ["nonce"], "properties": {
+                "nonce": {"type": "string", "pattern": schema.UUID.pattern},
+                "health": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Health"}]}}},
+            "Health": {"type": "object", "description": "every field optional; unknown fields ignored",
+                       "properties": {
+                           **{name: {"type": ["string", "null"], "maxLength": longest}
+                              for name, longest in _HEALTH_TEXT.items()},
+                           **{name: {"type": ["integer", "null"], "minimum": 0, "maximum": highest}
+                              for name, highest in WHOLE_BOUNDS.items()},
+                           "clock_utc": {"type": ["string", "null"], "format": "date-time", "maxLength": 32},
+                           "last_error_utc": {"type": ["string", "null"], "format": "date-time",
+                                              "maxLength": 32}}},
+            "Named": {"type": "object", "required": ["id", "name"], "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}}},
+            "KioskConfig": {"type": "object", "required": ["nonce", "config_version", "unit", "counters", "officers",
+                                                           "questionnaire", "settings"], "properties": {
+                "nonce": {"type": "string"},
+                "config_version": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                                   "description": "hex SHA-256 of the canonical JSON of the fields after it"},
+                "unit": {"type": "object", "required": ["code", "name"], "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"}}},
+                "counters": {"type": "array", "items": {"$ref": "#/components/schemas/Named"}},
+                "officers": {"type": "array", "items": {"$ref": "#/components/schemas/Named"}},
+                "questionnaire": {"oneOf": [{"type": "null"}, {
+                    "type": "object", "required": ["version", "source"], "properties": {
+                        "version": {"type": "string"}, "source": {"type": "string", "description": "TOML"}}}]},
+                "settings": {"type": "object", "description": "central's overrides of kiosk settings",
+                             "additionalProperties": {"type": ["integer", "boolean"]}}}},
             "QuestionFigures": {"type": "object", "required": ["answered", "distribution", "mean", "satisfied_pct"],
                                 "properties": {
                                     "answered": {"type": "integer"},

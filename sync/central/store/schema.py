@@ -4,7 +4,7 @@ These are today's definitions; the steps in ``migrations/`` make them (and ``tes
 fails when the two differ). Change a table only by adding a step, then say the same here.
 """
 
-from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
+from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Table,
                         Text, UniqueConstraint, text)
 
 metadata = MetaData()
@@ -45,8 +45,12 @@ responses = Table(
     Column("batch_id", String(36), nullable=False),
     # The kiosk store (install) that sent it: '' for a legacy kiosk without install ids.
     Column("install_id", String(36), nullable=False, server_default=""),
+    # The roster's ids of the officer on duty and the counter (0014); null when the kiosk sent none.
+    Column("officer_id", String(36)),
+    Column("counter_id", String(36)),
     UniqueConstraint("kiosk_id", "install_id", "seq", name="responses_chain_seq"),
     Index("responses_day_unit", "local_day", "unit"),
+    Index("responses_officer_id", "officer_id", "local_day"),
 )
 
 response_private = Table(
@@ -122,6 +126,7 @@ users = Table(
     Column("session_version", Integer, nullable=False, server_default=text("1")),  # bumped to end every session
     Column("disabled_utc", String(24)),  # set by `central disable-user`: no login, no session
     Column("email", String(254)),  # where alerts reach a supervisor (`central add-user --email`); optional
+    Column("officer_id", String(36)),  # an officer login's roster entry (officers.id); see store.roster
 )
 
 login_attempts = Table(
@@ -163,6 +168,7 @@ cases = Table(
     # were satisfied (yes, no, unsaid) and complained again (0/1): the QĐ 766 PAKN ratios (0010)
     Column("told_how", String(16)), Column("told_utc", String(24)), Column("satisfied", String(8)),
     Column("complained_again", SmallInteger, nullable=False, server_default=text("0")),
+    Column("officer_id", String(36)), Column("counter_id", String(36)),  # the response's (0014)
     Index("cases_unit_status", "unit", "status"),
     Index("cases_day_unit", "local_day", "unit"),
     Index("cases_day", "local_day", "id"),  # a day's newest cases, without walking every later case
@@ -173,6 +179,7 @@ cases = Table(
     Index("cases_officer_queue", "officer", "unit", "status", "local_day", "started_utc", "id", "why", "reasons"),
     Index("cases_channel_queue", "channel", "status", "local_day", "category", "started_utc", "id"),
     Index("cases_category_queue", "category", "status", "local_day", "started_utc", "id"),
+    Index("cases_officer_id_queue", "officer_id", "status", "local_day", "started_utc", "id", "why", "reasons"),
 )
 
 # Compliments (issue 12, item 3): responses whose only feature is a comment open no case; see sync.central.cases.
@@ -185,9 +192,11 @@ compliments = Table(
     Column("officer", String(80)),
     Column("local_day", String(10), nullable=False),
     Column("started_utc", String(24), nullable=False),
+    Column("officer_id", String(36)), Column("counter_id", String(36)),  # the response's (0014)
     Index("compliments_unit_started", "unit", "started_utc"),
     Index("compliments_officer_started", "officer", "started_utc"),
     Index("compliments_started", "started_utc"),
+    Index("compliments_officer_id_started", "officer_id", "started_utc"),
 )
 
 # Typical outcomes published (issue 12, item 7): a closed case as an anonymised question and answer.
@@ -316,6 +325,83 @@ alerts = Table(
     Column("ack_utc", String(24)),
     Column("ack_comment", Text),
     Index("alerts_unit_open", "unit", "ack_utc"),
+)
+
+# The roster (issue 13): units, their counters and their officers, each with a stable id; a rename
+# changes the row only, never a stored response (which keeps the names as they were). Retired rows stay
+# (active 0, retired_utc) so old responses still name them. See store.roster.
+units = Table(
+    "units", metadata,
+    Column("code", String(64), primary_key=True),  # as kiosks.unit holds it
+    Column("name", String(120), nullable=False),
+    Column("created_utc", String(24), nullable=False),
+    Column("retired_utc", String(24)),  # a retired unit keeps its rows; its kiosks get no roster
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("id", String(36), primary_key=True),  # given by the admin, unique within central
+    Column("unit", String(64), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("active", SmallInteger, nullable=False, server_default=text("1")),
+    Column("created_utc", String(24), nullable=False),
+    Column("retired_utc", String(24)),
+    Index("counters_unit", "unit", "active"),
+)
+
+officers = Table(
+    "officers", metadata,
+    Column("id", String(36), primary_key=True),  # generated (cb-xxxxxxxx) or given by the admin; never reused
+    Column("unit", String(64), nullable=False),
+    Column("display_name", String(80), nullable=False),
+    Column("active", SmallInteger, nullable=False, server_default=text("1")),
+    Column("created_utc", String(24), nullable=False),
+    Column("retired_utc", String(24)),
+    Index("officers_unit", "unit", "active"),
+)
+
+# Questionnaires published from central (0015): every version kept; unit null = for every unit. The newest
+# for a kiosk's unit (else the newest for every unit) goes in its configuration (sync.central.kioskconfig).
+questionnaires = Table(
+    "questionnaires", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False),
+    Column("unit", String(64)),
+    Column("source", Text, nullable=False),  # the TOML text as published
+    Column("sha256", String(64), nullable=False),  # of the source's UTF-8 bytes
+    Column("published_utc", String(24), nullable=False),
+    Column("published_by", String(64), nullable=False),
+    Index("questionnaires_unit", "unit", "id"),
+)
+
+# Central's overrides of kiosk settings marked ``central=True`` in kiosk.settings (0015): the value as text,
+# checked by the setting's kind; unit '' = every unit (a unit's own override beats it).
+kiosk_setting_overrides = Table(
+    "kiosk_setting_overrides", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("unit", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_utc", String(24), nullable=False),
+)
+
+# Each kiosk's latest health report (0015), sent with its configuration request: what it runs, what waits,
+# its clock (offset = kiosk clock - central's receipt time, seconds), its free disk and last error.
+kiosk_health = Table(
+    "kiosk_health", metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("install_id", String(36)),
+    Column("received_utc", String(24), nullable=False),
+    Column("software_version", String(40)),
+    Column("questionnaire_version", String(64)),
+    Column("config_version", String(64)),
+    Column("pending", Integer),
+    Column("oldest_pending_age_s", Integer),
+    Column("clock_utc", String(32)),
+    Column("clock_offset_s", Integer),
+    Column("free_disk_bytes", BigInteger),
+    Column("last_error", String(500)),
+    Column("last_error_utc", String(32)),
 )
 
 ROLES = ("admin", "supervisor", "officer")
