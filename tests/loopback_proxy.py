@@ -82,3 +82,42 @@ class Proxy:
 
     def close(self):
         self.server.close()
+
+
+class AnswerRewriter:
+    """An HTTP proxy on loopback in front of a real central: each request goes on unchanged, and
+    `rewrite(request_body, status, headers, answer_body)` may change central's answer on its way back
+    (returns ``(status, headers, body)``). For the kiosk's checks of a configuration answer."""
+
+    def __init__(self, upstream_url, rewrite):
+        import requests
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                sent = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                reply = requests.post(upstream_url + self.path, data=body, headers=sent, timeout=30)
+                headers = {k: v for k, v in reply.headers.items()
+                           if k.lower() not in ("content-length", "connection", "transfer-encoding")}
+                status, headers, answer = proxy.rewrite(body, reply.status_code, headers, reply.content)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.rewrite = rewrite
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
