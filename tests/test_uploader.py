@@ -19,7 +19,7 @@ from helpers import add_responses, spoil_rows
 from kiosk import outbox, store
 from kiosk.clock import now_utc
 from sync import wire
-from sync.uploader import Backoff, SyncError, Uploader, parse_retry_after, run_once
+from sync.uploader import Backoff, SyncError, Uploader, parse_retry_after, run_forever, run_once
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter():
@@ -303,3 +303,40 @@ def test_small_batches_with_unreadable_rows_are_each_sent_once_and_all_answered(
     db.close()
     assert acks == {1: "accepted", 2: "rejected", 3: "accepted", 4: "accepted", 5: "rejected", 6: "accepted",
                     7: "accepted"}
+
+
+def test_forever_mode_exchanges_the_configuration_at_most_once_a_minute(tmp_path):
+    """Rounds every 30 s (a test clock): the configuration is asked for at 0, 60 and 120 s, not every round."""
+    store.init(tmp_path / "kiosk.db", "test-kiosk")
+    asked = []
+
+    class Older(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            asked.append(self.path)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Older)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", "ab" * 32, f"http://127.0.0.1:{server.server_port}")
+    now, rounds = [0.0], []
+
+    def sleep(seconds):
+        rounds.append(seconds)
+        now[0] += 30
+        if len(rounds) == 5:
+            raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_forever(uploader, interval=30, sleep=sleep, clock=lambda: now[0])
+    finally:
+        server.shutdown()
+        server.server_close()
+        uploader.session.close()
+    assert asked == ["/api/v1/kiosk-config"] * 3
