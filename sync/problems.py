@@ -14,8 +14,8 @@ from pydantic import ConfigDict, TypeAdapter
 
 from kiosk.chain import PRIVATE_FIELDS
 
-from .schema import (BEYOND_TYPE, LINES, MUST_BE, RESPONSE_FIELDS, SEQ_MAX, TEXT_MAX, KioskId, Salt, Seq, Time,
-                     Uuid, fits, real_time, text, whole)
+from .schema import (BEYOND_TYPE, LINES, MUST_BE, OPTIONAL_RESPONSE_FIELDS, RESPONSE_FIELDS, SEQ_MAX, TEXT_MAX,
+                     KioskId, Salt, Seq, Time, Uuid, fits, real_time, text, whole)
 
 
 class Problem(NamedTuple):
@@ -73,7 +73,8 @@ _MISSING = object()
 _TEXTS = {"comment": text(TEXT_MAX["comment"], LINES), "phone": text(TEXT_MAX["phone"])}
 _RESPONSE_CHECKS = tuple((name, annotation, MUST_BE[name], BEYOND_TYPE.get(name))
                          for name, annotation in RESPONSE_FIELDS.items())
-_KNOWN = frozenset(RESPONSE_FIELDS) | {"private"}
+_OPTIONAL_CHECKS = tuple((name, annotation, MUST_BE[name]) for name, annotation in OPTIONAL_RESPONSE_FIELDS.items())
+_KNOWN = frozenset(RESPONSE_FIELDS) | frozenset(OPTIONAL_RESPONSE_FIELDS) | {"private"}
 BATCH_FIELDS = ("kiosk_id", "batch_id", "responses", "install")
 INSTALL_FIELDS = ("id", "from_seq", "parent", "head_seq")
 _WHOLE = {1: Seq, 0: whole(0, SEQ_MAX)}
@@ -95,6 +96,9 @@ def response_problems(response, i: int) -> list:
         if value is _MISSING:
             problems.append(Problem(i, field, f"{where}.{field} is missing"))
         elif not _is(annotation, value) or (beyond is not None and value is not None and not beyond(value)):
+            problems.append(Problem(i, field, f"{where}.{field} must be {must_be}"))
+    for field, annotation, must_be in _OPTIONAL_CHECKS:
+        if field in response and not _is(annotation, response[field]):
             problems.append(Problem(i, field, f"{where}.{field} must be {must_be}"))
     problems += [Problem(i, str(k), f"{where}.{_key(k)} is not a known field") for k in response if k not in _KNOWN]
     if response.get("private") is not None:

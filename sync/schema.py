@@ -75,6 +75,7 @@ def whole(low, high):
 Seq = whole(1, SEQ_MAX)
 Uuid = Annotated[str, StringConstraints(pattern=UUID.pattern)]
 KioskId = Annotated[str, StringConstraints(pattern=KIOSK_ID_PATTERN)]
+RosterId = Annotated[str, StringConstraints(pattern=ROSTER_ID_PATTERN)]
 Time = Annotated[str, StringConstraints(pattern=TIME_PATTERN)]
 Hash = Annotated[str, StringConstraints(pattern=HEX64_PATTERN)]
 Salt = Annotated[str, StringConstraints(pattern=HEX32_PATTERN)]
@@ -114,7 +115,14 @@ RESPONSE_FIELDS = {
     "hash": _must_be(Hash, "64 hex digits"),
 }
 
-MUST_BE = {name: annotation.__metadata__[-1].description for name, annotation in RESPONSE_FIELDS.items()}
+#: A response's optional fields (issue 13): absent for kiosks before the roster; the roster's ids of the
+#: officer on duty and the counter, beside ``officer`` and ``counter`` (the display names as they were).
+OPTIONAL_RESPONSE_FIELDS = {
+    name: _must_be(Optional[RosterId], "null or a roster id (1 to 36 letters, digits, '.', '_' or '-')")
+    for name in ("officer_id", "counter_id")}
+
+MUST_BE = {name: annotation.__metadata__[-1].description
+           for name, annotation in {**RESPONSE_FIELDS, **OPTIONAL_RESPONSE_FIELDS}.items()}
 
 
 # --- what a JSON Schema cannot say: checked once per response, beside its types ---------------------------
@@ -194,7 +202,8 @@ class Private(TypedDict):
 
 
 Response = TypedDict("Response", {
-    **RESPONSE_FIELDS, "private": NotRequired[Annotated[Optional[Private], AfterValidator(_private_rule)]]})
+    **RESPONSE_FIELDS, **{name: NotRequired[annotation] for name, annotation in OPTIONAL_RESPONSE_FIELDS.items()},
+    "private": NotRequired[Annotated[Optional[Private], AfterValidator(_private_rule)]]})
 Response.__doc__ = "A kiosk's chained record (``kiosk.chain.CHAINED_FIELDS``), its hash and its erasable part."
 Response.__pydantic_config__ = STRICT
 

@@ -22,7 +22,7 @@ KIOSK = "test-kiosk"
 
 def varied_responses(count):
     """`count` chained wire responses that differ in every way a stored value can: decomposed
-    (NFD) officer names, comments and phone numbers, dossiers, reasons, flags, "na" answers."""
+    (NFD) officer names, roster ids or none, comments and phone numbers, dossiers, reasons, flags, "na" answers."""
     start, prev, responses = now_utc() - timedelta(days=2), chain.GENESIS_HASH, []
     for seq in range(1, count + 1):
         moment = utc_iso(start + timedelta(hours=seq * 5))
@@ -43,6 +43,10 @@ def varied_responses(count):
                   "flags": ["too_fast"] if seq % 7 == 0 else [], "comment_hash": comment_hash,
                   "contact_hash": contact_hash, "prev_hash": prev}
         record["complete"] = int(record["complete"])
+        if seq % 2:  # the roster's ids (issue 13): given, null, or absent as from a kiosk before the roster
+            record.update(officer_id="cb-0a1b2c3d", counter_id=None if record["counter"] is None else "Q.1")
+        elif seq % 4 == 0:
+            record.update(officer_id=None, counter_id=None)
         record["hash"] = prev = chain.record_hash(record)
         responses.append({**record, "private": private})
     return responses
@@ -53,7 +57,8 @@ def expected_row(response, response_id, batch_id, received):
     row.update({name: chain.CANONICAL_JSON.encode(response[name]) for name in ("answers", "reasons", "flags")})
     row.update(id=response_id, counter=nfc(response["counter"]), officer=nfc(response["officer"]),
                hash=response["hash"], unit=UNIT, local_day=local_today(parse_utc(response["created_utc"])).isoformat(),
-               received_utc=received, batch_id=batch_id, install_id="")
+               received_utc=received, batch_id=batch_id, install_id="",
+               officer_id=response.get("officer_id"), counter_id=response.get("counter_id"))
     return row
 
 
@@ -82,20 +87,22 @@ def test_every_stored_value_is_the_reference_encoding(central_client, central_en
 
     assert privates == [{"response_id": ids[r["uuid"]], **r["private"], "erased_utc": None}
                         for r in responses if r["private"]]
-    assert [(case["response_id"], case["why"], case["officer"], case["local_day"], case["status"],
-             case["opened_utc"]) for case in cases] == [
+    assert [(case["response_id"], case["why"], case["officer"], case["officer_id"], case["local_day"],
+             case["status"], case["opened_utc"]) for case in cases] == [
         (ids[r["uuid"]], ",".join(why(r["answers"], r["comment_hash"] is not None)), nfc(r["officer"]),
+         r.get("officer_id"),
          local_today(parse_utc(r["created_utc"])).isoformat(), "new", received[r["uuid"]])
         for r in responses if why(r["answers"], r["comment_hash"] is not None)]
 
-    for rows, key_columns in ((day_tallies, ("local_day", "unit", "kiosk_id", "counter", "officer")),
+    for rows, key_columns in ((day_tallies, ("local_day", "unit", "kiosk_id", "counter", "counter_id", "officer",
+                                             "officer_id")),
                               (unit_tallies, ("local_day", "unit"))):
         expected = {}
         for r in responses:
             decoded = {**r, "counter": nfc(r["counter"]), "officer": nfc(r["officer"]), "unit": UNIT,
                        "local_day": local_today(parse_utc(r["created_utc"])).isoformat(),
                        "has_comment": r["comment_hash"] is not None}
-            key = (*[decoded[name] or "" for name in key_columns], int(bool(r["flags"])))
+            key = (*[decoded.get(name) or "" for name in key_columns], int(bool(r["flags"])))
             expected.setdefault(key, Counter()).update(indices.tally(decoded))
         assert {(*[row[name] for name in key_columns], row["flagged"]): row["tally"] for row in rows} == \
             {key: indices.tally_json(facts) for key, facts in expected.items()}

@@ -23,7 +23,7 @@ from kiosk import chain
 from kiosk.clock import utc_iso
 from sync.central import ingest
 from sync.central.cases import case_rows, compliment_rows
-from sync.central.store import accounts, compliments, database, migrations, schema
+from sync.central.store import accounts, compliments, database, migrations, schema, tallies
 from sync.central.store.tallies import add_tallies
 
 STEPS = migrations.STEPS
@@ -140,16 +140,23 @@ def fill_as_stored_at(engine, k, batches, fresh):
                     "flags": json.loads(row["flags"]), "has_comment": row["comment_hash"] is not None}
                    for row in stored]
         if k >= 3:  # ingest opened cases (with their day from 0005 on) and kept tallies (from 0004 on)
-            since = {"local_day": 5, "channel": 9, "started_utc": 9, "reasons": 11}  # case columns added after 0003
+            since = {"local_day": 5, "channel": 9, "started_utc": 9, "reasons": 11,  # case columns added after 0003
+                     "officer_id": 14, "counter_id": 14}
             opened = [{c: v for c, v in case.items() if k >= since.get(c, 3)}
                       for case in (case_rows(decoded) if k >= 11 else cases_before_compliments(decoded))]
             for case in opened:
                 insert(conn, "cases", case)
         if k >= 11:  # from 0011 on a comment alone is a compliment, not a case
             for row in compliment_rows(decoded):
-                insert(conn, "compliments", row)
+                insert(conn, "compliments", {c: v for c, v in row.items() if k >= 14 or not c.endswith("_id")
+                                             or c in ("response_id", "kiosk_id")})
         if k >= 4:
-            add_tallies(conn, decoded, with_facts=k >= 12)  # unit_day_facts from 0012 on
+            with pytest.MonkeyPatch.context() as before_ids:
+                if k < 14:  # the roster's ids joined the day tallies' key with 0014
+                    before_ids.setattr(tallies, "GRAINS", [
+                        (table, tuple(c for c in keys if c not in ("officer_id", "counter_id")))
+                        for table, keys in tallies.GRAINS])
+                add_tallies(conn, decoded, with_facts=k >= 12)  # unit_day_facts from 0012 on
         if k >= 6:
             for row in fresh["installs"]:
                 insert(conn, "installs", row)
@@ -177,7 +184,7 @@ def snapshot(engine) -> dict:
         tallies = {table: {tuple(row[c] for c in keys): json.loads(row["tally"])
                            for row in rows(conn, f"SELECT * FROM {table}")}
                    for table, keys in (("day_tallies", ("local_day", "unit", "kiosk_id", "counter", "officer",
-                                                        "flagged")),
+                                                        "officer_id", "counter_id", "flagged")),
                                        ("unit_day_tallies", ("local_day", "unit", "flagged")))}
         return {
             "kiosks": rows(conn, "SELECT kiosk_id, unit FROM kiosks ORDER BY kiosk_id"),

@@ -139,13 +139,17 @@ def test_a_store_from_before_the_tallies_is_upgraded_in_place(central_engine, st
         conn.execute(text("DROP INDEX cases_day_unit"))
         conn.execute(text("DROP INDEX cases_day"))
         for index in ("cases_queue", "cases_unit_queue", "cases_officer_queue", "cases_channel_queue",
-                      "cases_category_queue"):  # the queue's (0010) hold local_day too
+                      "cases_category_queue", "cases_officer_id_queue"):  # the queue's (0010, 0014) hold local_day
             conn.execute(text(f"DROP INDEX {index}"))
         conn.execute(text("ALTER TABLE cases DROP COLUMN local_day"))
         conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name.in_(
             ["0004_day_tallies", "0005_case_days"])))
     monkeypatch.setattr(import_module("sync.central.store.migrations.0004_day_tallies"), "BACKFILL_CHUNK", 16)
     assert migrations.migrate(central_engine) == ["0004_day_tallies", "0005_case_days"]
+    with database.write(central_engine) as conn:  # what 0014 made of the tallies and the queue's index
+        import_module("sync.central.store.migrations.0014_roster").add_ids_to_day_tallies(conn)
+        conn.execute(text("CREATE INDEX cases_officer_id_queue ON cases "
+                          "(officer_id, status, local_day, started_utc, id, why, reasons)"))
     assert snapshot() == kept_batch_by_batch
 
 

@@ -87,8 +87,8 @@ def is_compliment(answers: dict, has_comment: bool, reasons=()) -> bool:
 
 def case_rows(responses) -> list:
     """Case rows for stored responses (dicts with id, local_day, unit, kiosk_id, officer, answers, reasons,
-    comment_hash, created_utc and received_utc) that open a case; the case starts when the citizen rated
-    (created_utc)."""
+    comment_hash, created_utc and received_utc; officer_id and counter_id if known) that open a case; the case
+    starts when the citizen rated (created_utc)."""
     rows = []
     for r in responses:
         reasons = why(r["answers"], r["comment_hash"] is not None, r.get("reasons") or ())
@@ -97,14 +97,16 @@ def case_rows(responses) -> list:
                          "kiosk_id": r["kiosk_id"], "officer": r["officer"], "why": ",".join(reasons),
                          "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"],
                          "channel": "kiosk", "started_utc": r["created_utc"],
-                         "reasons": ",".join(r.get("reasons") or ())[:200] or None})
+                         "reasons": ",".join(r.get("reasons") or ())[:200] or None,
+                         "officer_id": r.get("officer_id"), "counter_id": r.get("counter_id")})
     return rows
 
 
 def compliment_rows(responses) -> list:
     """Rows of the ``compliments`` table for the stored responses (as for ``case_rows``) that are compliments."""
     return [{"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"], "kiosk_id": r["kiosk_id"],
-             "officer": r["officer"], "started_utc": r["created_utc"]}
+             "officer": r["officer"], "started_utc": r["created_utc"],
+             "officer_id": r.get("officer_id"), "counter_id": r.get("counter_id")}
             for r in responses
             if is_compliment(r["answers"], r["comment_hash"] is not None, r.get("reasons") or ())]
 

@@ -62,7 +62,8 @@ def _row(response, kiosk, batch_id, received, install_id="", record=None):
         record[name] = wire.canonical_json(record[name])
     return {**record, "hash": response["hash"], "unit": kiosk["unit"],
             "local_day": _local_day(response["created_utc"][:13]),
-            "received_utc": received, "batch_id": batch_id, "install_id": install_id}
+            "received_utc": received, "batch_id": batch_id, "install_id": install_id,
+            "officer_id": response.get("officer_id"), "counter_id": response.get("counter_id")}
 
 
 def _stored(conn, kiosk_id, install_id, items):
@@ -133,9 +134,10 @@ class _Batch:
     def _accept(self, response, record):
         """Keep the response (counter and officer in NFC) with all its rows need: unit, local_day,
         has_comment, received_utc, and its ``responses`` row; ``id`` is given when stored."""
-        names = {"counter": nfc(response["counter"]), "officer": nfc(response["officer"])}
+        names = {"counter": nfc(response["counter"]), "officer": nfc(response["officer"]),
+                 "officer_id": response.get("officer_id"), "counter_id": response.get("counter_id")}
         response = {**response, **names}
-        record.update(names)
+        record.update(counter=names["counter"], officer=names["officer"])
         row = _row(response, self.kiosk, self.batch_id, self.received, self.install_id, record)
         response.update(unit=row["unit"], local_day=row["local_day"], received_utc=self.received,
                         has_comment=response["comment_hash"] is not None, row=row)

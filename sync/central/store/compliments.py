@@ -50,7 +50,8 @@ def per_officer(engine, unit=None, officer=None) -> list:
 def _response_rows(conn, where):
     rows = conn.execute(select(responses.c.id, responses.c.local_day, responses.c.unit, responses.c.kiosk_id,
                                responses.c.officer, responses.c.answers, responses.c.reasons,
-                               responses.c.comment_hash, responses.c.created_utc).where(where)).mappings()
+                               responses.c.comment_hash, responses.c.created_utc,
+                               responses.c.officer_id, responses.c.counter_id).where(where)).mappings()
     return [{**r, "answers": json.loads(r["answers"]), "reasons": json.loads(r["reasons"])} for r in rows]
 
 

@@ -231,7 +231,9 @@ day_tallies = _tally_table(
     "day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False),
     Column("kiosk_id", String(64), nullable=False),
     Column("counter", String(20), nullable=False),  # '' when the kiosk had none set
+    Column("counter_id", String(36), nullable=False, server_default=""),  # the roster's id, '' when none (0014)
     Column("officer", String(80), nullable=False),
+    Column("officer_id", String(36), nullable=False, server_default=""),  # the roster's id, '' when none (0014)
     indexes=[Index("day_tallies_day_unit", "local_day", "unit")])
 unit_day_tallies = _tally_table(
     "unit_day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False))
