@@ -3,11 +3,12 @@ choice in kiosk staff mode after one `kiosk-sync --once`; staff picks (800x1280,
 a response given while that officer is on duty carries the officer id."""
 
 import pytest
+from sqlalchemy import select
 
 from conftest import kiosk_sync, sqlite_only
 from helpers import UNIT, VI_FLOW, Tablet, stored
 from kiosk import outbox, store
-from sync.central.store import database, roster
+from sync.central.store import database, roster, schema
 
 pytestmark = pytest.mark.browser
 
@@ -75,3 +76,11 @@ def test_an_officer_added_at_central_is_picked_in_staff_mode_and_rated_by_id(
         [sent] = outbox.pending(db, 10)
     assert sent["officer_id"] == new_id and sent["counter_id"] == "Q3"  # what the outbox sends
     tablet.close()
+    done = kiosk_sync(env, "--once")
+    assert done.returncode == 0 and "1 accepted" in done.stdout, done.stdout + done.stderr
+    engine = database.engine_for(central_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(schema.responses.c.officer_id, schema.responses.c.counter_id,
+                                   schema.responses.c.officer)).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(new_id, "Q3", "Lê Văn Mới")]
