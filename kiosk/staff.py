@@ -168,6 +168,7 @@ def render_home(duty=None, dossier=None, pick=None, status=200):
         sync=outbox.status(db),
         marked=store.mark_counts(db),
         saved=session.pop("duty_saved", None),
+        config_problem=store.get_setting(db, "config_problem"),
         **roster_view(db, pick),
     ), status
 

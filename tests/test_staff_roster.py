@@ -125,3 +125,12 @@ def test_a_new_questionnaire_applies_from_the_next_survey_not_mid_survey(client,
     first, second = store.responses(db)
     assert first["questionnaire_version"] == "2026.1" and first["answers"]["visits"] == "1"
     assert second["questionnaire_version"] == "2026.9"
+
+
+def test_staff_mode_says_when_central_s_last_configuration_was_not_applied(staff_client, db):
+    central_config.record_problem(db, "the configuration from central is invalid: questions[0].kind must be ...")
+    page = staff_client.client.get("/staff/home").get_data(as_text=True)
+    assert "Cấu hình mới nhất từ máy chủ trung tâm chưa được áp dụng; máy vẫn dùng cấu hình trước đó:" in page
+    assert "questions[0].kind" in page
+    central_config.record_problem(db, None)  # the next good one clears it
+    assert "chưa được áp dụng" not in staff_client.client.get("/staff/home").get_data(as_text=True)
