@@ -217,7 +217,7 @@ def duty():
         store.set_setting(db, "counter", form.counter.data)
         store.set_setting(db, "officer", form.officer.data)
         db.execute("DELETE FROM settings WHERE key IN ('counter_id', 'officer_id')")
-    session["duty_saved"] = f"{form.counter.data} · {form.officer.data}"
+    session["duty_saved"] = True  # the names are in the form itself
     return redirect(url_for("kiosk_staff.home"))
 
 

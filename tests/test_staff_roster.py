@@ -25,7 +25,7 @@ def receive(db, **fields):
 
 def test_without_a_roster_the_free_text_form_stays_and_says_why(staff_client):
     page = staff_client.client.get("/staff/home").get_data(as_text=True)
-    assert "Chưa nhận được danh sách quầy và cán bộ từ máy chủ trung tâm" in page
+    assert "Chưa có danh sách quầy và cán bộ từ máy chủ trung tâm: vui lòng nhập tên." in page
     assert 'name="officer"' in page and 'name="officer_id"' not in page
 
 
