@@ -183,6 +183,30 @@ STAFF_PASSWORD = "mật-khẩu-đủ-dài"
 #: The unit of the kiosk "test-kiosk" the central tests register.
 UNIT = "Sở Xây dựng"
 
+#: The ``site`` fixture's roster: officer name -> (roster id, unit).
+SITE_OFFICERS = {"An": ("cb-an", "Unit A"), "Bình": ("cb-binh", "Unit A"), "Chi": ("cb-chi", "Unit B")}
+
+
+def map_officer_names(engine):
+    """Give stored responses without an officer id the id of the one active roster officer of their unit
+    with their officer's name (``central officer match --apply``); returns the names mapped."""
+    from sync.central.store import roster_match
+    return [row["name"] for row in roster_match.match(engine, apply=True)["mapped"]]
+
+
+def on_duty(responses, officer_id=None, counter_id=None):
+    """Wire responses as a kiosk with the roster (issue 13) sends them: each with the ids of the officer
+    and counter on duty, re-chained (``kiosk.chain``) as that kiosk would have hashed them."""
+    from kiosk import chain
+    made, previous = [], None
+    for response in responses:
+        response = {**response, "officer_id": officer_id, "counter_id": counter_id}
+        if previous is not None:
+            response["prev_hash"] = previous
+        response["hash"] = previous = chain.record_hash(response)
+        made.append(response)
+    return made
+
 
 def post(client, secret, payload=None, *, body=None, kiosk="test-kiosk", timestamp=None,
          compress=False, headers=None):
