@@ -194,6 +194,16 @@ def map_officer_names(engine):
     return [row["name"] for row in roster_match.match(engine, apply=True)["mapped"]]
 
 
+def add_officer_login(engine, login, unit, name, officer_id, password=STAFF_PASSWORD):
+    """An officer of `unit` in the roster (the unit added first if new) and their login linked to it."""
+    from sync.central.store import accounts, roster
+    with engine.connect() as conn:
+        if roster.get_unit(conn, unit) is None:
+            roster.add_unit(engine, unit, unit)
+    roster.add_officer(engine, unit, name, officer_id)
+    accounts.add_user(engine, login, "officer", unit, password, officer_id=officer_id)
+
+
 def on_duty(responses, officer_id=None, counter_id=None):
     """Wire responses as a kiosk with the roster (issue 13) sends them: each with the ids of the officer
     and counter on duty, re-chained (``kiosk.chain``) as that kiosk would have hashed them."""

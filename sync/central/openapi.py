@@ -23,6 +23,7 @@ def _errors(*codes):
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 KIOSK_ID = {"type": "string", "pattern": schema.KIOSK_ID_PATTERN}
+ROSTER_ID = {"type": "string", "pattern": schema.ROSTER_ID_PATTERN}
 
 #: The routes and the answers' schemas; the batch's components are added by ``document``.
 _HAND_WRITTEN = {
@@ -70,6 +71,8 @@ _HAND_WRITTEN = {
                 {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                 {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "kiosk", "in": "query", "required": False, "schema": KIOSK_ID},
+                {"name": "officer", "in": "query", "required": False, "description": "an officer's roster id: "
+                 "the responses given while they were on duty", "schema": ROSTER_ID},
                 {"name": "include_flagged", "in": "query", "required": False,
                  "schema": {"enum": ["true", "false"]}},
             ],
@@ -123,7 +126,7 @@ _HAND_WRITTEN = {
                 "questions", "choices", "elements", "sipas_index", "extra_request_pct", "repeat_visits_pct",
                 "top_reasons", "dossiers"], "properties": {
                 "ok": {"const": True}, "date": {"type": "string", "format": "date"},
-                "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT,
+                "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT, "officer": NULLABLE_TEXT,
                 "responses": {"type": "integer", "description": "responses that count: with an overall "
                                                                 "rating, flagged ones left out unless included"},
                 "flagged": {"type": "integer"}, "flagged_included": {"type": "boolean"},
