@@ -420,3 +420,30 @@ def with_complaint(site, tmp_path, central_engine):
     assert reply.get_json()["accepted"] == 1
     map_officer_names(central_engine)
     return site
+
+
+#: The ``old_responses`` fixture's responses: (officer on duty, answers, comment).
+OLD_DUTY = [(None, {"overall": 4}, None), ("An", {"overall": 2}, "Chậm"), ("An", {"overall": 5}, "Tốt lắm"),
+            ("Bình", {"overall": 1}, None), ("Bình", {"overall": 4}, None), ("Cường", {"overall": 3}, None)]
+
+
+@pytest.fixture
+def old_responses(central_app, central_engine, tmp_path):
+    """Responses of UNIT sent before the roster (names only: OLD_DUTY); the roster: An (cb-an), two Bình
+    (cb-binh-1, cb-binh-2), no Cường."""
+    from sync.central.store import roster
+    secret = accounts.add_kiosk(central_engine, "k-1", UNIT)
+    path = tmp_path / "k-1.db"
+    store.init(path, "k-1")
+    for name, answers, comment in OLD_DUTY:
+        if name:  # the first response: no officer set on the kiosk yet
+            with store.connect(path) as db, store.write(db):
+                store.set_setting(db, "officer", name)
+        add_responses(path, 1, kiosk_id="k-1", answers=answers, **({"comment": comment} if comment else {}))
+    reply = post(central_app.test_client(), secret, wire.batch("k-1", wire_responses(path)), kiosk="k-1")
+    assert reply.get_json()["accepted"] == len(OLD_DUTY)
+    roster.add_unit(central_engine, UNIT, "Sở")
+    roster.add_officer(central_engine, UNIT, "An", "cb-an")
+    roster.add_officer(central_engine, UNIT, "Bình", "cb-binh-1")
+    roster.add_officer(central_engine, UNIT, "Bình", "cb-binh-2")
+    return central_engine

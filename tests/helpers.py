@@ -206,11 +206,13 @@ def add_officer_login(engine, login, unit, name, officer_id, password=STAFF_PASS
 
 def on_duty(responses, officer_id=None, counter_id=None):
     """Wire responses as a kiosk with the roster (issue 13) sends them: each with the ids of the officer
-    and counter on duty, re-chained (``kiosk.chain``) as that kiosk would have hashed them."""
+    and counter on duty (one for all, or a list with one per response), re-chained (``kiosk.chain``) as
+    that kiosk would have hashed them."""
     from kiosk import chain
+    officer_ids = officer_id if isinstance(officer_id, list) else [officer_id] * len(responses)
     made, previous = [], None
-    for response in responses:
-        response = {**response, "officer_id": officer_id, "counter_id": counter_id}
+    for response, officer in zip(responses, officer_ids, strict=True):
+        response = {**response, "officer_id": officer, "counter_id": counter_id}
         if previous is not None:
             response["prev_hash"] = previous
         response["hash"] = previous = chain.record_hash(response)
