@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import STAFF_PASSWORD, UNIT, add_responses, post, wire_responses
+from helpers import SITE_OFFICERS, STAFF_PASSWORD, UNIT, add_responses, map_officer_names, post, wire_responses
 from kiosk import config as kiosk_config
 from kiosk import create_app, store
 from sync import wire
@@ -385,7 +385,14 @@ def fillable_disk(tmp_path):
 
 @pytest.fixture
 def site(central_app, central_engine, tmp_path):
-    """Two units with one kiosk each; a day of responses; one account per role."""
+    """Two units with one kiosk each, in the roster with their officers (SITE_OFFICERS: An, Bình of Unit A,
+    Chi of Unit B); a day of responses, their officers mapped to roster ids as an upgraded store's are;
+    one account per role (officer "an" linked to An's roster entry)."""
+    from sync.central.store import roster
+    for unit in ("Unit A", "Unit B"):
+        roster.add_unit(central_engine, unit, f"{unit} (tên đầy đủ)")
+    for name, (officer_id, unit) in SITE_OFFICERS.items():
+        roster.add_officer(central_engine, unit, name, officer_id)
     secrets = {"k-a": accounts.add_kiosk(central_engine, "k-a", "Unit A"),
                "k-b": accounts.add_kiosk(central_engine, "k-b", "Unit B")}
     client = central_app.test_client()
@@ -398,15 +405,17 @@ def site(central_app, central_engine, tmp_path):
                 store.set_setting(db, "officer", officer)
             add_responses(path, 1, kiosk_id=kiosk, answers=answers)
         assert post(client, secrets[kiosk], wire.batch(kiosk, wire_responses(path)), kiosk=kiosk).status_code == 200
+    map_officer_names(central_engine)
     client.kiosk_secrets = secrets
     accounts.add_user(central_engine, "admin", "admin", None, STAFF_PASSWORD)
     accounts.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD)
-    accounts.add_user(central_engine, "an", "officer", "Unit A", STAFF_PASSWORD, display_name="An")
+    accounts.add_user(central_engine, "an", "officer", "Unit A", STAFF_PASSWORD, display_name="An",
+                      officer_id=SITE_OFFICERS["An"][0])
     return client
 
 
 @pytest.fixture
-def with_complaint(site, tmp_path):
+def with_complaint(site, tmp_path, central_engine):
     """Officer An at k-a gets a rating of 2 with a comment and a consented phone number."""
     path = tmp_path / "k-a.db"
     with store.connect(path) as db, store.write(db):
@@ -415,4 +424,32 @@ def with_complaint(site, tmp_path):
                   comment="Cán bộ gây khó dễ", phone="0912345678")
     reply = post(site, site.kiosk_secrets["k-a"], wire.batch("k-a", wire_responses(path)), kiosk="k-a")
     assert reply.get_json()["accepted"] == 1
+    map_officer_names(central_engine)
     return site
+
+
+#: The ``old_responses`` fixture's responses: (officer on duty, answers, comment).
+OLD_DUTY = [(None, {"overall": 4}, None), ("An", {"overall": 2}, "Chậm"), ("An", {"overall": 5}, "Tốt lắm"),
+            ("Bình", {"overall": 1}, None), ("Bình", {"overall": 4}, None), ("Cường", {"overall": 3}, None)]
+
+
+@pytest.fixture
+def old_responses(central_app, central_engine, tmp_path):
+    """Responses of UNIT sent before the roster (names only: OLD_DUTY); the roster: An (cb-an), two Bình
+    (cb-binh-1, cb-binh-2), no Cường."""
+    from sync.central.store import roster
+    secret = accounts.add_kiosk(central_engine, "k-1", UNIT)
+    path = tmp_path / "k-1.db"
+    store.init(path, "k-1")
+    for name, answers, comment in OLD_DUTY:
+        if name:  # the first response: no officer set on the kiosk yet
+            with store.connect(path) as db, store.write(db):
+                store.set_setting(db, "officer", name)
+        add_responses(path, 1, kiosk_id="k-1", answers=answers, **({"comment": comment} if comment else {}))
+    reply = post(central_app.test_client(), secret, wire.batch("k-1", wire_responses(path)), kiosk="k-1")
+    assert reply.get_json()["accepted"] == len(OLD_DUTY)
+    roster.add_unit(central_engine, UNIT, "Sở")
+    roster.add_officer(central_engine, UNIT, "An", "cb-an")
+    roster.add_officer(central_engine, UNIT, "Bình", "cb-binh-1")
+    roster.add_officer(central_engine, UNIT, "Bình", "cb-binh-2")
+    return central_engine

@@ -184,6 +184,42 @@ STAFF_PASSWORD = "mật-khẩu-đủ-dài"
 #: The unit of the kiosk "test-kiosk" the central tests register.
 UNIT = "Sở Xây dựng"
 
+#: The ``site`` fixture's roster: officer name -> (roster id, unit).
+SITE_OFFICERS = {"An": ("cb-an", "Unit A"), "Bình": ("cb-binh", "Unit A"), "Chi": ("cb-chi", "Unit B")}
+
+
+def map_officer_names(engine):
+    """Give stored responses without an officer id the id of the one active roster officer of their unit
+    with their officer's name (``central officer match --apply``); returns the names mapped."""
+    from sync.central.store import roster_match
+    return [row["name"] for row in roster_match.match(engine, apply=True)["mapped"]]
+
+
+def add_officer_login(engine, login, unit, name, officer_id, password=STAFF_PASSWORD):
+    """An officer of `unit` in the roster (the unit added first if new) and their login linked to it."""
+    from sync.central.store import accounts, roster
+    with engine.connect() as conn:
+        if roster.get_unit(conn, unit) is None:
+            roster.add_unit(engine, unit, unit)
+    roster.add_officer(engine, unit, name, officer_id)
+    accounts.add_user(engine, login, "officer", unit, password, officer_id=officer_id)
+
+
+def on_duty(responses, officer_id=None, counter_id=None):
+    """Wire responses as a kiosk with the roster (issue 13) sends them: each with the ids of the officer
+    and counter on duty (one for all, or a list with one per response), re-chained (``kiosk.chain``) as
+    that kiosk would have hashed them."""
+    from kiosk import chain
+    officer_ids = officer_id if isinstance(officer_id, list) else [officer_id] * len(responses)
+    made, previous = [], None
+    for response, officer in zip(responses, officer_ids, strict=True):
+        response = {**response, "officer_id": officer, "counter_id": counter_id}
+        if previous is not None:
+            response["prev_hash"] = previous
+        response["hash"] = previous = chain.record_hash(response)
+        made.append(response)
+    return made
+
 
 def post(client, secret, payload=None, *, body=None, kiosk="test-kiosk", timestamp=None,
          compress=False, headers=None, path="/api/v1/batches"):

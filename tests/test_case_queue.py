@@ -29,6 +29,7 @@ def make_cases(engine, count=130):
         status = case_rules.STATUSES[i % 4]
         rows.append({"response_id": None, "local_day": day.isoformat(), "unit": "Unit A" if i % 3 else "Unit B",
                      "kiosk_id": "k-a", "officer": ("An", "Bình", "Chi")[i % 3], "status": status,
+                     "officer_id": ("cb-an", "cb-binh", "cb-chi")[i % 3],
                      "why": ("comment,low_rating", "low_rating", "extra_request")[i % 3],
                      "reasons": ("long_wait,impolite", None, "impolite")[i % 5 % 3],
                      "opened_utc": f"{day}T03:00:00.000Z", "updated_utc": f"{day}T03:00:00.000Z",
@@ -77,7 +78,7 @@ def test_pages_hold_every_case_once_in_queue_order(central_engine):
     ({"status": "open"}, lambda r: r["status"] != "closed"),
     ({"status": "answered"}, lambda r: r["status"] == "answered"),
     ({"unit": "Unit B"}, lambda r: r["unit"] == "Unit B"),
-    ({"officer": "Bình"}, lambda r: r["officer"] == "Bình"),
+    ({"officer_id": "cb-binh"}, lambda r: r["officer_id"] == "cb-binh"),
     ({"channel": "kiosk"}, lambda r: True),
     ({"channel": "hotline"}, lambda r: False),
     ({"reason": "extra_request"}, lambda r: "extra_request" in r["why"]),
@@ -135,9 +136,9 @@ def test_the_queue_page_filters_and_shows_comment_and_reasons(with_complaint):
 
 def test_an_officer_sees_only_their_own_in_the_queue(with_complaint, central_engine):
     log_in(with_complaint, "an")
-    ids = {int(n) for n in re.findall(r'href="/cases/(\d+)"', with_complaint.get("/cases?officer=Bình")
+    ids = {int(n) for n in re.findall(r'href="/cases/(\d+)"', with_complaint.get("/cases?officer=cb-binh")
                                       .get_data(as_text=True))}
-    own = {c["id"] for c in case_store.list_cases(central_engine) if c["officer"] == "An"}
+    own = {c["id"] for c in case_store.list_cases(central_engine) if c["officer_id"] == "cb-an"}
     assert ids == own and own
 
 
@@ -197,7 +198,7 @@ def test_the_assignee_is_chosen_from_the_units_staff_and_kept_when_not_chosen(wi
     url = f"/cases/{case['id']}"
     page = with_complaint.get(url).get_data(as_text=True)
     assert '<option value="an">An</option>' in page and 'value="admin"' not in page  # admins have no unit
-    accounts.add_user(central_engine, "binh", "officer", "Unit A", STAFF_PASSWORD, display_name="Bình")
+    accounts.add_user(central_engine, "binh", "officer", "Unit A", STAFF_PASSWORD, officer_id="cb-binh")
     page = with_complaint.get(url).get_data(as_text=True)  # an officer sees only cases of their own duty:
     assert 'value="binh"' not in page and 'value="sup-a"' in page  # another one is not offered
     assert '<option selected value="">' in page  # not pre-filled with the viewer

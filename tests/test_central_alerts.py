@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import central_env_for, free_port
-from helpers import STAFF_PASSWORD, add_responses, csrf, log_in, post, wire_responses
+from helpers import STAFF_PASSWORD, add_officer_login, add_responses, csrf, log_in, post, wire_responses
 from kiosk.clock import now_utc
 from sync import wire
 from sync.central import alerts
@@ -53,7 +53,7 @@ def make_site(central_url, central_engine, smtp_port, **env):
     accounts.add_user(central_engine, "sup-a", "supervisor", "Unit A", STAFF_PASSWORD, email="lan@example.gov.vn")
     accounts.add_user(central_engine, "sup-a2", "supervisor", "Unit A", STAFF_PASSWORD, email="minh@example.gov.vn")
     accounts.add_user(central_engine, "sup-b", "supervisor", "Unit B", STAFF_PASSWORD, email="b@example.gov.vn")
-    accounts.add_user(central_engine, "an", "officer", "Unit A", STAFF_PASSWORD, display_name="An")
+    add_officer_login(central_engine, "an", "Unit A", "An", "cb-an")
     return client
 
 

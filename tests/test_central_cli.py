@@ -43,7 +43,7 @@ def test_init_is_idempotent_and_secrets_are_printed_once(env):
                                            "0003_cases, 0004_day_tallies, 0005_case_days, 0006_installs, "
                                            "0007_quarantine_erasure, 0008_sessions_lockout, 0009_case_channels, "
                                            "0010_pakn_channels, 0011_case_queue, 0012_unit_day_facts, "
-                                           "0013_summary_alerts.\n")
+                                           "0013_summary_alerts, 0014_roster.\n")
     assert invoke(["init"], env).output == "Central database ready (sqlite); already up to date.\n"
     added = invoke(["add-kiosk", "k1", "--unit", "Sở Xây dựng"], env)
     secret = added.stdout.strip()
@@ -87,6 +87,7 @@ def test_add_user_reads_the_password_from_stdin(env):
     short = runner.invoke(central, ["add-user", "x1", "--role", "admin"], env=env, input="short\n")
     assert short.output == "Error: The password must have at least 10 characters; nothing was changed.\n"
     no_unit = runner.invoke(central, ["add-user", "o1", "--role", "officer"], env=env, input="long-enough-1\n")
-    assert no_unit.output == "Error: A user with role officer belongs to a unit: give --unit.\n"
+    assert no_unit.output == ("Error: An officer login is linked to its roster entry: give --officer ID "
+                              "(see `central officer list`).\n")
     bad_role = runner.invoke(central, ["add-user", "o1", "--role", "boss"], env=env, input="long-enough-1\n")
     assert bad_role.exit_code == 2 and "'boss' is not one of 'admin', 'supervisor', 'officer'" in bad_role.output

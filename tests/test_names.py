@@ -80,9 +80,15 @@ def test_a_supervisor_added_with_an_nfd_unit_sees_the_same_three_responses(unit_
     assert len(client.get("/cases?unit=" + NFD_UNIT).get_data(as_text=True).split('href="/cases/')) == 4
 
 
-def test_an_officer_whose_display_name_is_nfd_sees_their_cases(unit_with_three, central_app):
-    made = cli(unit_with_three.env, "add-user", "lan-officer", "--role", "officer", "--unit", NFD_UNIT,
-               "--display-name", NFD_OFFICER, input=PASSWORD + "\n")
+def test_an_officer_added_with_an_nfd_name_is_matched_and_sees_their_cases(unit_with_three, central_app):
+    """Roster names typed in NFD are stored in NFC, so the old responses' NFD-sent name matches them."""
+    assert cli(unit_with_three.env, "unit", "add", NFD_UNIT, "--name", NFD_UNIT).exit_code == 0
+    added = cli(unit_with_three.env, "officer", "add", "--unit", NFD_UNIT, "--name", NFD_OFFICER)
+    officer_id = added.output.strip()
+    matched = cli(unit_with_three.env, "officer", "match", "--apply")
+    assert matched.stdout == f"Mapped\t{UNIT}\t{OFFICER}\t3\t-> {officer_id}\n", matched.output
+    made = cli(unit_with_three.env, "add-user", "lan-officer", "--role", "officer", "--officer", officer_id,
+               input=PASSWORD + "\n")
     assert made.exit_code == 0, made.output
     client = central_app.test_client()
     log_in(client, "lan-officer")
@@ -124,7 +130,7 @@ def test_the_migration_normalises_names_already_stored(central_engine, tmp_path)
     path = tmp_path / "k-1.db"
     add_responses(path, 2, kiosk_id="k-1")
     post(app.test_client(), secret, wire.batch("k-1", wire_responses(path)), kiosk="k-1")
-    accounts.add_user(central_engine, "lan", "officer", UNIT, PASSWORD, display_name=OFFICER)
+    accounts.add_user(central_engine, "lan", "supervisor", UNIT, PASSWORD, display_name=OFFICER)
     before = tallies.tallies_between(central_engine, "2000-01-01", "2999-12-31")
     with database.write(central_engine) as conn:  # as an older central stored them
         conn.execute(text("UPDATE kiosks SET unit = :u"), {"u": NFD_UNIT})

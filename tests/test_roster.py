@@ -66,3 +66,60 @@ def test_retiring_a_unit_retires_its_counters_and_officers(central_engine):
     assert [row["active"] for row in roster.list_officers(central_engine, UNIT)] == [0]
     with pytest.raises(CentralStoreError, match="is retired"):
         roster.add_officer(central_engine, UNIT, "Bình")
+
+
+# --- old responses' officer names mapped to roster ids (store.roster_match) --------------------------
+
+def stored_ids(engine):
+    from sqlalchemy import select
+
+    from sync.central.store import schema
+    with engine.connect() as conn:
+        return {table.name: sorted(conn.execute(select(table.c.officer_id)).scalars(), key=str)
+                for table in (schema.responses, schema.cases, schema.compliments)}
+
+
+def officer_tallies(engine):
+    """{(officer, officer_id): responses} of the per-officer day tallies."""
+    from kiosk import indices
+    from sync.central.store.tallies import tallies_between
+    rows = tallies_between(engine, "2000-01-01", "2999-12-31", detail=True)
+    keys = {(r["officer"], r["officer_id"]) for r in rows}
+    return {key: indices.summarize_tallies([r for r in rows if (r["officer"], r["officer_id"]) == key])["responses"]
+            for key in keys}
+
+
+def test_match_lists_then_maps_names_of_exactly_one_active_officer(old_responses):
+    from sync.central.store import roster_match
+    listed = roster_match.match(old_responses)
+    assert [(r["name"], r["responses"], r["officer_id"]) for r in listed["mapped"]] == [("An", 2, "cb-an")]
+    assert [(r["name"], r["responses"], [i for i, _ in r["candidates"]]) for r in listed["unresolved"]] == [
+        ("Bình", 2, ["cb-binh-1", "cb-binh-2"]), ("Cường", 1, [])]
+    assert stored_ids(old_responses)["responses"] == [None] * 6  # listing changes nothing
+
+    roster_match.match(old_responses, apply=True)
+    assert stored_ids(old_responses) == {"responses": [None, None, None, None, "cb-an", "cb-an"],
+                                         "cases": [None, "cb-an"], "compliments": ["cb-an"]}
+    assert officer_tallies(old_responses) == {("An", "cb-an"): 2, ("Bình", ""): 2, ("Cường", ""): 1, ("", ""): 1}
+    assert [r["name"] for r in roster_match.unresolved(old_responses)] == ["Bình", "Cường"]
+
+
+def test_resolve_maps_one_name_by_hand_and_refuses_what_cannot_be(old_responses):
+    from sync.central.store import roster_match
+    for args, message in [((UNIT, "Bình", "cb-nobody"), "No officer 'cb-nobody'."),
+                          (("Khác", "Bình", "cb-binh-2"), "belongs to 'Sở Xây dựng', not 'Khác'"),
+                          ((UNIT, "Không ai", "cb-binh-2"), "No response of 'Sở Xây dựng' without an officer id")]:
+        with pytest.raises(CentralStoreError, match=message):
+            roster_match.resolve(old_responses, *args)
+    assert stored_ids(old_responses)["responses"] == [None] * 6
+    roster.retire_officer(old_responses, "cb-binh-2")  # a retired officer's old responses are still theirs
+    assert roster_match.resolve(old_responses, UNIT, "Bình", "cb-binh-2") == 2
+    assert officer_tallies(old_responses)[("Bình", "cb-binh-2")] == 2
+    assert [r["name"] for r in roster_match.unresolved(old_responses)] == ["An", "Cường"]
+
+
+def test_a_retired_officer_is_not_matched_by_name(old_responses):
+    from sync.central.store import roster_match
+    roster.retire_officer(old_responses, "cb-an")
+    assert roster_match.match(old_responses, apply=True)["mapped"] == []
+    assert stored_ids(old_responses)["responses"] == [None] * 6

@@ -117,7 +117,9 @@ def test_the_served_batch_components_are_the_schemas_own(central_client):
     generated = schema.openapi_components(1000)
     assert {name: served[name] for name in generated} == generated
     fields = served["Response"]["properties"]
-    assert {name: fields[name]["description"] for name in schema.RESPONSE_FIELDS} == schema.MUST_BE
+    assert {name: fields[name]["description"]
+            for name in {**schema.RESPONSE_FIELDS, **schema.OPTIONAL_RESPONSE_FIELDS}} == schema.MUST_BE
+    assert "officer_id" not in served["Response"]["required"]
     assert fields["seq"]["maximum"] == wire.SEQ_MAX == schema.SEQ_MAX
     assert fields["officer"]["anyOf"][0]["maxLength"] == schema.TEXT_MAX["officer"]
     assert fields["answers"]["propertyNames"]["maxLength"] == schema.ANSWER_KEY_MAX

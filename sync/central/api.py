@@ -22,6 +22,7 @@ from . import alerts, erasure, kioskconfig
 from .ingest import ingest_each_alone
 from .openapi import document
 from .store import accounts, fleet, schema, tallies
+from .store.roster import ROSTER_ID
 from .store.integrity import integrity_report
 
 bp = Blueprint("central_api", __name__)
@@ -133,21 +134,25 @@ def summary():
     engine = _engine()
     _require_token(engine)
     day = _day(request.args.get("date"))
-    unknown = set(request.args) - {"date", "unit", "kiosk", "include_flagged"}
+    unknown = set(request.args) - {"date", "unit", "kiosk", "officer", "include_flagged"}
     if unknown:
         raise ApiError(400, f"Unknown parameter: {sorted(unknown)[0]}.")
     unit, kiosk = nfc(request.args.get("unit")) or None, request.args.get("kiosk") or None
     if kiosk and not wire.KIOSK_ID.match(kiosk):
         raise ApiError(400, f"kiosk must be a kiosk id, not {kiosk!r}.")
+    officer = request.args.get("officer")
+    if officer is not None and not ROSTER_ID.match(officer):
+        raise ApiError(400, f"officer must be an officer's roster id, not {officer[:40]!r}.")
     if unit and not _plain_text(unit, 64):
         raise ApiError(400, "unit must be printable text of at most 64 characters.")
     include_flagged = request.args.get("include_flagged", "false")
     if include_flagged not in ("true", "false"):
         raise ApiError(400, "include_flagged must be true or false.")
-    figures = indices.summarize_tallies(tallies.tallies_between(engine, day, day, unit=unit, kiosk=kiosk),
+    figures = indices.summarize_tallies(tallies.tallies_between(engine, day, day, unit=unit, kiosk=kiosk,
+                                                                officer_id=officer),
                                         elements=current_app.config["ELEMENTS"],
                                         include_flagged=include_flagged == "true")
-    return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, **figures)
+    return jsonify(ok=True, date=day, unit=unit, kiosk=kiosk, officer=officer, **figures)
 
 
 @bp.get("/api/v1/integrity")

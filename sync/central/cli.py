@@ -18,8 +18,9 @@ from kiosk.config import SettingError
 from kiosk.questionnaire import QuestionnaireError
 from kiosk.text import nfc
 
+from . import clikit
 from . import config as central_config
-from . import erasure, fleetcli
+from . import erasure, fleetcli, roster_cli
 from .store import accounts, compliments, database, migrations, schema, targets
 from .app import create_app
 
@@ -27,35 +28,7 @@ UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
 EMAIL = re.compile(r"[^@\s,;<>\"]{1,64}@[^@\s,;<>\"]{1,185}\.[A-Za-z]{2,63}")
 
 
-def _fail(error):
-    raise click.ClickException(str(error)) from None
-
-
-def _engine():
-    try:
-        config = central_config.load()
-    except SettingError as error:
-        _fail(error)
-    engine = database.engine_for(config.database_url)
-    click.get_current_context().call_on_close(engine.dispose)
-    return config, engine
-
-
-NOT_READY = "The central database is not initialised or not up to date: run `central init` first."
-
-
-def _ready_engine():
-    config, engine = _engine()
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
-        _fail(NOT_READY)
-    try:
-        pending = migrations.pending_migrations(engine)
-    except DBAPIError as error:
-        _fail(f"Cannot open the central database ({engine.url.render_as_string()}): {error.orig}")
-    if pending:
-        _fail(NOT_READY)
-    return config, engine
+_fail, _engine, _ready_engine, _read_password = clikit.fail, clikit.engine, clikit.ready_engine, clikit.read_password
 
 
 @click.group(help="The department's central server for the satisfaction kiosks.\n\n"
@@ -120,10 +93,12 @@ def add_token(name):
 @central.command("add-user")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(schema.ROLES), help="What the user may see.")
-@click.option("--unit", help="The unit a supervisor or officer belongs to.")
-@click.option("--display-name", help="The name kiosks show for this officer on duty (default: NAME).")
+@click.option("--unit", help="The unit a supervisor belongs to (an officer's is their roster entry's).")
+@click.option("--officer", "officer_id", help="For role officer (required): the roster id the login sees the "
+                                              "responses of (see `central officer list`).")
+@click.option("--display-name", help="The name shown for the login (default: the officer's roster name, or NAME).")
 @click.option("--email", help="Where alerts reach a supervisor (optional).")
-def add_user(name, role, unit, display_name, email):
+def add_user(name, role, unit, officer_id, display_name, email):
     """Create a staff account for the central pages.
 
     Asks for the password twice on a terminal; otherwise reads one line from standard input.
@@ -138,24 +113,17 @@ def add_user(name, role, unit, display_name, email):
         _fail("NAME must be 2 to 64 letters, digits, '.', '_', '@' or '-'.")
     if email is not None and not EMAIL.fullmatch(email):
         _fail("--email must be one email address, e.g. lan@example.gov.vn.")
+    if role == "officer" and not officer_id:
+        _fail("An officer login is linked to its roster entry: give --officer ID (see `central officer list`).")
     _config, engine = _ready_engine()
     password = _read_password()
     try:
-        accounts.add_user(engine, name, role, unit, password, display_name, email)
+        accounts.add_user(engine, name, role, unit, password, display_name, email, officer_id)
     except schema.CentralStoreError as error:
         _fail(error)
-    click.echo(f"User {name} ({role}{', ' + unit if unit and role != 'admin' else ''}) created.")
-
-
-def _read_password():
-    """Twice on a terminal, else one line of standard input; at least 10 characters."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 10:
-        _fail("The password must have at least 10 characters; nothing was changed.")
-    return password
+    user = accounts.get_user(engine, name=name)
+    click.echo(f"User {name} ({role}{', ' + user['unit'] if user['unit'] else ''}"
+               f"{', officer ' + officer_id if officer_id else ''}) created.")
 
 
 @central.command("set-password")
@@ -276,6 +244,8 @@ def _erase_expired_contacts_hourly(engine, days):
 
 central.add_command(fleetcli.questionnaire)
 central.add_command(fleetcli.kiosk_settings)
+for group in (roster_cli.unit, roster_cli.counter, roster_cli.officer):
+    central.add_command(group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,7 @@ NULLABLE_TEXT = {"type": ["string", "null"]}
 #: A health report's bounded fields, as sync.central.kioskconfig checks them (times are described apart).
 _HEALTH_TEXT = {name: longest for name, longest in TEXT_BOUNDS.items() if not name.endswith("_utc")}
 KIOSK_ID = {"type": "string", "pattern": schema.KIOSK_ID_PATTERN}
+ROSTER_ID = {"type": "string", "pattern": schema.ROSTER_ID_PATTERN}
 
 #: The routes and the answers' schemas; the batch's components are added by ``document``.
 _HAND_WRITTEN = {
@@ -96,6 +97,8 @@ _HAND_WRITTEN = {
                 {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                 {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"}},
                 {"name": "kiosk", "in": "query", "required": False, "schema": KIOSK_ID},
+                {"name": "officer", "in": "query", "required": False, "description": "an officer's roster id: "
+                 "the responses given while they were on duty", "schema": ROSTER_ID},
                 {"name": "include_flagged", "in": "query", "required": False,
                  "schema": {"enum": ["true", "false"]}},
             ],
@@ -177,7 +180,7 @@ _HAND_WRITTEN = {
                 "questions", "choices", "elements", "sipas_index", "extra_request_pct", "repeat_visits_pct",
                 "top_reasons", "dossiers"], "properties": {
                 "ok": {"const": True}, "date": {"type": "string", "format": "date"},
-                "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT,
+                "unit": NULLABLE_TEXT, "kiosk": NULLABLE_TEXT, "officer": NULLABLE_TEXT,
                 "responses": {"type": "integer", "description": "responses that count: with an overall "
                                                                 "rating, flagged ones left out unless included"},
                 "flagged": {"type": "integer"}, "flagged_included": {"type": "boolean"},

@@ -10,7 +10,7 @@ from kiosk.passwords import hash_secret
 from kiosk.text import nfc
 
 from .database import write
-from .schema import ROLES, CentralStoreError, api_tokens, kiosks, settings, users
+from .schema import ROLES, CentralStoreError, api_tokens, kiosks, officers, settings, users
 
 
 def add_kiosk(engine, kiosk_id: str, unit: str) -> str:
@@ -54,23 +54,60 @@ def get_setting(engine, key: str):
         return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
 
 
-def add_user(engine, name, role, unit, password, display_name=None, email=None) -> None:
+def add_user(engine, name, role, unit, password, display_name=None, email=None, officer_id=None) -> None:
     """Create a staff account; names, unit and display name are stored in NFC. `email` (optional) is where
-    alerts reach a supervisor (see sync.central.alerts).
+    alerts reach a supervisor (see sync.central.alerts). An officer login is linked to its roster entry
+    `officer_id` (required for role officer): its unit is the officer's (`unit`, if given, must be that one)
+    and its display name defaults to the officer's.
 
-    Raises CentralStoreError for an unknown role, a missing unit or a taken name.
+    Raises CentralStoreError for an unknown role, a missing unit, a taken name, or a missing, unknown,
+    retired or other unit's officer.
     """
     name, unit, display_name = nfc(name), nfc(unit), nfc(display_name)
     if role not in ROLES:
         raise CentralStoreError(f"--role must be one of {', '.join(ROLES)}, not {role!r}.")
-    if role != "admin" and not unit:
-        raise CentralStoreError(f"A user with role {role} belongs to a unit: give --unit.")
+    if role == "officer" and not officer_id:
+        raise CentralStoreError("An officer login is linked to its roster entry: give --officer ID "
+                                "(see `central officer list`).")
+    if role != "officer" and officer_id:
+        raise CentralStoreError("--officer is for role officer only.")
     with write(engine) as conn:
+        if role == "officer":
+            officer = _linkable_officer(conn, officer_id, unit)
+            unit, display_name = officer["unit"], display_name or officer["display_name"]
+        if role != "admin" and not unit:
+            raise CentralStoreError(f"A user with role {role} belongs to a unit: give --unit.")
         if conn.execute(select(users.c.id).where(users.c.name == name)).first():
             raise CentralStoreError(f"A user named {name!r} already exists.")
         conn.execute(users.insert().values(
             name=name, display_name=display_name or name, role=role, unit=unit if role != "admin" else None,
-            password_hash=hash_secret(password), created_utc=utc_iso(now_utc()), email=email or None))
+            password_hash=hash_secret(password), created_utc=utc_iso(now_utc()), email=email or None,
+            officer_id=officer_id if role == "officer" else None))
+
+
+def link_user(engine, name: str, officer_id: str) -> None:
+    """Link officer login `name` to roster entry `officer_id` (of the login's unit, active); every session of
+    the login ends, so its next pages are scoped by the new id. Raises CentralStoreError otherwise."""
+    with write(engine) as conn:
+        user = conn.execute(select(users).where(users.c.name == nfc(name))).mappings().first()
+        if user is None:
+            raise CentralStoreError(f"No user named {nfc(name)!r}.")
+        if user["role"] != "officer":
+            raise CentralStoreError(f"{user['name']!r} is a {user['role']} login: only officer logins are linked.")
+        _linkable_officer(conn, officer_id, user["unit"])
+        conn.execute(users.update().where(users.c.id == user["id"])
+                     .values(officer_id=officer_id, session_version=users.c.session_version + 1))
+
+
+def _linkable_officer(conn, officer_id, unit):
+    officer = conn.execute(select(officers).where(officers.c.id == officer_id)).mappings().first()
+    if officer is None:
+        raise CentralStoreError(f"No officer {officer_id!r} in the roster (see `central officer list`).")
+    if not officer["active"]:
+        raise CentralStoreError(f"Officer {officer_id!r} is retired.")
+    if unit and officer["unit"] != unit:
+        raise CentralStoreError(f"Officer {officer_id!r} belongs to {officer['unit']!r}, not {unit!r}.")
+    return officer
 
 
 def get_user(engine, user_id=None, name=None):
@@ -105,8 +142,10 @@ def _change_user(engine, name, **values):
 
 
 def unit_users(engine, unit=None) -> list:
-    """Active staff of `unit` (every unit's when None) as mappings with name, display_name and role, by display name."""
-    query = select(users.c.name, users.c.display_name, users.c.role).where(users.c.disabled_utc.is_(None))
+    """Active staff of `unit` (every unit's when None) as mappings with name, display_name, role and officer_id
+    (an officer login's roster id), by display name."""
+    query = (select(users.c.name, users.c.display_name, users.c.role, users.c.officer_id)
+             .where(users.c.disabled_utc.is_(None)))
     if unit is not None:
         query = query.where(users.c.unit == nfc(unit))
     with engine.connect() as conn:

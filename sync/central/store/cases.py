@@ -11,28 +11,30 @@ from .database import write
 from .schema import case_log, cases, pakn, response_private, responses
 
 
-def _cases_where(query, unit, officer, status, day):
-    """Keep the cases of a unit, an officer, a status, or a day (when their response was given)."""
-    for column, value in ((cases.c.unit, nfc(unit)), (cases.c.officer, nfc(officer)), (cases.c.status, status),
-                          (cases.c.local_day, day)):
+def _cases_where(query, unit, officer_id, status, day):
+    """Keep the cases of a unit, an officer (by roster id: '' keeps none), a status, or a day (when their
+    response was given)."""
+    for column, value in ((cases.c.unit, nfc(unit)), (cases.c.status, status), (cases.c.local_day, day)):
         if value:
             query = query.where(column == value)
+    if officer_id is not None:
+        query = query.where(cases.c.officer_id == officer_id)
     return query
 
 
-def list_cases(engine, unit=None, officer=None, status=None, day=None, limit=500):
+def list_cases(engine, unit=None, officer_id=None, status=None, day=None, limit=500):
     """Cases, newest first; `day` keeps those whose response was given that day (Asia/Ho_Chi_Minh)."""
     query = _cases_where(
         select(cases, responses.c.counter, responses.c.created_utc, responses.c.answers, response_private.c.comment)
         .join(responses, responses.c.id == cases.c.response_id, isouter=True)
         .join(response_private, response_private.c.response_id == cases.c.response_id, isouter=True)
-        .order_by(cases.c.id.desc()).limit(limit), unit, officer, status, day)
+        .order_by(cases.c.id.desc()).limit(limit), unit, officer_id, status, day)
     with engine.connect() as conn:
         return conn.execute(query).mappings().all()
 
 
-def count_cases(engine, unit=None, officer=None, status=None, day=None) -> int:
-    query = _cases_where(select(func.count()).select_from(cases), unit, officer, status, day)
+def count_cases(engine, unit=None, officer_id=None, status=None, day=None) -> int:
+    query = _cases_where(select(func.count()).select_from(cases), unit, officer_id, status, day)
     with engine.connect() as conn:
         return conn.execute(query).scalar()
 

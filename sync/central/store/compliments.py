@@ -9,42 +9,52 @@ from kiosk.text import nfc
 
 from ..cases import compliment_rows
 from .database import write
-from .schema import case_log, cases, compliments, response_private, responses, settings
+from .schema import case_log, cases, compliments, officers, response_private, responses, settings
 
 PAGE_SIZE = 50
 #: Set in ``settings`` once responses stored before the rule have been looked through.
 SETTLED_KEY = "compliments_settled"
 
 
-def _scoped(query, unit, officer):
+def _scoped(query, unit, officer_id):
+    """Keep a unit's compliments, or an officer's (by roster id: '' keeps none)."""
     if unit:
         query = query.where(compliments.c.unit == nfc(unit))
-    if officer:
-        query = query.where(compliments.c.officer == nfc(officer))
+    if officer_id is not None:
+        query = query.where(compliments.c.officer_id == officer_id)
     return query
 
 
-def compliment_page(engine, unit=None, officer=None, page=1, size=PAGE_SIZE) -> dict:
+def compliment_page(engine, unit=None, officer_id=None, page=1, size=PAGE_SIZE) -> dict:
     """{"rows": [id, unit, officer, local_day, started_utc, counter, comment], "total", "pages", "page"},
     newest first."""
     query = _scoped(select(compliments.c.id, compliments.c.unit, compliments.c.officer, compliments.c.local_day,
                            compliments.c.started_utc, responses.c.counter, response_private.c.comment)
                     .join(responses, responses.c.id == compliments.c.response_id)
                     .join(response_private, response_private.c.response_id == compliments.c.response_id,
-                          isouter=True), unit, officer)
+                          isouter=True), unit, officer_id)
     with engine.connect() as conn:
-        total = conn.execute(_scoped(select(func.count()).select_from(compliments), unit, officer)).scalar()
+        total = conn.execute(_scoped(select(func.count()).select_from(compliments), unit, officer_id)).scalar()
         rows = conn.execute(query.order_by(compliments.c.started_utc.desc(), compliments.c.id.desc())
                             .offset((max(1, page) - 1) * size).limit(size)).mappings().all()
     return {"rows": rows, "total": total, "pages": max(1, -(-total // size)), "page": max(1, page)}
 
 
-def per_officer(engine, unit=None, officer=None) -> list:
-    """[(officer or None, count)], most compliments first."""
-    query = _scoped(select(compliments.c.officer, func.count().label("n")).group_by(compliments.c.officer),
-                    unit, officer)
+def per_officer(engine, unit=None, officer_id=None) -> list:
+    """[(officer's name or None, count)], most compliments first: by roster id where the response has one
+    (named as the roster names them now), else by the name the kiosk sent."""
+    query = _scoped(select(compliments.c.officer_id, compliments.c.officer, officers.c.display_name,
+                           func.count().label("n"))
+                    .join(officers, officers.c.id == compliments.c.officer_id, isouter=True)
+                    .group_by(compliments.c.officer_id, compliments.c.officer, officers.c.display_name),
+                    unit, officer_id)
+    counts = {}
     with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(query.order_by(func.count().desc(), compliments.c.officer))]
+        for row in conn.execute(query):
+            key = ("id", row.officer_id) if row.officer_id else ("name", row.officer)
+            name, n = counts.get(key, (row.display_name or row.officer, 0))
+            counts[key] = (name, n + row.n)
+    return sorted(counts.values(), key=lambda item: (-item[1], item[0] or ""))
 
 
 def _response_rows(conn, where):

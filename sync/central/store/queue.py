@@ -36,7 +36,7 @@ class QueueFilter:
     (not closed); `start`/`end` bound the start day (YYYY-MM-DD); `reason` is a why code (comment,
     low_rating, extra_request) or a reason chip's key."""
     unit: str | None = None
-    officer: str | None = None
+    officer_id: str | None = None  # the roster id of the officer on duty; '' keeps nothing (a login without one)
     status: str | None = None
     channel: str | None = None
     category: str | None = None
@@ -73,10 +73,12 @@ def due_today_condition(deadlines: Deadlines):
 
 
 def _where(query, f: QueueFilter, deadlines: Deadlines):
-    for column, value in ((cases.c.unit, nfc(f.unit)), (cases.c.officer, nfc(f.officer)),
-                          (cases.c.channel, f.channel), (cases.c.category, nfc(f.category))):
+    for column, value in ((cases.c.unit, nfc(f.unit)), (cases.c.channel, f.channel),
+                          (cases.c.category, nfc(f.category))):
         if value:
             query = query.where(column == value)
+    if f.officer_id is not None:
+        query = query.where(cases.c.officer_id == f.officer_id)
     if f.status == "open":
         query = query.where(_OPEN)
     elif f.status:

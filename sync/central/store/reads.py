@@ -8,8 +8,9 @@ from .schema import integrity_events, kiosks, response_private, responses
 from .tallies import decoded
 
 
-def range_responses(engine, start: str, end: str, unit=None, officer=None):
-    """Responses created from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), oldest first."""
+def range_responses(engine, start: str, end: str, unit=None, officer_id=None):
+    """Responses created from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), oldest first; with
+    `officer_id`, those given while that roster officer was on duty ('' keeps none)."""
     query = (select(responses.c.local_day, responses.c.created_utc, responses.c.kiosk_id, responses.c.unit,
                     responses.c.counter, responses.c.officer, responses.c.dossier_code,
                     responses.c.questionnaire_version, responses.c.answers, responses.c.reasons,
@@ -20,8 +21,8 @@ def range_responses(engine, start: str, end: str, unit=None, officer=None):
              .order_by(responses.c.created_utc))
     if unit:
         query = query.where(responses.c.unit == nfc(unit))
-    if officer:
-        query = query.where(responses.c.officer == nfc(officer))
+    if officer_id is not None:
+        query = query.where(responses.c.officer_id == officer_id)
     with engine.connect() as conn:
         return [decoded(row) for row in conn.execute(query).mappings()]
 

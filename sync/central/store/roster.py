@@ -3,8 +3,8 @@
 Ids never change and are never reused; a display name is NFC, trimmed, 1..80 characters (a unit's name
 1..120). Renaming changes the roster row only: stored responses keep the names as the kiosk sent them.
 Retiring keeps the row (``active`` 0, ``retired_utc``): old responses still name it, kiosks no longer
-offer it. Every function raises ``CentralStoreError`` with one sentence for bad input or an unknown id,
-and then changes nothing.
+offer it. Every function raises ``RosterError`` (a ``CentralStoreError``) with one sentence for bad input
+or an unknown id, and then changes nothing.
 """
 
 import re
@@ -21,6 +21,15 @@ from .database import write
 from .schema import CentralStoreError, counters, officers, units
 
 ROSTER_ID = re.compile(ROSTER_ID_PATTERN)
+
+
+class RosterError(CentralStoreError):
+    """A roster change refused, with its sentence and its `kind` (bad_id, bad_name, exists, unknown, retired,
+    no_unit, other_unit, no_responses) for pages that say it in the reader's language."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
 
 #: The longest display name of a counter or officer, and of a unit.
 NAME_MAX, UNIT_NAME_MAX = 80, 120
@@ -51,7 +60,8 @@ def vietnamese_key(name: str) -> tuple:
 def check_id(value: str, what: str = "id") -> str:
     """`value` if it is a roster id (letters, digits, ``.``, ``_``, ``-``; 1..36), else CentralStoreError."""
     if not isinstance(value, str) or not ROSTER_ID.match(value):
-        raise CentralStoreError(f"The {what} {value!r} is not valid: use 1 to 36 letters, digits, '.', '_' or '-'.")
+        raise RosterError(f"The {what} {value!r} is not valid: use 1 to 36 letters, digits, '.', '_' or '-'.",
+                          "bad_id")
     return value
 
 
@@ -60,7 +70,7 @@ def check_name(value: str, limit: int = NAME_MAX, what: str = "name") -> str:
     CentralStoreError."""
     name = nfc(value or "").strip()
     if not name or len(name) > limit or not storable(name, one_line=True):
-        raise CentralStoreError(f"The {what} must be 1 to {limit} characters on one line.")
+        raise RosterError(f"The {what} must be 1 to {limit} characters on one line.", "bad_name")
     return name
 
 
@@ -76,7 +86,7 @@ def add_unit(engine, code: str, name: str) -> None:
     code, name = check_name(code, 64, "unit code"), check_name(name, UNIT_NAME_MAX, "unit name")
     with write(engine) as conn:
         if conn.execute(select(units.c.code).where(units.c.code == code)).first():
-            raise CentralStoreError(f"The unit {code!r} already exists.")
+            raise RosterError(f"The unit {code!r} already exists.", "exists")
         conn.execute(units.insert().values(code=code, name=name, created_utc=utc_iso(now_utc())))
 
 
@@ -114,7 +124,7 @@ def add_counter(engine, unit: str, counter_id: str, name: str) -> None:
     with write(engine) as conn:
         unit = _active_unit(conn, unit)
         if conn.execute(select(counters.c.id).where(counters.c.id == counter_id)).first():
-            raise CentralStoreError(f"A counter with id {counter_id!r} already exists.")
+            raise RosterError(f"A counter with id {counter_id!r} already exists.", "exists")
         conn.execute(counters.insert().values(id=counter_id, unit=unit, name=name, created_utc=utc_iso(now_utc())))
 
 
@@ -125,7 +135,7 @@ def add_officer(engine, unit: str, name: str, officer_id: str | None = None) -> 
     with write(engine) as conn:
         unit = _active_unit(conn, unit)
         if conn.execute(select(officers.c.id).where(officers.c.id == officer_id)).first():
-            raise CentralStoreError(f"An officer with id {officer_id!r} already exists.")
+            raise RosterError(f"An officer with id {officer_id!r} already exists.", "exists")
         conn.execute(officers.insert().values(id=officer_id, unit=unit, display_name=name,
                                               created_utc=utc_iso(now_utc())))
     return officer_id
@@ -191,24 +201,33 @@ def _listed(engine, table, name_column, unit, active_only):
 def _active_unit(conn, unit):
     row = get_unit(conn, unit)
     if row is None:
-        raise CentralStoreError(f"No unit {nfc(unit)!r}: add it first with `central unit add`.")
+        raise RosterError(f"No unit {nfc(unit)!r}: add it first with `central unit add`.", "no_unit")
     if row["retired_utc"] is not None:
-        raise CentralStoreError(f"The unit {row['code']!r} is retired.")
+        raise RosterError(f"The unit {row['code']!r} is retired.", "retired")
     return row["code"]
 
 
 def _update(engine, table, key, value, what, **values):
     with write(engine) as conn:
         if conn.execute(table.update().where(key == value).values(**values)).rowcount != 1:
-            raise CentralStoreError(f"No {what} {value!r}.")
+            raise RosterError(f"No {what} {value!r}.", "unknown")
 
 
 def _retire(conn, table, key, value, what, at):
     row = conn.execute(select(table.c.retired_utc).where(key == value)).first()
     if row is None:
-        raise CentralStoreError(f"No {what} {value!r}.")
+        raise RosterError(f"No {what} {value!r}.", "unknown")
     if row.retired_utc is not None:
-        raise CentralStoreError(f"The {what} {value!r} is already retired.")
+        raise RosterError(f"The {what} {value!r} is already retired.", "retired")
     values = {"retired_utc": at} if table is units else {"active": 0, "retired_utc": at}
     conn.execute(table.update().where(key == value).values(**values))
 
+
+
+def officer_names(engine, ids) -> dict:
+    """{officer id: current display name} for the given ids (unknown ids are left out)."""
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        return dict(conn.execute(select(officers.c.id, officers.c.display_name).where(officers.c.id.in_(ids))).all())

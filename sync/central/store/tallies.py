@@ -102,22 +102,25 @@ def _add_to(conn, table, key_columns, added):
 COUNTS_ONLY = {"sqlite": "json_extract(tally, '$.counts')", "postgresql": "(CAST(tally AS json) -> 'counts')::text"}
 
 
-def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer=None, detail=False,
+def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer_id=None, detail=False,
                     counts_only=False) -> list:
     """Day tallies from day `start` to day `end` inclusive (Asia/Ho_Chi_Minh), with their keys:
     dicts of the key columns, ``flagged`` (bool) and ``tally`` (a record, see ``kiosk.indices``).
 
-    Per unit unless a kiosk, an officer, or ``detail`` (counters and officers) is asked for. With
+    Per unit unless a kiosk, an officer (`officer_id`, a roster id; '' keeps none), or ``detail`` (counters
+    and officers) is asked for. With
     `counts_only` each record's dossier maps are empty (the database reads only its counts): the figures
     from them are exact but for ``dossiers`` (the per-dossier rate), which they cannot give.
     """
-    table = day_tallies if detail or kiosk or officer else unit_day_tallies
+    table = day_tallies if detail or kiosk or officer_id is not None else unit_day_tallies
     tally = literal_column(COUNTS_ONLY[engine.dialect.name]).label("tally") if counts_only else table.c.tally
     query = (select(*[column for column in table.columns if column.name != "tally"], tally)
              .where(table.c.local_day >= start, table.c.local_day <= end))
-    for name, value in (("unit", nfc(unit)), ("kiosk_id", kiosk), ("officer", nfc(officer))):
+    for name, value in (("unit", nfc(unit)), ("kiosk_id", kiosk)):
         if value:
             query = query.where(table.c[name] == value)
+    if officer_id is not None:
+        query = query.where(table.c.officer_id == officer_id)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     if counts_only:
@@ -145,3 +148,27 @@ def facts_between(engine, start: str, end: str, unit=None) -> list:
             counts.append([kind, item, int(value) if kind == "rating" else value, int(n)])
     return [{"local_day": day, "flagged": flagged, "tally": {"counts": counts, "dossier": {}, "dossier_unhappy": {}}}
             for (day, flagged), counts in records.items()]
+
+
+def recount_day_tallies(conn, unit: str, days) -> None:
+    """Count again the per-kiosk, counter and officer tallies (``day_tallies``) of `unit` on `days` from its
+    stored responses, in the caller's transaction (which holds the unit's lock: ``database.lock_unit``).
+
+    For when responses' roster ids were filled in after they were tallied (``store.roster_match``); the
+    unit's own tallies and facts do not depend on them and are left as they are.
+    """
+    table, key_columns = GRAINS[0]
+    columns = [responses.c[name] for name in ("local_day", "unit", "kiosk_id", "counter", "counter_id", "officer",
+                                              "officer_id", "dossier_code", "answers", "reasons", "flags",
+                                              "comment_hash")]
+    names = itemgetter(*key_columns[:-1])
+    for day in sorted(set(days)):
+        conn.execute(table.delete().where(table.c.unit == unit, table.c.local_day == day))
+        by_key = {}
+        for row in conn.execute(select(*columns).where(responses.c.unit == unit, responses.c.local_day == day)
+                                .execution_options(yield_per=5000)).mappings():
+            response = decoded(row)
+            key = tuple("" if value is None else value for value in (*names(response), int(bool(response["flags"]))))
+            by_key.setdefault(key, Counter()).update(indices.facts(response))
+        if by_key:
+            _add_to(conn, table, key_columns, by_key)

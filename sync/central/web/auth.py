@@ -1,7 +1,9 @@
 """Central's staff pages: login, logout, the language, who is logged in, and what they may see.
 
 An admin sees every unit, a supervisor their unit, an officer only the
-responses given while they were on duty (the kiosks' officer name).
+responses given while they were on duty: those carrying the roster id their login is linked to
+(``users.officer_id``), never matched by display name. An officer login not linked to a roster entry
+sees nothing, and every page tells them what the admin must do.
 """
 
 import math
@@ -86,8 +88,10 @@ def not_saved(message, status):
 
 @bp.app_context_processor
 def page_context():
+    user = current_user()
     return {
-        "lang": session.get("lang", "vi"), "user": current_user(), "form_message": g.get("form_message"),
+        "lang": session.get("lang", "vi"), "user": user, "form_message": g.get("form_message"),
+        "unlinked_officer": user is not None and user["role"] == "officer" and not user["officer_id"],
         "status_names": {"new": gettext("new"), "assigned": gettext("assigned"),
                          "answered": gettext("answered"), "closed": gettext("closed")},
         "why_names": {"comment": gettext("comment"), "low_rating": gettext("rating of 1 or 2"),
@@ -152,7 +156,10 @@ def switch_language(code):
 
 
 def scope(user, requested_unit):
-    """(unit, officer) the user may see; an admin may pick any unit or all. Units compare in NFC."""
+    """(unit, officer_id) the user may see; an admin may pick any unit or all. Units compare in NFC.
+
+    officer_id is None but for an officer login: its roster id, or '' (which keeps nothing) for a login
+    not linked to one."""
     requested_unit = nfc(requested_unit)
     if requested_unit and not (len(requested_unit) <= 64 and storable(requested_unit, one_line=True)):
         abort(400, description=gettext("Unknown unit."))
@@ -160,19 +167,19 @@ def scope(user, requested_unit):
         return requested_unit or None, None
     if requested_unit and requested_unit != user["unit"]:
         abort(403)
-    return user["unit"], user["display_name"] if user["role"] == "officer" else None
+    return user["unit"], (user["officer_id"] or "") if user["role"] == "officer" else None
 
 
 def scoped_rows(start, end):
     """The responses of these days that the user may see."""
     unit, officer = scope(current_user(), request.args.get("unit"))
-    return unit, reads.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer)
+    return unit, reads.range_responses(engine(), start.isoformat(), end.isoformat(), unit=unit, officer_id=officer)
 
 
 def scoped_tallies(start, end, detail=False):
     """The day tallies of these days that the user may see."""
     unit, officer = scope(current_user(), request.args.get("unit"))
-    return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
+    return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer_id=officer,
                                     detail=detail and unit is not None)
 
 
@@ -180,7 +187,7 @@ def scoped_counts(start, end):
     """(unit, tallies) of these days that the user may see, counts only (no dossier codes): an officer's from
     their day tallies, a unit's or every unit's added up by the database (``facts_between``)."""
     unit, officer = scope(current_user(), request.args.get("unit"))
-    if officer:
-        return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer=officer,
+    if officer is not None:
+        return unit, tallies_between(engine(), start.isoformat(), end.isoformat(), unit=unit, officer_id=officer,
                                         counts_only=True)
     return unit, facts_between(engine(), start.isoformat(), end.isoformat(), unit=unit)

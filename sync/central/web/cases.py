@@ -14,7 +14,7 @@ from kiosk.text import nfc, storable
 from .. import cases as case_rules
 from ..store import accounts, reads
 from ..store import cases as case_store
-from ..store import published, queue
+from ..store import published, queue, roster
 from .auth import current_user, engine, login_required, scope
 from .summary import requested_day
 
@@ -33,7 +33,7 @@ def may_see(user, case) -> bool:
         return True
     if case["unit"] != user["unit"]:
         return False
-    return user["role"] == "supervisor" or case["officer"] == user["display_name"]
+    return user["role"] == "supervisor" or bool(user["officer_id"]) and case["officer_id"] == user["officer_id"]
 
 
 def visible_case(case_id):
@@ -69,7 +69,9 @@ def requested_filter(user) -> queue.QueueFilter:
     """The queue's filter from the URL (parameter names in the README), within what `user` may see: an
     officer always gets their own cases, a supervisor their unit's. Aborts 400 on a value that cannot be one."""
     unit, officer = scope(user, request.args.get("unit"))
-    wanted_officer = _short_arg("officer")
+    wanted_officer = _short_arg("officer")  # a roster id, from the officer filter
+    if wanted_officer is not None and not roster.ROSTER_ID.match(wanted_officer):
+        abort(400, description=gettext("This filter has no such value: %(value)s.", value=wanted_officer[:40]))
     if officer is None:
         officer = wanted_officer
     reasons = case_rules.WHY_CODES + tuple(r.key for r in current_app.config["QUESTIONNAIRE"].reasons)
@@ -79,7 +81,7 @@ def requested_filter(user) -> queue.QueueFilter:
     if start and end and start > end:
         abort(400, description=gettext("The first day comes after the last day."))
     return queue.QueueFilter(
-        unit=unit, officer=officer, status=_short_arg("status", case_rules.STATUSES + ("open",)),
+        unit=unit, officer_id=officer, status=_short_arg("status", case_rules.STATUSES + ("open",)),
         channel=_short_arg("channel", case_rules.CHANNELS), category=_short_arg("category"),
         reason=_short_arg("reason", reasons), start=start, end=end,
         overdue=request.args.get("overdue") == "1", due_today=request.args.get("due") == "today")
@@ -107,12 +109,11 @@ def case_list():
     overdue_days = {(ch, cat): last for ch, cat, last in deadlines.overdue}
     rows = [{**c, "overdue": _row_overdue(c, overdue_days)} for c in result["rows"]]
     names = accounts.display_names(engine(), [c["assignee"] for c in rows])
-    staff = accounts.unit_users(engine(), wanted.unit) if user["role"] != "officer" else []
     return render_template(
         "central/cases.html", cases=rows, result=result, f=wanted, names=names,
         args={k: v for k, v in request.args.items() if k != "page" and v},
         units=reads.units(engine()) if user["role"] == "admin" else [],
-        officers=sorted({s["display_name"] for s in staff if s["role"] == "officer"}),
+        officers=roster.list_officers(engine(), wanted.unit) if user["role"] != "officer" else [],
         reasons=current_app.config["QUESTIONNAIRE"].reasons, reason_names=reason_names(),
         categories=sorted({cat for _ch, cat in pairs if cat}), statuses=case_rules.STATUSES,
         channels=case_rules.CHANNELS)
@@ -137,7 +138,8 @@ def assignee_choices(case):
     """("" = keep the current one) then who can work on it, as (login name, display name): the unit's
     supervisors, and the officer on duty when the citizen rated (an officer sees only those cases)."""
     staff = [(s["name"], s["display_name"]) for s in accounts.unit_users(engine(), case["unit"])
-             if s["role"] == "supervisor" or (s["role"] == "officer" and s["display_name"] == case["officer"])]
+             if s["role"] == "supervisor"
+             or (s["role"] == "officer" and s["officer_id"] and s["officer_id"] == case["officer_id"])]
     return [("", gettext("— keep as it is —"))] + staff
 
 

@@ -14,6 +14,7 @@ from kiosk.clock import local_today, now_utc, parse_utc
 from .. import alerts, daycard, reports
 from ..store import cases as case_store
 from ..store import queue, reads, targets
+from ..store import roster
 from ..store.tallies import tallies_between
 from .auth import current_user, engine, login_required, scope
 
@@ -22,17 +23,28 @@ SILENT_AFTER = timedelta(days=1)
 DAY_CASES_SHOWN = 50  # on the summary; the case list shows the rest
 
 
-def day_tallies(day, unit, officer, detail=False):
-    return tallies_between(engine(), day.isoformat(), day.isoformat(), unit=unit, officer=officer,
+def day_tallies(day, unit, officer_id, detail=False):
+    return tallies_between(engine(), day.isoformat(), day.isoformat(), unit=unit, officer_id=officer_id,
                            detail=detail)
 
 
 def grouped(tallies, key, elements):
-    """Figures per unit, counter or officer ('—' where none was set)."""
-    groups = {}
+    """Figures per unit, counter or officer ('—' where none was set). Officers are grouped by roster id,
+    named as the roster names them now; responses without an id by the name the kiosk sent. Two groups
+    that would show one name are told apart by their id."""
+    groups, names = {}, {}
+    if key == "officer":
+        names = roster.officer_names(engine(), [row.get("officer_id") for row in tallies])
     for row in tallies:
-        groups.setdefault(row[key] or "—", []).append(row)
-    return [(name, indices.summarize_tallies(rows, elements)) for name, rows in sorted(groups.items())]
+        officer_id = row.get("officer_id") if key == "officer" else None
+        group = ("id", officer_id) if officer_id else ("name", row[key] or "—")
+        groups.setdefault(group, []).append(row)
+    shown = {group: names.get(group[1], rows[0]["officer"] or group[1]) if group[0] == "id" else group[1]
+             for group, rows in groups.items()}
+    twice = {name for name in shown.values() if list(shown.values()).count(name) > 1}
+    return sorted(((f"{shown[g]} ({g[1]})" if shown[g] in twice and g[0] == "id" else shown[g],
+                    indices.summarize_tallies(rows, elements)) for g, rows in groups.items()),
+                  key=lambda item: item[0])
 
 
 def tables_for(tallies, unit, elements):
@@ -101,8 +113,8 @@ def summary():
         handled_alerts=alerts.history(engine(), unit, limit=5) if user["role"] != "officer" else [],
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
         day_cases=[{**c, "answers": json.loads(c["answers"] or "{}")} for c in case_store.list_cases(
-            engine(), unit=unit, officer=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
-        day_case_count=case_store.count_cases(engine(), unit=unit, officer=officer, day=day.isoformat()),
+            engine(), unit=unit, officer_id=officer, day=day.isoformat(), limit=DAY_CASES_SHOWN)],
+        day_case_count=case_store.count_cases(engine(), unit=unit, officer_id=officer, day=day.isoformat()),
     )
 
 
@@ -113,6 +125,6 @@ def to_handle(unit, officer) -> dict:
                                    current_app.config["WORKDAYS"])
 
     def count(**wanted):
-        return queue.count_matching(engine(), queue.QueueFilter(unit=unit, officer=officer, status="open",
+        return queue.count_matching(engine(), queue.QueueFilter(unit=unit, officer_id=officer, status="open",
                                                                 **wanted), deadlines)
     return {"open": count(), "overdue": count(overdue=True), "due_today": count(due_today=True)}
