@@ -21,7 +21,7 @@ from kiosk.text import nfc
 from . import clikit
 from . import config as central_config
 from . import erasure, fleetcli, roster_cli
-from .store import accounts, compliments, database, migrations, schema, targets
+from .store import accounts, compliments, migrations, schema, targets
 from .app import create_app
 
 UNIT = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
