@@ -27,7 +27,7 @@ from benchkit import PASSWORD, drop_schema, logged_in, percentile, start_server,
 from kiosk.clock import LOCAL_TZ, utc_iso
 from sync.central import cases as case_rules
 from sync.central.config import load as load_config
-from sync.central.store import accounts, database, migrations, queue, schema
+from sync.central.store import accounts, database, migrations, queue, roster, schema
 from sync.central.workdays import WorkCalendar
 
 HASH = "0" * 64
@@ -43,7 +43,9 @@ def case_and_response(i, count, days, today, rng):
     moment = datetime.combine(today - timedelta(days=day_back), datetime.min.time(), timezone.utc) \
         + timedelta(hours=1 + rng.randrange(9), minutes=rng.randrange(60))
     unit_no = rng.randrange(UNITS)
-    unit, kiosk, officer = f"Đơn vị {unit_no:02d}", f"k{unit_no:03d}", f"Cán bộ {unit_no:02d}-{rng.randrange(3)}"
+    on_duty = rng.randrange(3)  # the officer: by name and by roster id (issue 13)
+    unit, kiosk, officer = f"Đơn vị {unit_no:02d}", f"k{unit_no:03d}", f"Cán bộ {unit_no:02d}-{on_duty}"
+    officer_id = f"cb-{unit_no:02d}-{on_duty}"
     local_day = moment.astimezone(LOCAL_TZ).date().isoformat()
     if day_back > 30:
         status = "closed" if rng.random() < 0.97 else rng.choice(("new", "assigned", "answered"))
@@ -57,11 +59,13 @@ def case_and_response(i, count, days, today, rng):
     response = {"id": i + 1, "uuid": str(uuid.UUID(int=i + 1)), "kiosk_id": kiosk, "unit": unit, "seq": i + 1,
                 "local_day": local_day, "started_utc": stamp, "created_utc": stamp, "utc_offset_minutes": 420,
                 "received_utc": stamp, "questionnaire_version": "2025.1", "counter": str(unit_no % 10 + 1),
-                "officer": officer, "dossier_code": None, "answers": json.dumps({"overall": 2 if low else 4}),
+                "officer": officer, "officer_id": officer_id, "dossier_code": None,
+                "answers": json.dumps({"overall": 2 if low else 4}),
                 "reasons": json.dumps(reasons), "complete": 1, "flags": "[]",
                 "comment_hash": HASH if "comment" in why else None, "contact_hash": None, "prev_hash": HASH,
                 "hash": HASH, "batch_id": "00000000-0000-4000-8000-000000000000"}
     case = {"response_id": i + 1, "local_day": local_day, "unit": unit, "kiosk_id": kiosk, "officer": officer,
+            "officer_id": officer_id,
             "why": ",".join(why), "status": status, "assignee": "supervisor" if status != "new" else None,
             "answer": "Đã trả lời." if status in ("answered", "closed") else None, "opened_utc": stamp,
             "updated_utc": stamp, "closed_utc": stamp if status == "closed" else None, "channel": "kiosk",
@@ -97,7 +101,7 @@ def filters(today):
     month_ago = (today - timedelta(days=30)).isoformat()
     return {"no filter": {}, "status=open": {"status": "open"}, "status=closed": {"status": "closed"},
             "overdue=1": {"overdue": "1"}, "due=today": {"due": "today"}, "unit": {"unit": "Đơn vị 07"},
-            "officer": {"officer": "Cán bộ 07-1"}, "channel=kiosk": {"channel": "kiosk"},
+            "officer": {"officer": "cb-07-1"}, "channel=kiosk": {"channel": "kiosk"},
             "channel=hotline": {"channel": "hotline"}, "category": {"category": "2"},
             "reason=impolite (a chip)": {"reason": "impolite"}, "reason=extra_request": {"reason": "extra_request"},
             "from..to (30 days)": {"from": month_ago, "to": today.isoformat()}, "page=40": {"page": "40"}}
@@ -111,7 +115,7 @@ def store_only(engine, config, today, samples):
     results = []
     for name, params in filters(today).items():
         wanted = queue.QueueFilter(
-            unit=params.get("unit"), officer=params.get("officer"), status=params.get("status"),
+            unit=params.get("unit"), officer_id=params.get("officer"), status=params.get("status"),
             channel=params.get("channel"), category=params.get("category"), reason=params.get("reason"),
             start=params.get("from"), end=params.get("to"), overdue="overdue" in params, due_today="due" in params)
         times = []
@@ -138,7 +142,9 @@ def measure(kind, args, folder):
         print(f"  {kind}: filled {args.cases:,} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         accounts.add_user(engine, "admin", "admin", None, PASSWORD)
         accounts.add_user(engine, "supervisor", "supervisor", "Đơn vị 07", PASSWORD)
-        accounts.add_user(engine, "officer", "officer", "Đơn vị 07", PASSWORD, display_name="Cán bộ 07-1")
+        roster.add_unit(engine, "Đơn vị 07", "Đơn vị 07")
+        roster.add_officer(engine, "Đơn vị 07", "Cán bộ 07-1", "cb-07-1")
+        accounts.add_user(engine, "officer", "officer", "Đơn vị 07", PASSWORD, officer_id="cb-07-1")
         results = store_only(engine, load_config({**os.environ, **env}), today, args.samples)
         server, base = start_server({**os.environ, **env})
         try:

@@ -35,7 +35,7 @@ from benchkit import PASSWORD, drop_schema, logged_in, percentile, start_server,
 from sqlalchemy import text
 
 from kiosk.clock import LOCAL_TZ, utc_iso
-from sync.central.store import accounts, database, migrations, schema, tallies
+from sync.central.store import accounts, database, migrations, roster, schema, tallies
 from sync.central.cases import why
 
 HASH = "0" * 64
@@ -67,11 +67,13 @@ def fill(engine, count, kiosks, days, first_day):
             comment = rng.random() < 0.05
             flags = ["too_fast"] if rng.random() < 0.03 else []
             dossier = f"H{k:03d}.{i // kiosks:06d}" if rng.random() < 0.3 else None
+            on_duty = rng.randrange(3)  # the officer: by name and by roster id (issue 13)
             rows.append({"uuid": str(uuid.UUID(int=i + 1)), "kiosk_id": f"k{k:03d}", "unit": f"Đơn vị {k // 10:02d}",
                          "seq": seqs[k], "local_day": moment.astimezone(LOCAL_TZ).date().isoformat(),
                          "started_utc": utc_iso(moment), "created_utc": utc_iso(moment), "utc_offset_minutes": 420,
                          "received_utc": utc_iso(moment), "questionnaire_version": "2025.1",
-                         "counter": str(k % 10 + 1), "officer": f"Cán bộ {k:03d}-{rng.randrange(3)}",
+                         "counter": str(k % 10 + 1), "officer": f"Cán bộ {k:03d}-{on_duty}",
+                         "officer_id": f"cb-{k:03d}-{on_duty}", "counter_id": f"Q{k:03d}-{k % 10 + 1}",
                          "dossier_code": dossier, "answers": json.dumps(answers), "reasons": "[]",
                          "complete": 1, "flags": json.dumps(flags),
                          "comment_hash": HASH if comment else None, "contact_hash": None,
@@ -80,7 +82,8 @@ def fill(engine, count, kiosks, days, first_day):
             if why(answers, comment):
                 opened.append({"response_id": next_id, "local_day": rows[-1]["local_day"],
                                "unit": rows[-1]["unit"], "kiosk_id": rows[-1]["kiosk_id"],
-                               "officer": rows[-1]["officer"], "why": ",".join(why(answers, comment)),
+                               "officer": rows[-1]["officer"], "officer_id": rows[-1]["officer_id"],
+                               "why": ",".join(why(answers, comment)),
                                "status": "new", "opened_utc": rows[-1]["received_utc"],
                                "updated_utc": rows[-1]["received_utc"], "started_utc": rows[-1]["created_utc"]})
             next_id += 1
@@ -124,7 +127,9 @@ def measure(kind, args, folder):
                   file=sys.stderr)
             accounts.add_user(engine, "admin", "admin", None, PASSWORD)
             accounts.add_user(engine, "supervisor", "supervisor", unit, PASSWORD)
-            accounts.add_user(engine, "officer", "officer", unit, PASSWORD, display_name="Cán bộ 070-1")
+            roster.add_unit(engine, unit, unit)
+            roster.add_officer(engine, unit, "Cán bộ 070-1", "cb-070-1")
+            accounts.add_user(engine, "officer", "officer", unit, PASSWORD, officer_id="cb-070-1")
             token = accounts.add_token(engine, "bench")
             if kind == "sqlite" and args.keep is not None:
                 (Path(folder) / "filled").write_text(f"{first_day.isoformat()} {token}\n")

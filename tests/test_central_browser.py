@@ -140,8 +140,10 @@ def test_an_admin_compares_the_units_then_opens_one(browser, central_with_data, 
 
 
 def test_an_officer_cannot_reach_other_rows_by_link_or_export(browser, central_with_data):
-    made = central_with_data.cli_input("add-user", "khai", "--role", "officer", "--unit", "Sở Xây dựng",
-                                       "--display-name", "Khai", input="mat-khau-cua-khai\n")
+    assert central_with_data.cli("unit", "add", "Sở Xây dựng", "--name", "Sở Xây dựng").returncode == 0
+    officer_id = central_with_data.cli("officer", "add", "--unit", "Sở Xây dựng", "--name", "Khai").stdout.strip()
+    made = central_with_data.cli_input("add-user", "khai", "--role", "officer", "--officer", officer_id,
+                                       input="mat-khau-cua-khai\n")
     assert made.returncode == 0, made.stderr
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()

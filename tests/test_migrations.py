@@ -23,7 +23,7 @@ from kiosk import chain
 from kiosk.clock import utc_iso
 from sync.central import ingest
 from sync.central.cases import case_rows, compliment_rows
-from sync.central.store import accounts, compliments, database, migrations, schema, tallies
+from sync.central.store import accounts, compliments, database, migrations, roster, schema, tallies
 from sync.central.store.tallies import add_tallies
 
 STEPS = migrations.STEPS
@@ -89,8 +89,12 @@ def fresh_install(engine, batches):
 
 
 def add_users(engine):
+    """An officer login (linked to its roster entry, from 0014 on) and an admin."""
+    roster.add_unit(engine, UNITS["kiosk-a"], UNITS["kiosk-a"])
+    officer_id = roster.add_officer(engine, UNITS["kiosk-a"], OFFICERS[0], "cb-hoa")
     for name, role, unit in (("hoa", "officer", UNITS["kiosk-a"]), ("admin", "admin", None)):
-        accounts.add_user(engine, name, role, unit, "mật-khẩu-đủ-dài", display_name=OFFICERS[0])
+        accounts.add_user(engine, name, role, unit, "mật-khẩu-đủ-dài", display_name=OFFICERS[0],
+                          officer_id=officer_id if role == "officer" else None)
 
 
 def rows(conn, sql, **params) -> list:

@@ -114,7 +114,7 @@ def test_login_with_an_nfd_name_is_the_same_user(central_app, central_engine):
 
 def test_a_display_name_with_a_control_character_is_refused(central_engine):
     env = central_env_for(str(central_engine.url.render_as_string(hide_password=False)))
-    made = cli(env, "add-user", "bad1", "--role", "officer", "--unit", UNIT, "--display-name", "An\x00",
+    made = cli(env, "add-user", "bad1", "--role", "supervisor", "--unit", UNIT, "--display-name", "An\x00",
                input=PASSWORD + "\n")
     assert made.exit_code == 1 and "--display-name must be 1 to 80 printable characters" in made.output
     assert accounts.get_user(central_engine, name="bad1") is None
