@@ -3,14 +3,15 @@ colour, worst first (``sync.central.fleet``). Admins see every unit (or one, ``?
 their own; officers have no fleet page."""
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 
 from kiosk.clock import now_utc, parse_utc
 
 from .. import fleet
 from ..store import fleet as fleet_store
 from .auth import current_user, engine, login_required, scope
-from .numbers import DASH, number, one_decimal
+from . import numbers
+from .numbers import DASH
 
 bp = Blueprint("central_fleet", __name__)
 
@@ -27,38 +28,58 @@ def state_words():
     }
 
 
-def duration(seconds) -> str:
-    """A span of time in words, to the minute: '2 h 05 min', '45 s'; '–' for None."""
-    if seconds is None:
-        return DASH
-    seconds = abs(int(seconds))
-    if seconds < 60:
-        return gettext("%(n)d s", n=seconds)
-    if seconds < 3600:
-        return gettext("%(m)d min", m=seconds // 60)
-    if seconds < 86400 * 2:
-        return gettext("%(h)d h %(m)02d min", h=seconds // 3600, m=seconds % 3600 // 60)
-    return ngettext("%(num)d day", "%(num)d days", seconds // 86400)
+def column_labels():
+    """The table's column names, translated once per page (they label each cell on a phone too)."""
+    return {"kiosk": gettext("Kiosk"), "state": gettext("State"), "last_sync": gettext("Last sync"),
+            "software": gettext("Software"), "questionnaire": gettext("Questionnaire"),
+            "pending": gettext("Waiting to send"), "clock": gettext("Clock"), "disk": gettext("Free disk"),
+            "error": gettext("Last error"), "never": gettext("never"), "ago": gettext("%(span)s ago"),
+            "oldest": gettext("oldest %(span)s")}
 
 
-def offset(seconds) -> str:
-    """The kiosk's clock against central's: '5 min ahead', '40 s behind', 'on time'; '–' for None."""
-    if seconds is None:
-        return DASH
-    if seconds == 0:
-        return gettext("on time")
-    if seconds > 0:
-        return gettext("%(span)s ahead", span=duration(seconds))
-    return gettext("%(span)s behind", span=duration(seconds))
+class Spans:
+    """Spans of time, clock offsets and disk sizes in the page's language. The formats are translated once
+    per page (a gettext call per kiosk and column would be most of a 200-kiosk page's time)."""
 
+    def __init__(self):
+        self.formats = {key: gettext(text) for key, text in (
+            ("s", "%(n)d s"), ("min", "%(m)d min"), ("h", "%(h)d h %(m)02d min"), ("on_time", "on time"),
+            ("ahead", "%(span)s ahead"), ("behind", "%(span)s behind"), ("gb", "%(n)s GB"), ("mb", "%(n)s MB"))}
+        self.days = ngettext("%(num)d day", "%(num)d days", 2)
+        self.locale = get_locale()
 
-def disk(size) -> str:
-    """Free disk in GB (one decimal) or MB: '8,0 GB', '350 MB'; '–' for None."""
-    if size is None:
-        return DASH
-    if size >= 1_000_000_000:
-        return gettext("%(n)s GB", n=one_decimal(size / 1_000_000_000))
-    return gettext("%(n)s MB", n=number(size // 1_000_000))
+    def number(self, value, pattern="#,##0") -> str:
+        """``numbers.number`` (or another pattern) with the page's locale looked up once."""
+        return DASH if value is None else numbers.pattern(pattern).apply(value, self.locale)
+
+    def duration(self, seconds) -> str:
+        """A span of time in words, to the minute: '2 h 05 min', '45 s'; '–' for None."""
+        if seconds is None:
+            return DASH
+        seconds, f = abs(int(seconds)), self.formats
+        if seconds < 60:
+            return f["s"] % {"n": seconds}
+        if seconds < 3600:
+            return f["min"] % {"m": seconds // 60}
+        if seconds < 86400 * 2:
+            return f["h"] % {"h": seconds // 3600, "m": seconds % 3600 // 60}
+        return self.days % {"num": seconds // 86400}
+
+    def offset(self, seconds) -> str:
+        """The kiosk's clock against central's: '5 min ahead', '40 s behind', 'on time'; '–' for None."""
+        if seconds is None:
+            return DASH
+        if seconds == 0:
+            return self.formats["on_time"]
+        return self.formats["ahead" if seconds > 0 else "behind"] % {"span": self.duration(seconds)}
+
+    def disk(self, size) -> str:
+        """Free disk in GB (one decimal) or MB: '8,0 GB', '350 MB'; '–' for None."""
+        if size is None:
+            return DASH
+        if size >= 1_000_000_000:
+            return self.formats["gb"] % {"n": self.number(size / 1_000_000_000, "#,##0.0")}
+        return self.formats["mb"] % {"n": self.number(size // 1_000_000)}
 
 
 @bp.get("/fleet")
@@ -76,5 +97,5 @@ def fleet_page():
         row["why"] = "; ".join(words[state][1] for state in row["states"])
         row["since_s"] = (now - parse_utc(row["last_contact"])).total_seconds() if row["last_contact"] else None
     counts = {state: sum(row["states"][0] == state for row in rows) for state in fleet.STATES}
-    return render_template("central/fleet.html", rows=rows, unit=unit, counts=counts, words=words,
-                           duration=duration, offset=offset, disk=disk)
+    return render_template("central/fleet.html", rows=rows, unit=unit, counts=counts, words=words, spans=Spans(),
+                           labels=column_labels())
