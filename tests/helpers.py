@@ -246,6 +246,15 @@ def config_request(client, secret, health=None, *, nonce=None, kiosk="test-kiosk
     return reply
 
 
+def config_request_live(base_url, kiosk, secret, health, nonce=None):
+    """POST a signed configuration request to a running central at `base_url`; the `requests` reply."""
+    body = json.dumps({"nonce": nonce or str(uuid.uuid4()), "health": health}).encode("utf-8")
+    stamp = str(int(time.time()))
+    return requests.post(base_url + "/api/v1/kiosk-config", data=body, timeout=30, headers={
+        "Content-Type": "application/json", wire.KIOSK_HEADER: kiosk, wire.TIMESTAMP_HEADER: stamp,
+        wire.SIGNATURE_HEADER: wire.sign(secret, stamp, body)})
+
+
 def stored_counts(engine):
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()

@@ -14,7 +14,7 @@ from . import api
 from .config import CentralConfig
 from .logins import TrustedProxies
 from .store import accounts, database, migrations, schema
-from .web import alerts, auth, cases, exports, numbers, outcomes, pakn, roster, summary, trends
+from .web import alerts, auth, cases, exports, fleet, numbers, outcomes, pakn, roster, summary, trends
 from .workdays import WorkCalendar
 
 
@@ -51,7 +51,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
     Babel(app, locale_selector=lambda: session.get("lang", "vi"))
     app.after_request(security_headers)
     app.register_blueprint(api.bp)
-    for pages in (auth, summary, cases, exports, trends, pakn, outcomes, alerts, roster):
+    for pages in (auth, summary, cases, exports, trends, pakn, outcomes, alerts, roster, fleet):
         app.register_blueprint(pages.bp)
     app.add_template_filter(local_time)
     numbers.register(app)

@@ -14,12 +14,13 @@ DASH = "–"
 
 
 @lru_cache(maxsize=16)
-def _pattern(text):
+def pattern(text):
+    """Babel's parsed number pattern for `text` (e.g. ``#,##0.0``), parsed once."""
     return parse_pattern(text)
 
 
-def _format(value, pattern: str) -> str:
-    return _pattern(pattern).apply(value, get_locale())
+def _format(value, text: str) -> str:
+    return pattern(text).apply(value, get_locale())
 
 
 def pct(value) -> str:
