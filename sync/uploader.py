@@ -253,20 +253,20 @@ def _root_cause(error) -> str:
 def run_once(uploader: Uploader, attempts=3, backoff=Backoff(base=0.5, cap=5), sleep=time.sleep) -> Counter:
     """Deliver everything pending, retrying transient failures a few times; returns the verdicts counted.
 
-    Then (whatever the upload did) the configuration exchange: health out, configuration in
-    (``sync.configuration``; its failures are logged, never raised).
+    Then, once the upload went through, the configuration exchange: health out, configuration in
+    (``sync.configuration``; its failures are logged, never raised). A failed upload skips it: central
+    is away or refuses this kiosk, and the one-line reason stays the whole story.
     """
-    try:
-        for attempt in range(1, attempts + 1):
-            try:
-                return uploader.send_pending()
-            except SyncError as error:
-                if error.fatal or attempt == attempts:
-                    raise
-                sleep(backoff.delay(attempt, error.retry_after))
-        raise AssertionError("unreachable")
-    finally:
-        _exchange_config(uploader)
+    for attempt in range(1, attempts + 1):
+        try:
+            verdicts = uploader.send_pending()
+            break
+        except SyncError as error:
+            if error.fatal or attempt == attempts:
+                raise
+            sleep(backoff.delay(attempt, error.retry_after))
+    _exchange_config(uploader)
+    return verdicts
 
 
 def _exchange_config(uploader):

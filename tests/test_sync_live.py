@@ -80,7 +80,7 @@ def test_answer_lost_after_central_processed_the_batch_is_retried_and_stored_onc
     result = kiosk_sync({**sync_env(tmp_path, live_central, proxy.url), "KIOSK_SYNC_BATCH": "10"}, "--once")
     proxy.close()
     assert result.returncode == 0, result.stderr
-    assert proxy.cut == 1 and proxy.requests == 4  # batch 1 sent twice
+    assert proxy.cut == 1 and proxy.requests == 5  # batch 1 sent twice, then the configuration request
     assert acks(tmp_path) == {"duplicate": 10, "accepted": 15}
     assert central_rows(central_url) == (25, 25)
 
