@@ -22,7 +22,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from benchkit import PASSWORD, drop_schema, logged_in, percentile, start_server, store_for
+from benchkit import PASSWORD, queue_filters, drop_schema, logged_in, percentile, start_server, store_for
 
 from kiosk.clock import LOCAL_TZ, utc_iso
 from sync.central import cases as case_rules
@@ -93,23 +93,13 @@ def fill(engine, count, days, today):
 
 
 
-def filters(today):
-    month_ago = (today - timedelta(days=30)).isoformat()
-    return {"no filter": {}, "status=open": {"status": "open"}, "status=closed": {"status": "closed"},
-            "overdue=1": {"overdue": "1"}, "due=today": {"due": "today"}, "unit": {"unit": "Đơn vị 07"},
-            "officer": {"officer": "Cán bộ 07-1"}, "channel=kiosk": {"channel": "kiosk"},
-            "channel=hotline": {"channel": "hotline"}, "category": {"category": "2"},
-            "reason=impolite (a chip)": {"reason": "impolite"}, "reason=extra_request": {"reason": "extra_request"},
-            "from..to (30 days)": {"from": month_ago, "to": today.isoformat()}, "page=40": {"page": "40"}}
-
-
 def store_only(engine, config, today, samples):
     """The queue's own queries (counts, the page's ids, its rows) in this process, every unit, per filter."""
     pairs = queue.group_pairs(engine)
     overdue, due = case_rules.deadlines(today, config, WorkCalendar(), pairs)
     deadlines = queue.Deadlines(overdue=overdue, due_today=due)
     results = []
-    for name, params in filters(today).items():
+    for name, params in queue_filters(today).items():
         wanted = queue.QueueFilter(
             unit=params.get("unit"), officer=params.get("officer"), status=params.get("status"),
             channel=params.get("channel"), category=params.get("category"), reason=params.get("reason"),
@@ -144,7 +134,7 @@ def measure(kind, args, folder):
         try:
             for who in ("admin", "supervisor", "officer"):
                 session = logged_in(base, who)
-                for name, params in filters(today).items():
+                for name, params in queue_filters(today).items():
                     times = []
                     for _ in range(args.samples):
                         begun = time.perf_counter()

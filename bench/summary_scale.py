@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -31,12 +32,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
-from benchkit import PASSWORD, PG_CONNINFO, drop_schema, logged_in, percentile, start_server, store_for
+from benchkit import PASSWORD, PG_CONNINFO, drop_schema, logged_in, percentile, queue_filters, start_server, store_for
 from sqlalchemy import text
 
 from kiosk.clock import LOCAL_TZ, utc_iso
-from sync.central.store import accounts, database, migrations, schema, tallies
 from sync.central.cases import why
+from sync.central.store import accounts, database, migrations, schema, tallies
+from sync.central.store import cases as case_store
 
 HASH = "0" * 64
 CHUNK = 50_000
@@ -110,12 +112,15 @@ def fill(engine, count, kiosks, days, first_day, cases_wanted):
                 for i in range(chunk_start, min(count, chunk_start + CHUNK))]
         opened = [case for _r, _t, case in made if case]
         with database.write(engine) as conn:
+            for case, case_id in zip(opened, database.new_ids(conn, schema.cases, len(opened)), strict=True):
+                case["id"] = case_id
             database.bulk_insert(conn, schema.responses, [row for row, _t, _c in made])
             commented = [{"response_id": case["response_id"], "comment": "Cán bộ hướng dẫn chưa rõ, phải đi lại."}
                          for case in opened if "comment" in case["why"]]
             for table, rows in ((schema.response_private, commented), (schema.cases, opened)):
                 if rows:
                     database.bulk_insert(conn, table, rows)
+            case_store.add_reasons(conn, opened)  # as ingest keeps them
             tallies.add_tallies(conn, [tallied for _r, tallied, _c in made])
         print(f"  filled {min(count, chunk_start + CHUNK):,}", end="\r", file=sys.stderr, flush=True)
     with engine.connect() as conn:
@@ -146,6 +151,50 @@ def kept_store(kind, args, folder):
     return url, {"DATABASE_URL": url}, None, marker
 
 
+def reads(base, token, engine, unit) -> dict:
+    """{name: function of a day (YYYY-MM-DD) that makes one timed read}: the summary page per role, the
+    trends, the API, a plain GROUP BY, and the case queue's first page per role with each filter alone."""
+    sessions = {name: logged_in(base, name) for name in ("admin", "supervisor", "officer")}
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {token}"
+
+    def page(name, **params):
+        reply = sessions[name].get(base + "/", params=params)
+        assert reply.status_code == 200 and "Tổng hợp ngày" in reply.text
+
+    def trends(name):
+        assert sessions[name].get(base + "/trends", params={"days": "90"}).status_code == 200
+
+    def summary_api(**params):
+        assert api.get(base + "/api/v1/summary", params=params).json()["responses"] > 0
+
+    def plain_group_by(date):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT unit, count(*) FROM responses WHERE local_day = :d GROUP BY unit"),
+                         {"d": date}).all()
+
+    def queue(name, label, params):
+        def read(_day):
+            assert sessions[name].get(base + "/cases", params=params).status_code == 200
+        kept = re.search(r'role="status">(\d+)', sessions[name].get(base + "/cases", params=params).text)
+        return f"case queue, {name}, {label} ({kept[1] if kept else '?'} cases)", read
+
+    timed = {
+        "summary page, admin, every unit": lambda day: page("admin", date=day),
+        f"summary page, supervisor, {unit} (counters and officers)": lambda day: page("supervisor", date=day),
+        "summary page, officer": lambda day: page("officer", date=day),
+        "trends page, admin, every unit, 90 days": lambda day: trends("admin"),
+        "/api/v1/summary, every unit": lambda day: summary_api(date=day),
+        "/api/v1/summary, one kiosk": lambda day: summary_api(date=day, kiosk="k070"),
+        "plain GROUP BY of the day's responses": plain_group_by,
+    }
+    for who in ("admin", "supervisor", "officer"):
+        for label, params in queue_filters(datetime.now(LOCAL_TZ).date(), unit, "Cán bộ 070-1").items():
+            name, read = queue(who, label, params)
+            timed[name] = read
+    return timed
+
+
 def measure(kind, args, folder):
     url, env, pg_schema, marker = kept_store(kind, args, folder)
     reused = marker is not None and marker.exists()
@@ -174,34 +223,7 @@ def measure(kind, args, folder):
             if marker is not None:
                 marker.write_text(f"{first_day.isoformat()} {token}\n")
         server, base = start_server(env)
-        sessions = {name: logged_in(base, name) for name in ("admin", "supervisor", "officer")}
-        api = requests.Session()
-        api.headers["Authorization"] = f"Bearer {token}"
-
-        def page(name, **params):
-            reply = sessions[name].get(base + "/", params=params)
-            assert reply.status_code == 200 and "Tổng hợp ngày" in reply.text
-
-        def trends(name):
-            assert sessions[name].get(base + "/trends", params={"days": "90"}).status_code == 200
-
-        def summary_api(**params):
-            assert api.get(base + "/api/v1/summary", params=params).json()["responses"] > 0
-
-        def plain_group_by(date):
-            with engine.connect() as conn:
-                conn.execute(text("SELECT unit, count(*) FROM responses WHERE local_day = :d GROUP BY unit"),
-                             {"d": date}).all()
-
-        timed = {
-            "summary page, admin, every unit": lambda day: page("admin", date=day),
-            f"summary page, supervisor, {unit} (counters and officers)": lambda day: page("supervisor", date=day),
-            "summary page, officer": lambda day: page("officer", date=day),
-            "trends page, admin, every unit, 90 days": lambda day: trends("admin"),
-            "/api/v1/summary, every unit": lambda day: summary_api(date=day),
-            "/api/v1/summary, one kiosk": lambda day: summary_api(date=day, kiosk="k070"),
-            "plain GROUP BY of the day's responses": plain_group_by,
-        }
+        timed = reads(base, token, engine, unit)
         timed = {name: measured for name, measured in timed.items() if not args.only or args.only in name}
         rng = random.Random(1)
         days = [(first_day + timedelta(days=rng.randrange(7, args.days))).isoformat() for _ in range(args.samples)]
@@ -215,7 +237,7 @@ def measure(kind, args, folder):
         finally:
             server.terminate()
             server.wait()
-        return [(name, percentile(v, .5), percentile(v, .95)) for name, v in times.items()]
+        return [(name, percentile(v, .5), percentile(v, .95)) for name, v in times.items() if v]
     finally:
         engine.dispose()
         drop_schema(pg_schema)
