@@ -1,22 +1,21 @@
-"""The daily summary page and /api/v1/summary over a large central store.
+"""The summary page, the trends, /api/v1/summary and the case queue over a large central store.
 
-Fills a fresh central store (SQLite, PostgreSQL or both) with --responses
-responses from --kiosks kiosks (10 per unit, 3 officers each, 3% flagged, 30%
-tied to a dossier) spread over --days days, with the cases they open and the
-day tallies central keeps as batches arrive. Then serves it with `central run`
-and times, over --samples random days: the summary page as an admin (every
-unit), a supervisor (one unit, with its counters and officers) and an officer,
-each with the day-before and week-before comparisons; `/api/v1/summary` for
-every unit and for one kiosk; the 90-day trends page; and a plain GROUP BY of
-the same day's responses straight on the store. Prints p50 and p95 in
-milliseconds.
+Fills a central store (SQLite, PostgreSQL or both) with --responses responses from --kiosks kiosks (10 per
+unit, 3 officers each, 3% flagged, 30% tied to a dossier) spread over --days days, about --cases of them
+unhappy enough to open a case (a rating of 1-2 or extra demands, with reason chips; old cases mostly
+closed, the last 30 days' in every status), with the tallies, facts and case reason rows ingest keeps.
+Then serves it with `central run` and times, over --samples random days: the summary page as an admin
+(every unit), a supervisor (one unit, with its counters and officers) and an officer, each with the
+day-before and week-before comparisons; `/api/v1/summary` for every unit and for one kiosk; the 90-day
+trends page; a plain GROUP BY of the same day's responses straight on the store; and the case queue's
+first page as each role with no filter and with each filter alone. Prints p50 and p95 in milliseconds.
 
-    .venv/bin/python bench/summary_scale.py [--responses 10000000] [--stores sqlite,postgresql]
+    .venv/bin/python bench/summary_scale.py [--responses 10000000] [--cases 200000] [--stores sqlite,postgresql]
 
-``--keep DIR`` fills the SQLite store in DIR once (DIR/central.db, about 8 GB at
-10 million) and reuses it on later runs with the same DIR, so a change to a read
-path can be timed again without the fill; ``--only trends`` times only the
-measurements whose name contains that word.
+``--keep DIR`` fills each store once and reuses it on later runs with the same DIR: SQLite in
+DIR/central.db (about 8 GB at 10 million), PostgreSQL in the database ``--pg-db`` (default scale_bench,
+made if missing); a kept store is first brought to the newest migration step, so a new step is timed
+on it too. ``--only trends`` times only the measurements whose name contains that word.
 """
 
 import argparse
@@ -237,6 +236,7 @@ def measure(kind, args, folder):
         finally:
             server.terminate()
             server.wait()
+        print(f"  {kind}: load average while timing {os.getloadavg()[0]:.1f} (1 min, at the end)", file=sys.stderr)
         return [(name, percentile(v, .5), percentile(v, .95)) for name, v in times.items() if v]
     finally:
         engine.dispose()
