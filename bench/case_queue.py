@@ -22,12 +22,13 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from benchkit import PASSWORD, queue_filters, drop_schema, logged_in, percentile, start_server, store_for
+from benchkit import PASSWORD, drop_schema, logged_in, percentile, queue_filters, start_server, store_for
 
 from kiosk.clock import LOCAL_TZ, utc_iso
 from sync.central import cases as case_rules
 from sync.central.config import load as load_config
 from sync.central.store import accounts, database, migrations, queue, schema
+from sync.central.store import cases as case_store
 from sync.central.workdays import WorkCalendar
 
 HASH = "0" * 64
@@ -77,11 +78,14 @@ def fill(engine, count, days, today):
     for start in range(0, count, CHUNK):
         made = [case_and_response(i, count, days, today, rng) for i in range(start, min(count, start + CHUNK))]
         with database.write(engine) as conn:
+            for (_r, case), case_id in zip(made, database.new_ids(conn, schema.cases, len(made)), strict=True):
+                case["id"] = case_id
             database.bulk_insert(conn, schema.responses, [r for r, _c in made])
             database.bulk_insert(conn, schema.response_private, [
                 {"response_id": r["id"], "comment": "Cán bộ hướng dẫn chưa rõ, phải đi lại nhiều lần."}
                 for r, _c in made if r["comment_hash"]])
             database.bulk_insert(conn, schema.cases, [c for _r, c in made])
+            case_store.add_reasons(conn, [c for _r, c in made])  # as ingest keeps them
         print(f"  filled {min(count, start + CHUNK):,}", end="\r", file=sys.stderr, flush=True)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
