@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -69,3 +70,15 @@ def logged_in(base, name):
     token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', session.get(base + "/login").text)[1]
     session.post(base + "/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
     return session
+
+
+def queue_filters(today, unit="Đơn vị 07", officer="cb-07-1") -> dict:
+    """{name: query parameters} of the case queue's first page with no filter and with each filter alone
+    (`today` a date; `unit` and `officer` (a roster id) what the unit and officer filters keep)."""
+    month_ago = (today - timedelta(days=30)).isoformat()
+    return {"no filter": {}, "status=open": {"status": "open"}, "status=closed": {"status": "closed"},
+            "overdue=1": {"overdue": "1"}, "due=today": {"due": "today"}, "unit": {"unit": unit},
+            "officer": {"officer": officer}, "channel=kiosk": {"channel": "kiosk"},
+            "channel=hotline": {"channel": "hotline"}, "category": {"category": "2"},
+            "reason=impolite (a chip)": {"reason": "impolite"}, "reason=extra_request": {"reason": "extra_request"},
+            "from..to (30 days)": {"from": month_ago, "to": today.isoformat()}, "page=40": {"page": "40"}}

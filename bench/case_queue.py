@@ -22,12 +22,13 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from benchkit import PASSWORD, drop_schema, logged_in, percentile, start_server, store_for
+from benchkit import PASSWORD, drop_schema, logged_in, percentile, queue_filters, start_server, store_for
 
 from kiosk.clock import LOCAL_TZ, utc_iso
 from sync.central import cases as case_rules
 from sync.central.config import load as load_config
 from sync.central.store import accounts, database, migrations, queue, roster, schema
+from sync.central.store import cases as case_store
 from sync.central.workdays import WorkCalendar
 
 HASH = "0" * 64
@@ -81,11 +82,14 @@ def fill(engine, count, days, today):
     for start in range(0, count, CHUNK):
         made = [case_and_response(i, count, days, today, rng) for i in range(start, min(count, start + CHUNK))]
         with database.write(engine) as conn:
+            for (_r, case), case_id in zip(made, database.new_ids(conn, schema.cases, len(made)), strict=True):
+                case["id"] = case_id
             database.bulk_insert(conn, schema.responses, [r for r, _c in made])
             database.bulk_insert(conn, schema.response_private, [
                 {"response_id": r["id"], "comment": "Cán bộ hướng dẫn chưa rõ, phải đi lại nhiều lần."}
                 for r, _c in made if r["comment_hash"]])
             database.bulk_insert(conn, schema.cases, [c for _r, c in made])
+            case_store.add_reasons(conn, [c for _r, c in made])  # as ingest keeps them
         print(f"  filled {min(count, start + CHUNK):,}", end="\r", file=sys.stderr, flush=True)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -97,23 +101,13 @@ def fill(engine, count, days, today):
 
 
 
-def filters(today):
-    month_ago = (today - timedelta(days=30)).isoformat()
-    return {"no filter": {}, "status=open": {"status": "open"}, "status=closed": {"status": "closed"},
-            "overdue=1": {"overdue": "1"}, "due=today": {"due": "today"}, "unit": {"unit": "Đơn vị 07"},
-            "officer": {"officer": "cb-07-1"}, "channel=kiosk": {"channel": "kiosk"},
-            "channel=hotline": {"channel": "hotline"}, "category": {"category": "2"},
-            "reason=impolite (a chip)": {"reason": "impolite"}, "reason=extra_request": {"reason": "extra_request"},
-            "from..to (30 days)": {"from": month_ago, "to": today.isoformat()}, "page=40": {"page": "40"}}
-
-
 def store_only(engine, config, today, samples):
     """The queue's own queries (counts, the page's ids, its rows) in this process, every unit, per filter."""
     pairs = queue.group_pairs(engine)
     overdue, due = case_rules.deadlines(today, config, WorkCalendar(), pairs)
     deadlines = queue.Deadlines(overdue=overdue, due_today=due)
     results = []
-    for name, params in filters(today).items():
+    for name, params in queue_filters(today).items():
         wanted = queue.QueueFilter(
             unit=params.get("unit"), officer_id=params.get("officer"), status=params.get("status"),
             channel=params.get("channel"), category=params.get("category"), reason=params.get("reason"),
@@ -150,7 +144,7 @@ def measure(kind, args, folder):
         try:
             for who in ("admin", "supervisor", "officer"):
                 session = logged_in(base, who)
-                for name, params in filters(today).items():
+                for name, params in queue_filters(today).items():
                     times = []
                     for _ in range(args.samples):
                         begun = time.perf_counter()

@@ -28,9 +28,9 @@ from sqlalchemy import func, select
 
 from kiosk import store
 from kiosk.clock import now_utc, utc_iso
-from sync.central.store import database, schema
 from sync import wire
 from sync.central.ingest import _row
+from sync.central.store import database, schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import bulk_responses  # noqa: E402  (the tests' fast generator of chained responses)

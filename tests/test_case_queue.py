@@ -11,6 +11,7 @@ from sync import wire
 from sync.central import cases as case_rules
 from sync.central.store import cases as case_store
 from sync.central.store import accounts, compliments, database, queue, schema
+from sync.central.store import pakn as pakn_store
 from sync.central.workdays import WorkCalendar
 
 TODAY = date(2026, 12, 9)  # a Wednesday, with no public holiday in the week before
@@ -37,8 +38,9 @@ def make_cases(engine, count=130):
                      "assignee": None})
     with database.write(engine) as conn:
         conn.execute(schema.cases.insert(), rows)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(schema.cases.select()).mappings()]
+        made = [dict(r) for r in conn.execute(schema.cases.select()).mappings()]
+        case_store.add_reasons(conn, made)  # as ingest does
+    return made
 
 
 def expected_order(rows):
@@ -240,3 +242,58 @@ def test_a_compliments_phone_is_erased_after_the_retention_days(site, central_en
     with central_engine.connect() as conn:
         kept = conn.execute(schema.response_private.select().where(schema.response_private.c.phone.is_not(None)))
         assert [row.phone for row in kept] == ["0987654321"]
+
+
+def reason_rows_said_by_cases(engine) -> list:
+    """(case id, reason) for each why code (but a PAKN's 'pakn') and reason chip the cases' own columns list."""
+    with engine.connect() as conn:
+        listed = conn.execute(schema.cases.select()).mappings().all()
+    return sorted({(c["id"], key) for c in listed
+                   for key in (c["why"].split(",") + (c["reasons"] or "").split(",")) if key not in ("", "pakn")})
+
+
+def reason_rows(engine) -> list:
+    with engine.connect() as conn:
+        return sorted((r.case_id, r.reason) for r in conn.execute(schema.case_reasons.select()))
+
+
+def test_the_reason_table_equals_what_the_cases_say(site, central_engine, tmp_path):
+    """Kept by ingest (low ratings, chips, extra demands, comments), PAKN registration and the compliment
+    tidy-up, on SQLite and PostgreSQL."""
+    path = tmp_path / "k-a.db"
+    add_responses(path, 2, kiosk_id="k-a", answers={"overall": 1}, comment="Chờ lâu", reasons=["long_wait", "impolite"])
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 4, "extra_request": "yes"}, reasons=["extra_demands"])
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 2})
+    add_responses(path, 1, kiosk_id="k-a", answers={"overall": 5}, comment="Rất tốt")  # a compliment: no case
+    post(site, site.kiosk_secrets["k-a"], wire.batch("k-a", wire_responses(path)), kiosk="k-a")
+    pakn_store.register(central_engine, unit="Unit A", channel="hotline", received=_now(), category="officers",
+                        content="Gọi điện phản ánh", user_name="sup-a", now=_now())
+    expected = reason_rows_said_by_cases(central_engine)
+    assert len({case_id for case_id, _r in expected}) == 5, expected  # the site's own low rating too
+    assert {r for _c, r in expected} == {"comment", "low_rating", "extra_request", "long_wait", "impolite",
+                                         "extra_demands"}
+    assert reason_rows(central_engine) == expected
+    with database.write(central_engine) as conn:  # a comment-only case as stores made before the rule held
+        praised = conn.execute(schema.compliments.select()).mappings().one()
+        conn.execute(schema.compliments.delete())
+        case_id = conn.execute(schema.cases.insert().values(
+            response_id=praised["response_id"], local_day=praised["local_day"], unit="Unit A", kiosk_id="k-a",
+            officer=None, why="comment", status="new", opened_utc="2026-11-20T02:00:00.000Z",
+            updated_utc="2026-11-20T02:00:00.000Z")).inserted_primary_key[0]
+        case_store.add_reasons(conn, [{"id": case_id, "why": "comment", "reasons": None}])
+    assert (case_id, "comment") in reason_rows(central_engine)
+    assert compliments.settle(central_engine)["moved"] == 1  # the case and its reason rows go
+    assert reason_rows(central_engine) == reason_rows_said_by_cases(central_engine) == expected
+
+
+def test_the_reason_filter_keeps_what_the_old_text_match_kept(central_engine):
+    """The filter reads case_reasons; what it keeps is what matching the why and reasons texts kept."""
+    rows = make_cases(central_engine)
+    for reason in ("comment", "low_rating", "extra_request", "long_wait", "impolite", "harassment", "pakn"):
+        column = "why" if reason in case_rules.WHY_CODES else "reasons"
+        expected = [r["id"] for r in expected_order(rows) if reason in (r[column] or "").split(",")]
+        got = queue.queue_page(central_engine, queue.QueueFilter(reason=reason), deadlines(), 1, size=200)
+        assert [r["id"] for r in got["rows"]] == expected, reason
+        assert got["total"] == len(expected) == queue.count_matching(
+            central_engine, queue.QueueFilter(reason=reason), deadlines())
+    assert reason_rows(central_engine) == reason_rows_said_by_cases(central_engine)

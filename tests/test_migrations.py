@@ -22,7 +22,7 @@ from sqlalchemy import inspect, text
 from kiosk import chain
 from kiosk.clock import utc_iso
 from sync.central import ingest
-from sync.central.cases import case_rows, compliment_rows
+from sync.central.cases import case_rows, compliment_rows, reason_keys
 from sync.central.store import accounts, compliments, database, migrations, roster, schema, tallies
 from sync.central.store.tallies import add_tallies
 
@@ -150,6 +150,10 @@ def fill_as_stored_at(engine, k, batches, fresh):
                       for case in (case_rows(decoded) if k >= 11 else cases_before_compliments(decoded))]
             for case in opened:
                 insert(conn, "cases", case)
+            if k >= step_number("0016_case_reasons"):  # ingest kept the queue's reason rows
+                for case in rows(conn, "SELECT id, why, reasons FROM cases"):
+                    for reason in reason_keys(case["why"], case["reasons"]):
+                        insert(conn, "case_reasons", {"reason": reason, "case_id": case["id"]})
         if k >= 11:  # from 0011 on a comment alone is a compliment, not a case
             for row in compliment_rows(decoded):
                 insert(conn, "compliments", {c: v for c, v in row.items() if k >= 14 or not c.endswith("_id")
@@ -164,6 +168,11 @@ def fill_as_stored_at(engine, k, batches, fresh):
         if k >= 6:
             for row in fresh["installs"]:
                 insert(conn, "installs", row)
+
+
+def step_number(name) -> int:
+    """k of the step `name` (its place in STEPS, from 1)."""
+    return STEPS.index(name) + 1
 
 
 def cases_before_compliments(decoded) -> list:
@@ -197,6 +206,8 @@ def snapshot(engine) -> dict:
             "cases": rows(conn, "SELECT response_id, local_day, unit, kiosk_id, officer, why, status, assignee, "
                                 "answer, opened_utc, updated_utc, closed_utc, channel, started_utc, category, reasons "
                                 "FROM cases ORDER BY response_id"),
+            "case_reasons": rows(conn, "SELECT c.response_id, r.reason FROM case_reasons r JOIN cases c "
+                                       "ON c.id = r.case_id ORDER BY c.response_id, r.reason"),
             "compliments": rows(conn, "SELECT response_id, unit, kiosk_id, officer, local_day, started_utc "
                                       "FROM compliments ORDER BY response_id"),
             "users": rows(conn, "SELECT name, display_name, role, unit, session_version, disabled_utc "
@@ -252,6 +263,7 @@ def test_a_store_made_at_any_step_upgrades_to_what_a_fresh_install_holds(central
         upgraded, fresh = snapshot(old_engine), snapshot(fresh_engine)
         assert len(fresh["cases"]) == 3 and all(case["local_day"] for case in fresh["cases"])
         assert len(fresh["compliments"]) == 1  # a comment alone (0011)
+        assert {r["response_id"] for r in fresh["case_reasons"]} == {c["response_id"] for c in fresh["cases"]}
         assert (len(fresh["day_tallies"]), len(fresh["unit_day_tallies"])) == (7, 4)
         for part in fresh:
             assert upgraded[part] == fresh[part], part

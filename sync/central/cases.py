@@ -102,6 +102,18 @@ def case_rows(responses) -> list:
     return rows
 
 
+def reason_keys(why: str, reasons: str | None) -> list:
+    """The keys the case queue's reason filter finds a case by (``case_reasons`` rows), from its stored
+    ``why`` (comma-separated WHY_CODES, or 'pakn' for a PAKN, which is left out) and ``reasons`` (its
+    reason chips, comma-separated, or None): each key once, why codes first. A chip's key is never a
+    why code's (the questionnaire's chips are the kiosk's reason keys)."""
+    keys = []
+    for key in (why or "").split(",") + (reasons or "").split(","):
+        if key and key != "pakn" and key not in keys:
+            keys.append(key)
+    return keys
+
+
 def compliment_rows(responses) -> list:
     """Rows of the ``compliments`` table for the stored responses (as for ``case_rows``) that are compliments."""
     return [{"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"], "kiosk_id": r["kiosk_id"],

@@ -20,6 +20,7 @@ from kiosk.text import nfc
 
 from sync import wire
 
+from .store import cases as case_store
 from .store import database, schema, tallies
 from . import installs
 from .cases import case_rows, compliment_rows
@@ -180,7 +181,10 @@ def _write(conn, batch):
             conn.execute(schema.response_private.insert(), privates)
         opened = case_rows(accepted)
         if opened:
+            for case, case_id in zip(opened, database.new_ids(conn, schema.cases, len(opened)), strict=True):
+                case["id"] = case_id
             database.bulk_insert(conn, schema.cases, opened)
+            case_store.add_reasons(conn, opened)
         praised = compliment_rows(accepted)  # a comment alone opens no case (sync.central.cases)
         if praised:
             conn.execute(schema.compliments.insert(), praised)

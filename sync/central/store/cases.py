@@ -7,8 +7,18 @@ from sqlalchemy import func, select
 from kiosk.clock import utc_iso
 from kiosk.text import nfc
 
+from ..cases import reason_keys
 from .database import write
-from .schema import case_log, cases, pakn, response_private, responses
+from .schema import case_log, case_reasons, cases, pakn, response_private, responses
+
+
+def add_reasons(conn, opened) -> None:
+    """Add the ``case_reasons`` rows of new cases (dicts with ``id``, ``why`` and ``reasons`` as stored),
+    in the caller's transaction: what the queue's reason filter reads (see ``sync.central.cases.reason_keys``)."""
+    found = [{"reason": key, "case_id": case["id"]} for case in opened
+             for key in reason_keys(case["why"], case.get("reasons"))]
+    if found:
+        conn.execute(case_reasons.insert(), found)
 
 
 def _cases_where(query, unit, officer_id, status, day):

@@ -9,7 +9,7 @@ from kiosk.text import nfc
 
 from ..cases import compliment_rows
 from .database import write
-from .schema import case_log, cases, compliments, officers, response_private, responses, settings
+from .schema import case_log, case_reasons, cases, compliments, officers, response_private, responses, settings
 
 PAGE_SIZE = 50
 #: Set in ``settings`` once responses stored before the rule have been looked through.
@@ -81,8 +81,10 @@ def settle(engine) -> dict:
         found = compliment_rows(_response_rows(conn, responses.c.id.in_(untouched)))
         if found:
             ids = [row["response_id"] for row in found]
-            conn.execute(cases.delete().where(cases.c.response_id.in_(ids), cases.c.status == "new",
-                                              cases.c.assignee.is_(None), cases.c.answer.is_(None)))
+            gone = select(cases.c.id).where(cases.c.response_id.in_(ids), cases.c.status == "new",
+                                            cases.c.assignee.is_(None), cases.c.answer.is_(None))
+            conn.execute(case_reasons.delete().where(case_reasons.c.case_id.in_(gone)))
+            conn.execute(cases.delete().where(cases.c.id.in_(gone)))
             conn.execute(compliments.insert(), found)
         added = []
         if conn.execute(select(settings.c.value).where(settings.c.key == SETTLED_KEY)).first() is None:

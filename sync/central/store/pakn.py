@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.clock import local_today, now_utc, utc_iso
 
 from .. import cases as case_rules
+from .cases import add_reasons
 from .database import write
 from .schema import case_log, cases, pakn, reply_letters
 
@@ -44,6 +45,7 @@ def register(engine, *, unit: str, channel: str, received, category: str, conten
             response_id=None, local_day=local_today(received).isoformat(), unit=unit, kiosk_id="", officer=None,
             why="pakn", status="new", opened_utc=stamp, updated_utc=stamp, channel=channel,
             started_utc=utc_iso(received), category=category)).inserted_primary_key[0]
+        add_reasons(conn, [{"id": case_id, "why": "pakn", "reasons": None}])  # none today: a PAKN has no chips
         conn.execute(pakn.insert().values(
             case_id=case_id, content=content, citizen_name=citizen_name if consent else None,
             contact=contact if consent else None, consent_utc=stamp if consent and (citizen_name or contact) else None,

@@ -13,8 +13,8 @@ from sqlalchemy import and_, case, false, func, or_, select
 
 from kiosk.text import nfc
 
-from ..cases import CHANNELS, WHY_CODES, deadlines
-from .schema import cases, response_private, responses
+from ..cases import CHANNELS, deadlines
+from .schema import case_reasons, cases, response_private, responses
 
 #: Rows on a page of the queue.
 PAGE_SIZE = 50
@@ -87,19 +87,13 @@ def _where(query, f: QueueFilter, deadlines: Deadlines):
         query = query.where(cases.c.local_day >= f.start)
     if f.end:
         query = query.where(cases.c.local_day <= f.end)
-    if f.reason in WHY_CODES:
-        query = query.where(("," + cases.c.why + ",").like(f"%,{f.reason},%"))
-    elif f.reason:
-        query = query.where(("," + cases.c.reasons + ",").like(f"%,{_escaped(f.reason)},%", escape="\\"))
+    if f.reason:  # a range of case_reasons' key, whatever else is kept
+        query = query.where(cases.c.id.in_(select(case_reasons.c.case_id).where(case_reasons.c.reason == f.reason)))
     if f.overdue:
         query = query.where(overdue_condition(deadlines))
     if f.due_today:
         query = query.where(due_today_condition(deadlines))
     return query
-
-
-def _escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _parts(f: QueueFilter, deadlines: Deadlines):

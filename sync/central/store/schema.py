@@ -182,6 +182,16 @@ cases = Table(
     Index("cases_officer_id_queue", "officer_id", "status", "local_day", "started_utc", "id", "why", "reasons"),
 )
 
+# The case queue's reason filter as a range: one row per case and each of its why codes (but 'pakn') and reason
+# chips, as the case's `why` and `reasons` list them (``sync.central.cases.reason_keys``; case reasons step).
+case_reasons = Table(
+    "case_reasons", metadata,
+    Column("reason", String(64), primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True, autoincrement=False),
+    Index("case_reasons_case", "case_id"),
+    sqlite_with_rowid=False,
+)
+
 # Compliments (issue 12, item 3): responses whose only feature is a comment open no case; see sync.central.cases.
 compliments = Table(
     "compliments", metadata,

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, session
 from flask_babel import gettext
 
 from kiosk import indices
@@ -11,6 +11,7 @@ from kiosk.clock import local_today, now_utc
 from .. import charts, reports
 from ..store import pakn as pakn_store
 from ..store import reads, targets
+from . import numbers
 from .auth import current_user, engine, login_required, scoped_counts, scoped_tallies
 from .pakn import channel_names
 from .summary import tables_for
@@ -35,7 +36,27 @@ def trends():
     target = targets.target_for(engine(), unit, config.target_pct)
     return render_template("central/trends.html", days=int(days), start=start, end=end, unit=unit, target=target,
                            units=reads.units(engine()) if user["role"] == "admin" else [user["unit"]],
-                           charts=charts.charts_for(series, current_app.config["QUESTIONS"], target, start))
+                           charts=_drawn(charts.charts_for(series, current_app.config["QUESTIONS"], target, start)))
+
+
+def _drawn(made) -> list:
+    """[(question, wide SVG, narrow SVG, total)] from ``charts.charts_for`` output, in the page's language."""
+    lang = session.get("lang", "vi")
+    formatted = {}
+
+    def number(value):  # a 90-day page formats some 2,000 counts, many of them alike
+        if value not in formatted:
+            formatted[value] = numbers.number(value)
+        return formatted[value]
+
+    answers = gettext("%(n)s answers", n="%(n)s")  # the translation, filled per bar by charts.svg
+    drawn = []
+    for question, wide, narrow, total in made:
+        label = gettext("%(q)s: share satisfied per day, 7-day average, target and answers per day",
+                        q=question.short[lang])
+        drawn.append((question, charts.svg(wide, label, number, answers), charts.svg(narrow, label, number, answers),
+                      total))
+    return drawn
 
 
 @bp.get("/report")
