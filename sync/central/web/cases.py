@@ -133,6 +133,14 @@ def _row_overdue(case, overdue_days) -> bool:
     return False
 
 
+def must_tell(case) -> bool:
+    """True when closing `case` must wait until how the citizen was told is recorded: a PAKN of another
+    channel within the department's competence (the department's plan, section V: each citizen is told
+    the outcome in writing; "could not be reached" counts as recorded). Kiosk cases (the citizen is
+    usually anonymous) and PAKN transferred elsewhere (the receiving body answers) close without it."""
+    return case["channel"] != "kiosk" and bool(case["within_competence"]) and not case["told_how"]
+
+
 def assignee_choices(case):
     """("" = keep the current one) then who can work on it, as (login name, display name): the unit's
     supervisors, and the officer on duty when the citizen rated (an officer sees only those cases)."""
@@ -157,6 +165,11 @@ def case_detail(case_id):
             answer = form.answer.data.strip() if form.answer.data else None
             if form.close.data and not (answer or case["answer"]):
                 form.answer.errors.append(gettext("Write the answer given to the citizen before closing."))
+                status = 400
+            elif form.close.data and must_tell(case):
+                form.close.errors.append(gettext(
+                    "Record how the citizen was told the outcome before closing: each citizen is told in "
+                    "writing. If they could not be reached, record that below."))
                 status = 400
             else:
                 try:

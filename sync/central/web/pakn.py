@@ -46,7 +46,7 @@ def category_names():
 
 def told_names():
     return {"letter": gettext("by letter"), "phone": gettext("by phone"), "email": gettext("by email"),
-            "in_person": gettext("in person")}
+            "in_person": gettext("in person"), "not_reachable": gettext("could not be reached")}
 
 
 def satisfied_names():
