@@ -138,7 +138,7 @@ def send_to_live(central, db_path, kiosk_id="test-kiosk", chunk=400):
             wire.SIGNATURE_HEADER: wire.sign(central.secret, stamp, body)})
         assert reply.ok, reply.text
         for key, value in reply.json().items():
-            if isinstance(value, int):
+            if isinstance(value, int) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value
     return totals
 

@@ -3,9 +3,10 @@ whole "Must show" story in order): the summary opens on yesterday and its "Cần
 seeded cases; the overdue link opens the overdue queue; a hotline complaint is registered, assigned from
 the list, answered, its reply letter read back, the citizen's outcome recorded (closing before it is
 refused), closed and published; the public page shows the anonymised text only; a compliment is no case;
-an officer sees only their own. Screenshots of the summary, queue, case, letter and public page at
-1366×900 and 390×844 go to test-output/screenshots/working-day/; axe-core finds nothing serious or
-critical on any page, and no page scrolls sideways."""
+an officer sees only their own (their duty's cases, and the complaint assigned to them). Screenshots of
+the summary, queue, case, letter and public page at 1366×900 and 390×844 go to
+test-output/screenshots/working-day/; axe-core finds nothing serious or critical on any page, and no page
+scrolls sideways."""
 
 import re
 from datetime import datetime, timedelta
@@ -175,12 +176,12 @@ def test_a_supervisors_working_day_from_the_summary_to_the_public_page(browser, 
     with page.expect_navigation():
         row.get_by_role("link", name=f"Phản ánh {case_id}", exact=True).click()
     choices = page.get_by_label("Người xử lý").locator("option").all_inner_texts()
-    assert {"Trần Thị Lan", "Phạm Văn Minh"} <= set(choices) and "Khai" not in choices
-    page.get_by_label("Người xử lý").select_option(label="Phạm Văn Minh")
+    assert {"Trần Thị Lan", "Phạm Văn Minh", "Khai", "Minh"} <= set(choices)  # the unit's staff
+    page.get_by_label("Người xử lý").select_option(label="Minh")
     page.get_by_label("Nội dung trả lời người dân").fill(ANSWER)
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu", exact=True).click()
-    assert "Trần Thị Lan · phân công cho: Phạm Văn Minh" in text(page)
+    assert "Trần Thị Lan · phân công cho: Minh" in text(page)
     assert page.get_by_role("link", name=PHONE_NO).get_attribute("href") == f"tel:{PHONE_NO}"
 
     # The reply letter, read back from its HTML.
@@ -215,7 +216,7 @@ def test_a_supervisors_working_day_from_the_summary_to_the_public_page(browser, 
         page.get_by_role("button", name="Lưu", exact=True).click()
     assert "đã đóng" in page.inner_text("h1")
     history = text(page, ".history >> nth=-1")
-    for action in ("vào sổ, tiếp nhận qua: đường dây nóng", "phân công cho: Phạm Văn Minh",
+    for action in ("vào sổ, tiếp nhận qua: đường dây nóng", "phân công cho: Minh",
                    "ban hành văn bản trả lời số: 1/TB-PAKN", "thông báo kết quả cho người dân: bằng văn bản",
                    "; hài lòng", "đã đóng"):
         assert action in history, (action, history)
@@ -255,14 +256,17 @@ def test_a_supervisors_working_day_from_the_summary_to_the_public_page(browser, 
     assert PRAISE in text(page) and serious(page) == []
     context.close()
 
-    # The same pages on a phone.
-    phone = browser.new_context(viewport=PHONE, locale="vi-VN")
-    small = phone.new_page()
-    log_in(small, base, "lan")
-    for name, url in pages.items():
-        small.goto(url)
-        looked_at(small, PHONE, folder, name)
-    phone.close()
+    # The same pages on a phone (the public one not logged in).
+    public_url = pages.pop("public")
+    for name, urls in (("lan", pages), (None, {"public": public_url})):
+        phone = browser.new_context(viewport=PHONE, locale="vi-VN")
+        small = phone.new_page()
+        if name:
+            log_in(small, base, name)
+        for shot, url in urls.items():
+            small.goto(url)
+            looked_at(small, PHONE, folder, shot)
+        phone.close()
 
     # An officer sees only the cases of their own duty, and only their own compliments.
     officer = browser.new_context(viewport=PHONE, locale="vi-VN")
@@ -276,4 +280,13 @@ def test_a_supervisors_working_day_from_the_summary_to_the_public_page(browser, 
     assert own.goto(base + f"/cases/{case_id}").status == 404
     own.goto(base + "/compliments")
     assert PRAISE in text(own)
+    officer.close()
+    officer = browser.new_context(viewport=PHONE, locale="vi-VN")  # Minh: his duty and the PAKN given him
+    own = officer.new_page()
+    log_in(own, base, "minh")
+    assert todo_counts(own) == {"open": expected["open"] - 3, "overdue": 1, "due_today": expected["due_today"]}
+    own.goto(base + "/cases")
+    main = text(own, "table.queue")
+    assert "Chờ quá lâu" in main and "đường dây nóng" in main and "Cán bộ Khai" not in main
+    assert own.goto(base + f"/cases/{case_id}").status == 200 and QUESTION not in own.content()
     officer.close()

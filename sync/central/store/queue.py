@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, false, func, or_, select
 
 from kiosk.text import nfc
 
-from ..cases import CHANNELS, WHY_CODES, deadlines
+from ..cases import CHANNELS, OTHER_CHANNELS, WHY_CODES, deadlines
 from .schema import cases, response_private, responses
 
 #: Rows on a page of the queue.
@@ -34,9 +34,11 @@ class Deadlines:
 class QueueFilter:
     """What the queue keeps: None (or False) keeps everything. `status` is one of the statuses or 'open'
     (not closed); `start`/`end` bound the start day (YYYY-MM-DD); `reason` is a why code (comment,
-    low_rating, extra_request) or a reason chip's key."""
+    low_rating, extra_request) or a reason chip's key. `assigned_to` (a login name) widens `officer` to an
+    officer's own scope: the cases of their duty, and PAKN of other channels assigned to them."""
     unit: str | None = None
     officer: str | None = None
+    assigned_to: str | None = None
     status: str | None = None
     channel: str | None = None
     category: str | None = None
@@ -73,10 +75,15 @@ def due_today_condition(deadlines: Deadlines):
 
 
 def _where(query, f: QueueFilter, deadlines: Deadlines):
-    for column, value in ((cases.c.unit, nfc(f.unit)), (cases.c.officer, nfc(f.officer)),
-                          (cases.c.channel, f.channel), (cases.c.category, nfc(f.category))):
+    for column, value in ((cases.c.unit, nfc(f.unit)), (cases.c.channel, f.channel),
+                          (cases.c.category, nfc(f.category))):
         if value:
             query = query.where(column == value)
+    if f.officer and f.assigned_to:
+        query = query.where(or_(cases.c.officer == nfc(f.officer), and_(
+            cases.c.channel.in_(OTHER_CHANNELS), cases.c.assignee == f.assigned_to)))
+    elif f.officer:
+        query = query.where(cases.c.officer == nfc(f.officer))
     if f.status == "open":
         query = query.where(_OPEN)
     elif f.status:

@@ -1,7 +1,8 @@
 """Central's staff pages: login, logout, the language, who is logged in, and what they may see.
 
 An admin sees every unit, a supervisor their unit, an officer only the
-responses given while they were on duty (the kiosks' officer name).
+responses given while they were on duty (the kiosks' officer name) and the PAKN
+of other channels assigned to them (``web.cases.may_see``).
 """
 
 import math

@@ -33,7 +33,9 @@ def may_see(user, case) -> bool:
         return True
     if case["unit"] != user["unit"]:
         return False
-    return user["role"] == "supervisor" or case["officer"] == user["display_name"]
+    if user["role"] == "supervisor" or case["officer"] == user["display_name"]:
+        return True
+    return case["channel"] != "kiosk" and case["assignee"] == user["name"]  # a PAKN given to this officer
 
 
 def visible_case(case_id):
@@ -79,7 +81,8 @@ def requested_filter(user) -> queue.QueueFilter:
     if start and end and start > end:
         abort(400, description=gettext("The first day comes after the last day."))
     return queue.QueueFilter(
-        unit=unit, officer=officer, status=_short_arg("status", case_rules.STATUSES + ("open",)),
+        unit=unit, officer=officer, assigned_to=user["name"] if user["role"] == "officer" else None,
+        status=_short_arg("status", case_rules.STATUSES + ("open",)),
         channel=_short_arg("channel", case_rules.CHANNELS), category=_short_arg("category"),
         reason=_short_arg("reason", reasons), start=start, end=end,
         overdue=request.args.get("overdue") == "1", due_today=request.args.get("due") == "today")
@@ -143,9 +146,12 @@ def must_tell(case) -> bool:
 
 def assignee_choices(case):
     """("" = keep the current one) then who can work on it, as (login name, display name): the unit's
-    supervisors, and the officer on duty when the citizen rated (an officer sees only those cases)."""
+    supervisors, and for a kiosk case the officer on duty when the citizen rated (a complaint about one
+    officer is not shown to the others), for a PAKN of another channel every officer of the unit (the one
+    assigned then sees it, see ``may_see``)."""
     staff = [(s["name"], s["display_name"]) for s in accounts.unit_users(engine(), case["unit"])
-             if s["role"] == "supervisor" or (s["role"] == "officer" and s["display_name"] == case["officer"])]
+             if s["role"] == "supervisor" or (s["role"] == "officer" and (
+                 case["channel"] != "kiosk" or s["display_name"] == case["officer"]))]
     return [("", gettext("— keep as it is —"))] + staff
 
 
