@@ -195,6 +195,10 @@ def test_a_supervisors_working_day_from_the_summary_to_the_public_page(browser, 
     assert PHONE_NO not in page.content().replace(COMPLAINT, "")  # only inside the citizen's own words
     pages["letter"] = page.url
     looked_at(page, DESKTOP, folder, "letter")
+    page.emulate_media(media="print")  # printed: the letter alone, on A4
+    assert not page.get_by_role("link", name=re.compile("Quay lại phản ánh")).is_visible()
+    assert page.pdf(format="A4").startswith(b"%PDF")
+    page.emulate_media(media="screen")
     with page.expect_navigation():
         page.get_by_role("link", name=re.compile("Quay lại phản ánh")).click()
 
