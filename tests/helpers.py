@@ -127,6 +127,23 @@ def wire_responses(db_path, limit=100_000):
         db.close()
 
 
+def send_to_live(central, db_path, kiosk_id="test-kiosk", chunk=400):
+    """Post every response of a kiosk database to a live central (conftest.LiveCentral) in signed batches
+    of `chunk`; the summed answer counts ({"accepted": n, "duplicate": n, ...})."""
+    rows, totals = wire_responses(db_path), {}
+    for start in range(0, len(rows), chunk):
+        body = json.dumps(wire.batch(kiosk_id, rows[start:start + chunk])).encode()
+        stamp = str(int(time.time()))
+        reply = requests.post(central.url + "/api/v1/batches", data=body, timeout=60, headers={
+            "Content-Type": "application/json", wire.KIOSK_HEADER: kiosk_id, wire.TIMESTAMP_HEADER: stamp,
+            wire.SIGNATURE_HEADER: wire.sign(central.secret, stamp, body)})
+        assert reply.ok, reply.text
+        for key, value in reply.json().items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
 def commented_rows(db_path, count):
     """`count` responses with a comment and a phone number, stored in a new kiosk database, as the wire sends them."""
     add_responses(db_path, count, comment="Rất tốt", phone="0912345678")

@@ -1,8 +1,9 @@
 """The case queue (issue 12): filters, paging and order against a hand-built store, on SQLite and PostgreSQL;
-bad filters are a clear 400; compliments open no case; the assignee is chosen from the unit's staff."""
+bad filters are a clear 400; compliments open no case; the assignee is chosen from the unit's staff; an
+officer's scope holds the PAKN assigned to them."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -297,3 +298,17 @@ def test_the_reason_filter_keeps_what_the_old_text_match_kept(central_engine):
         assert got["total"] == len(expected) == queue.count_matching(
             central_engine, queue.QueueFilter(reason=reason), deadlines())
     assert reason_rows(central_engine) == reason_rows_said_by_cases(central_engine)
+def test_an_officer_s_scope_adds_the_pakn_assigned_to_them_and_no_other(central_engine):
+    rows = make_cases(central_engine, count=30)
+    received = datetime(TODAY.year, TODAY.month, TODAY.day, 2, tzinfo=timezone.utc)
+    given = pakn_store.register(central_engine, unit="Unit B", channel="email", received=received,
+                                category="officers", content="Góp ý qua thư.", user_name="sup-a", now=received)
+    other = pakn_store.register(central_engine, unit="Unit B", channel="hotline", received=received,
+                                category="officers", content="Gọi đường dây nóng.", user_name="sup-a", now=received)
+    case_store.update(central_engine, given, "sup-a", received, assignee="an")
+    case_store.update(central_engine, other, "sup-a", received, assignee="binh")
+    mine = queue.QueueFilter(unit="Unit B", officer="An", assigned_to="an")  # An works in Unit B
+    expected = {r["id"] for r in rows if r["officer"] == "An"} | {given}
+    got = queue.queue_page(central_engine, mine, deadlines(), 1, size=200)
+    assert {r["id"] for r in got["rows"]} == expected and got["total"] == len(expected)
+    assert queue.count_matching(central_engine, queue.QueueFilter(officer="An"), deadlines()) == len(expected) - 1

@@ -268,3 +268,54 @@ def test_a_pakn_of_today_shows_on_the_summary_and_in_the_case_list(site, central
 def test_the_setting_names_exactly_the_pakn_categories():
     from kiosk import settings
     assert settings.get("CENTRAL_PAKN_DAYS").kind.keys == tuple(case_rules.CATEGORIES)
+
+
+@sqlite_only
+def test_a_pakn_within_competence_closes_only_once_how_the_citizen_was_told_is_recorded(site, central_engine):
+    log_in(site, "sup-a")
+    case_id = int(re.search(r"/cases/(\d+)", register_form(site).headers["Location"])[1])
+    url, token = f"/cases/{case_id}", csrf(site, f"/cases/{case_id}")
+    refused = site.post(url, data={"csrf_token": token, "answer": "Đã hướng dẫn lại.", "close": "y"})
+    assert refused.status_code == 400
+    assert "hãy ghi nhận cách đã thông báo kết quả cho người dân" in refused.get_data(as_text=True)
+    stored = case_store.get_case(central_engine, case_id)
+    assert (stored["status"], stored["answer"]) == ("new", None)  # nothing changed
+    assert site.post(f"{url}/outcome", data={"csrf_token": token, "told_how": "not_reachable",
+                                             "told_at": "2026-11-05T15:00", "satisfied": "unsaid"}).status_code == 302
+    page = site.get(url).get_data(as_text=True)
+    assert "thông báo kết quả cho người dân: không liên lạc được 15:00 05/11/2026" in page
+    closed = site.post(url, data={"csrf_token": token, "answer": "Đã hướng dẫn lại.", "close": "y"})
+    assert closed.status_code == 302 and case_store.get_case(central_engine, case_id)["status"] == "closed"
+    moved = int(re.search(r"/cases/(\d+)", register_form(site, transferred="y", transferred_to="UBND huyện")
+                          .headers["Location"])[1])  # transferred: the receiving body answers
+    assert site.post(f"/cases/{moved}", data={"csrf_token": token, "answer": "Đã chuyển.", "close": "y"}) \
+        .status_code == 302
+
+
+@sqlite_only
+def test_a_pakn_can_be_given_to_any_officer_of_the_unit_who_then_sees_it(site, central_engine):
+    log_in(site, "sup-a")
+    case_id = int(re.search(r"/cases/(\d+)", register_form(site).headers["Location"])[1])
+    url = f"/cases/{case_id}"
+    page = site.get(url).get_data(as_text=True)
+    assert '<option value="an">An</option>' in page  # not on duty for it: a PAKN has no officer on duty
+    log_in(site, "an")
+    assert site.get(url).status_code == 404 and f'href="{url}"' not in site.get("/cases").get_data(as_text=True)
+    log_in(site, "sup-a")
+    assert site.post(url, data={"csrf_token": csrf(site, url), "assignee": "an"}).status_code == 302
+    log_in(site, "an")
+    assert site.get(url).status_code == 200 and f'href="{url}"' in site.get("/cases").get_data(as_text=True)
+    assert site.post(url, data={"csrf_token": csrf(site, url), "answer": "x"}).status_code == 403  # read only
+
+
+@sqlite_only
+def test_publishing_a_pakn_starts_from_its_content(site, central_engine):
+    log_in(site, "sup-a")
+    case_id = int(re.search(r"/cases/(\d+)", register_form(site, content="Hồ sơ chậm trả kết quả.")
+                            .headers["Location"])[1])
+    url, token = f"/cases/{case_id}", csrf(site, f"/cases/{case_id}")
+    site.post(f"{url}/outcome", data={"csrf_token": token, "told_how": "phone", "told_at": "2026-11-05T15:00",
+                                      "satisfied": "yes"})
+    assert site.post(url, data={"csrf_token": token, "answer": "Đã trả.", "close": "y"}).status_code == 302
+    form = site.get(f"{url}/publish").get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*name="question"[^>]*>\s*Hồ sơ chậm trả kết quả.</textarea>', form)

@@ -81,3 +81,11 @@ def test_an_officer_cannot_publish(with_complaint, central_engine):
     log_in(with_complaint, "an")
     assert with_complaint.get(url + "/publish").status_code == 403
     assert with_complaint.post(url + "/unpublish", data={"csrf_token": csrf(with_complaint, url)}).status_code == 403
+
+
+def test_leaks_finds_a_dossier_like_code_in_free_text_but_not_dates_amounts_or_legal_citations():
+    for text in ("hồ sơ số 000.00.12.H59-261105-0042 quá hạn", "mã H59.22-241120-0001", "HS-2026-00012345"):
+        assert publishing.leaks(text, {}) == ["dossier"], text
+    for text in ("NĐ 20/2008/NĐ-CP ngày 14/02/2008", "phí 15.000.000 đồng", "ngày 2026-11-20",
+                 "Quyết định số 1001/QĐ-BNV", "mã số 12345678"):
+        assert publishing.leaks(text, {}) == [], text

@@ -50,13 +50,13 @@ def count_cases(engine, unit=None, officer_id=None, status=None, day=None) -> in
 
 
 def get_case(engine, case_id: int):
-    """A case with its response and erasable text (a PAKN's citizen_name and citizen_contact too), and its
-    history; None if unknown."""
+    """A case with its response and erasable text (a PAKN's citizen_name, citizen_contact and
+    within_competence too: None for a kiosk case), and its history; None if unknown."""
     query = (select(*[c for c in cases.c if c.name != "reasons"], responses.c.answers, responses.c.reasons,
                     responses.c.counter,
                     responses.c.dossier_code, responses.c.created_utc, responses.c.uuid,
                     response_private.c.comment, response_private.c.phone, response_private.c.erased_utc,
-                    pakn.c.citizen_name, pakn.c.contact.label("citizen_contact"))
+                    pakn.c.citizen_name, pakn.c.contact.label("citizen_contact"), pakn.c.within_competence)
              .join(responses, responses.c.id == cases.c.response_id, isouter=True)
              .join(response_private, response_private.c.response_id == cases.c.response_id, isouter=True)
              .join(pakn, pakn.c.case_id == cases.c.id, isouter=True)

@@ -18,7 +18,9 @@ from .cases import add_reasons
 from .database import write
 from .schema import case_log, cases, pakn, reply_letters
 
-TOLD_HOW = ("letter", "phone", "email", "in_person")
+#: How the citizen was told the outcome; "not_reachable": staff tried (at the time recorded) and could not reach
+#: them, which also lets a PAKN within competence be closed (see ``web.cases``).
+TOLD_HOW = ("letter", "phone", "email", "in_person", "not_reachable")
 SATISFIED = ("yes", "no", "unsaid")
 
 

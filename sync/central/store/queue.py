@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, false, func, or_, select
 
 from kiosk.text import nfc
 
-from ..cases import CHANNELS, deadlines
+from ..cases import CHANNELS, OTHER_CHANNELS, deadlines
 from .schema import case_reasons, cases, response_private, responses
 
 #: Rows on a page of the queue.
@@ -34,9 +34,11 @@ class Deadlines:
 class QueueFilter:
     """What the queue keeps: None (or False) keeps everything. `status` is one of the statuses or 'open'
     (not closed); `start`/`end` bound the start day (YYYY-MM-DD); `reason` is a why code (comment,
-    low_rating, extra_request) or a reason chip's key."""
+    low_rating, extra_request) or a reason chip's key. `assigned_to` (a login name) widens `officer_id` to an
+    officer's own scope: the cases of their duty, and PAKN of other channels assigned to them."""
     unit: str | None = None
     officer_id: str | None = None  # the roster id of the officer on duty; '' keeps nothing (a login without one)
+    assigned_to: str | None = None
     status: str | None = None
     channel: str | None = None
     category: str | None = None
@@ -77,7 +79,10 @@ def _where(query, f: QueueFilter, deadlines: Deadlines):
                           (cases.c.category, nfc(f.category))):
         if value:
             query = query.where(column == value)
-    if f.officer_id is not None:
+    if f.officer_id is not None and f.assigned_to:
+        query = query.where(or_(cases.c.officer_id == f.officer_id, and_(
+            cases.c.channel.in_(OTHER_CHANNELS), cases.c.assignee == f.assigned_to)))
+    elif f.officer_id is not None:
         query = query.where(cases.c.officer_id == f.officer_id)
     if f.status == "open":
         query = query.where(_OPEN)

@@ -2,8 +2,9 @@
 
 An admin sees every unit, a supervisor their unit, an officer only the
 responses given while they were on duty: those carrying the roster id their login is linked to
-(``users.officer_id``), never matched by display name. An officer login not linked to a roster entry
-sees nothing, and every page tells them what the admin must do.
+(``users.officer_id``), never matched by display name; and the PAKN of other channels assigned to them
+(``web.cases.may_see``). An officer login not linked to a roster entry sees nothing of the kiosks',
+and every page tells them what the admin must do.
 """
 
 import math

@@ -33,7 +33,9 @@ def may_see(user, case) -> bool:
         return True
     if case["unit"] != user["unit"]:
         return False
-    return user["role"] == "supervisor" or bool(user["officer_id"]) and case["officer_id"] == user["officer_id"]
+    if user["role"] == "supervisor" or bool(user["officer_id"]) and case["officer_id"] == user["officer_id"]:
+        return True
+    return case["channel"] != "kiosk" and case["assignee"] == user["name"]  # a PAKN given to this officer
 
 
 def visible_case(case_id):
@@ -81,7 +83,8 @@ def requested_filter(user) -> queue.QueueFilter:
     if start and end and start > end:
         abort(400, description=gettext("The first day comes after the last day."))
     return queue.QueueFilter(
-        unit=unit, officer_id=officer, status=_short_arg("status", case_rules.STATUSES + ("open",)),
+        unit=unit, officer_id=officer, assigned_to=user["name"] if user["role"] == "officer" else None,
+        status=_short_arg("status", case_rules.STATUSES + ("open",)),
         channel=_short_arg("channel", case_rules.CHANNELS), category=_short_arg("category"),
         reason=_short_arg("reason", reasons), start=start, end=end,
         overdue=request.args.get("overdue") == "1", due_today=request.args.get("due") == "today")
@@ -134,12 +137,22 @@ def _row_overdue(case, overdue_days) -> bool:
     return False
 
 
+def must_tell(case) -> bool:
+    """True when closing `case` must wait until how the citizen was told is recorded: a PAKN of another
+    channel within the department's competence (the department's plan, section V: each citizen is told
+    the outcome in writing; "could not be reached" counts as recorded). Kiosk cases (the citizen is
+    usually anonymous) and PAKN transferred elsewhere (the receiving body answers) close without it."""
+    return case["channel"] != "kiosk" and bool(case["within_competence"]) and not case["told_how"]
+
+
 def assignee_choices(case):
     """("" = keep the current one) then who can work on it, as (login name, display name): the unit's
-    supervisors, and the officer on duty when the citizen rated (an officer sees only those cases)."""
+    supervisors, and for a kiosk case the officer on duty when the citizen rated (a complaint about one
+    officer is not shown to the others), for a PAKN of another channel every officer of the unit (the one
+    assigned then sees it, see ``may_see``)."""
     staff = [(s["name"], s["display_name"]) for s in accounts.unit_users(engine(), case["unit"])
-             if s["role"] == "supervisor"
-             or (s["role"] == "officer" and s["officer_id"] and s["officer_id"] == case["officer_id"])]
+             if s["role"] == "supervisor" or (s["role"] == "officer" and (
+                 case["channel"] != "kiosk" or (s["officer_id"] and s["officer_id"] == case["officer_id"])))]
     return [("", gettext("— keep as it is —"))] + staff
 
 
@@ -159,6 +172,11 @@ def case_detail(case_id):
             answer = form.answer.data.strip() if form.answer.data else None
             if form.close.data and not (answer or case["answer"]):
                 form.answer.errors.append(gettext("Write the answer given to the citizen before closing."))
+                status = 400
+            elif form.close.data and must_tell(case):
+                form.close.errors.append(gettext(
+                    "Record how the citizen was told the outcome before closing: each citizen is told in "
+                    "writing. If they could not be reached, record that below."))
                 status = 400
             else:
                 try:

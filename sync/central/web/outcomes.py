@@ -14,7 +14,7 @@ from kiosk.forms import no_control_characters
 from kiosk.text import nfc, storable
 
 from .. import publishing
-from ..store import compliments, published
+from ..store import compliments, pakn, published
 from .auth import current_user, engine, login_required, scope
 from .cases import requested_page, visible_case
 
@@ -65,7 +65,8 @@ def publish(case_id):
         status = 400
     elif not form.is_submitted():
         shown = published.get(engine(), case_id)
-        form.question.data = shown["question"] if shown else case["comment"] or ""
+        held = pakn.details(engine(), case_id)["pakn"] or {}  # a PAKN's text is in its own row
+        form.question.data = shown["question"] if shown else case["comment"] or held.get("content") or ""
         form.answer.data = shown["answer"] if shown else case["answer"] or ""
     return render_template("central/publish.html", case=case, form=form, errors=errors), status
 

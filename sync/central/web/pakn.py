@@ -2,8 +2,8 @@
 (a numbered, print-ready reply letter; how and when the citizen was told; whether they were satisfied).
 
 Who: supervisors and admins register PAKN, issue letters and record outcomes. Officers do not: the office
-that receives the hotline, email, box and portal registers them, and an officer only sees the cases given
-while they were on duty (see ``web.auth``).
+that receives the hotline, email, box and portal registers them; an officer sees the cases given while they
+were on duty and the PAKN assigned to them (see ``web.auth``).
 """
 
 from datetime import datetime, timedelta
@@ -46,7 +46,7 @@ def category_names():
 
 def told_names():
     return {"letter": gettext("by letter"), "phone": gettext("by phone"), "email": gettext("by email"),
-            "in_person": gettext("in person")}
+            "in_person": gettext("in person"), "not_reachable": gettext("could not be reached")}
 
 
 def satisfied_names():

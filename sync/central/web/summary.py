@@ -86,6 +86,7 @@ def card(day, unit, officer, tallies):
                   for title, rows in tables_for(tallies, unit, elements)]
     shares = {q.key: daycard.share(figures, q.key) for q in current_app.config["QUESTIONS"]}
     return {"figures": figures, "head": head, "shares": shares, "target": target,
+            "question_states": {key: daycard.state(s["pct"], target) for key, s in shares.items()},
             "state": daycard.state(head["pct"], target),
             "changes": changes, "groups": groups, "min_responses": config.min_responses,
             "reasons": daycard.top_reasons(figures, current_app.config["QUESTIONNAIRE"], session.get("lang", "vi"))}
@@ -108,7 +109,7 @@ def summary():
         next_day=day + timedelta(days=1) if day < today else None,
         units=reads.units(engine()) if user["role"] == "admin" else [user["unit"]],
         **card(day, unit, officer, tallies),
-        todo=to_handle(unit, officer),
+        todo=to_handle(unit, officer, user["name"] if user["role"] == "officer" else None),
         open_alerts=alerts.open_alerts(engine(), unit) if user["role"] != "officer" else [],
         handled_alerts=alerts.history(engine(), unit, limit=5) if user["role"] != "officer" else [],
         kiosks=kiosks, questions=current_app.config["QUESTIONS"],
@@ -118,13 +119,14 @@ def summary():
     )
 
 
-def to_handle(unit, officer) -> dict:
-    """"Cần xử lý": {"open", "overdue", "due_today"} cases in scope, counted exactly as the case queue's
-    filters that the summary links to count them (``store.queue``, deadlines per channel and category)."""
+def to_handle(unit, officer, assigned_to=None) -> dict:
+    """"Cần xử lý": {"open", "overdue", "due_today"} cases in scope (an officer's: `assigned_to` their login
+    name), counted exactly as the case queue's filters that the summary links to count them (``store.queue``,
+    deadlines per channel and category)."""
     deadlines = queue.deadlines_on(engine(), local_today(now_utc()), current_app.config["CENTRAL"],
                                    current_app.config["WORKDAYS"])
 
     def count(**wanted):
         return queue.count_matching(engine(), queue.QueueFilter(unit=unit, officer_id=officer, status="open",
-                                                                **wanted), deadlines)
+                                                                assigned_to=assigned_to, **wanted), deadlines)
     return {"open": count(), "overdue": count(overdue=True), "due_today": count(due_today=True)}
