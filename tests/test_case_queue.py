@@ -307,8 +307,8 @@ def test_an_officer_s_scope_adds_the_pakn_assigned_to_them_and_no_other(central_
                                 category="officers", content="Gọi đường dây nóng.", user_name="sup-a", now=received)
     case_store.update(central_engine, given, "sup-a", received, assignee="an")
     case_store.update(central_engine, other, "sup-a", received, assignee="binh")
-    mine = queue.QueueFilter(unit="Unit B", officer="An", assigned_to="an")  # An works in Unit B
+    mine = queue.QueueFilter(unit="Unit B", officer_id="cb-an", assigned_to="an")  # An works in Unit B
     expected = {r["id"] for r in rows if r["officer"] == "An"} | {given}
     got = queue.queue_page(central_engine, mine, deadlines(), 1, size=200)
     assert {r["id"] for r in got["rows"]} == expected and got["total"] == len(expected)
-    assert queue.count_matching(central_engine, queue.QueueFilter(officer="An"), deadlines()) == len(expected) - 1
+    assert queue.count_matching(central_engine, queue.QueueFilter(officer_id="cb-an"), deadlines()) == len(expected) - 1

@@ -79,13 +79,20 @@ def working_day(live_central, tmp_path):
     respond(path, "Khai", 8, good, at(yesterday, 9))
     respond(path, "Khai", 1, good, at(yesterday, 10), comment=PRAISE)
     respond(path, "Minh", 3, {"overall": 4, "attitude": 4}, at(yesterday, 14))
+    assert live_central.cli("unit", "add", "Sở Xây dựng", "--name", "Sở Xây dựng").returncode == 0
+    for officer_id, name in (("cb-khai", "Khai"), ("cb-minh", "Minh")):  # the roster (issue 13)
+        added = live_central.cli("officer", "add", "--unit", "Sở Xây dựng", "--name", name, "--id", officer_id)
+        assert added.returncode == 0, added.stderr
     for name, role, display in [("lan", "supervisor", "Trần Thị Lan"), ("minh-pho", "supervisor", "Phạm Văn Minh"),
                                 ("khai", "officer", "Khai"), ("minh", "officer", "Minh")]:
+        linked = ("--officer", f"cb-{name}") if role == "officer" else ()
         made = live_central.cli_input("add-user", name, "--role", role, "--unit", "Sở Xây dựng",
-                                      "--display-name", display, input=PASSWORD + "\n")
+                                      "--display-name", display, *linked, input=PASSWORD + "\n")
         assert made.returncode == 0, made.stderr
     live_central.start()
     sent = send_to_live(live_central, path)
+    # The kiosk's responses name their officers as a kiosk without the roster did: map them to the ids.
+    assert live_central.cli("officer", "match", "--apply").returncode == 0
     live_central.expected = {"open": 4 + (due is not None), "overdue": 2, "due_today": int(due is not None)}
     assert sent["accepted"] == 16 + live_central.expected["due_today"]
     return live_central
