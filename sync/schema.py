@@ -155,7 +155,6 @@ BEYOND_TYPE = {
        for name in ("questionnaire_version", "counter", "officer", "dossier_code")},
     "answers": _answers_fit, "reasons": _codes_fit, "flags": _codes_fit,
 }
-_BEYOND = tuple(BEYOND_TYPE.items())
 
 
 def _private_pair_problems(private) -> list:
@@ -173,39 +172,32 @@ def _private_rule(private):
     return private
 
 
-def _response_rule(response):
-    for name, check in _BEYOND:
-        value = response[name]
-        if value is not None and not check(value):
-            raise ValueError(f"{name} must be {MUST_BE[name]}")
-    return response
-
-
-#: The texts ``BEYOND_TYPE`` checks with ``fits``: an ASCII text always fits (its length is its type's).
-_FITTED_TEXTS = ("questionnaire_version", "counter", "officer", "dossier_code")
+def _all_fit(texts, longest) -> bool:
+    """``fits`` for a collection of texts, each distinct non-ASCII one checked once."""
+    return "".join(texts).isascii() or all(fits(t, longest) for t in set(texts) if not t.isascii())
 
 
 def _responses_rule(responses):
-    """``_response_rule`` for every response of a batch in one pass: what a JSON Schema cannot say.
-
-    The common case costs a few C calls per batch: every text of the batch that ``fits`` checks is
-    ASCII (then it fits), and each distinct day of its times is checked once. Any response with a
-    non-ASCII text, or a batch with a day that needs a closer look, is checked response by response
-    (``_response_rule``), with the same outcome. Raises ValueError (the batch is then named problem by
-    problem by ``sync.problems``).
+    """The checks of ``BEYOND_TYPE`` for every response of a batch in one pass: what a JSON
+    Schema cannot say, each distinct text and day checked once (a batch repeats its
+    counters, officers, answer keys, codes and days). Raises ValueError naming nothing: the batch is
+    then named problem by problem by ``sync.problems``.
     """
-    texts = [response[name] or "" for response in responses for name in _FITTED_TEXTS]
+    days, keys, codes, answer_codes = set(), [], [], []
     for response in responses:
+        days.add(response["started_utc"][:10])
+        days.add(response["created_utc"][:10])
         answers = response["answers"]
-        texts += answers
-        texts += [v for v in answers.values() if type(v) is str]
-        texts += response["reasons"]
-        texts += response["flags"]
-    days = {response[name][:10] for response in responses for name in ("started_utc", "created_utc")}
-    if "".join(texts).isascii() and all(map(_real_day, days)):
-        return responses
-    for response in responses:
-        _response_rule(response)
+        keys += answers
+        answer_codes += [v for v in answers.values() if type(v) is str]
+        codes += response["reasons"]
+        codes += response["flags"]
+    named = [(name, [r[name] for r in responses if r[name] is not None])
+             for name in ("questionnaire_version", "counter", "officer", "dossier_code")]
+    if not (all(map(_real_day, days)) and all(_all_fit(texts, TEXT_MAX[name]) for name, texts in named)
+            and _all_fit(keys, ANSWER_KEY_MAX) and _all_fit(answer_codes, ANSWER_TEXT_MAX)
+            and _all_fit(codes, CODE_MAX)):
+        raise ValueError("a response breaks a rule beyond its type")
     return responses
 
 
