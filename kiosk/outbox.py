@@ -3,6 +3,8 @@
 It reads and writes the kiosk's own SQLite file, beside the kiosk process.
 """
 
+import json
+
 from kiosk import erasure, store
 from kiosk.chain import OPTIONAL_CHAINED_FIELDS, PRIVATE_FIELDS, UUID
 from kiosk.clock import now_utc, utc_iso
@@ -10,30 +12,36 @@ from kiosk.clock import now_utc, utc_iso
 STATUS_KEYS = ("sync_last_success_utc", "sync_last_error", "sync_last_error_utc")
 
 
-def pending(db, limit: int, after: int = 0) -> list:
+def pending(db, limit: int, after: int = 0, json_value=json.loads) -> list:
     """The next responses central has not answered for, in sequence order, wire-ready.
 
     ``after``: a sequence number below which nothing is pending any more (the
     uploader passes the last one it sent, so it does not rescan the acknowledged).
+    ``json_value``: what a stored JSON column's text (``store.JSON_COLUMNS``) becomes in the record:
+    by default its value; the uploader passes ``orjson.Fragment`` to send the stored text as it is.
     """
     rows = db.execute(
         "SELECT r.* FROM responses r LEFT JOIN sync_acks a ON a.seq = r.seq "
         "WHERE a.seq IS NULL AND r.seq > ? ORDER BY r.seq LIMIT ?", [after, limit])
     columns = [c[0] for c in rows.description]
-    records = [_wire_record(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
+    records = [_wire_record(dict(zip(columns, row, strict=True)), json_value) for row in rows.fetchall()]
     if not records:
         return []
     seqs = [r["seq"] for r in records]
     marks = ",".join("?" * len(seqs))
     private = {row[0]: dict(zip(PRIVATE_FIELDS, row[1:], strict=True)) for row in db.execute(
         f"SELECT seq, {', '.join(PRIVATE_FIELDS)} FROM response_private WHERE seq IN ({marks})", seqs)}
-    return [{**record, "private": private.get(record["seq"])} for record in records]
+    for record in records:
+        record["private"] = private.get(record["seq"])
+    return records
 
 
-def _wire_record(row: dict) -> dict:
-    """A stored row as the wire carries it: the roster ids only when set (a central without the
-    roster takes a response without them, as before)."""
-    record = store.record_from_row(row)
+def _wire_record(row: dict, json_value) -> dict:
+    """A stored row as the wire carries it: its JSON columns through ``json_value``, and the roster ids only
+    when set (a central without the roster takes a response without them, as before)."""
+    record = row
+    for name in store.JSON_COLUMNS:
+        record[name] = json_value(record[name])
     for name in OPTIONAL_CHAINED_FIELDS:
         if record.get(name) is None:
             record.pop(name, None)

@@ -3,7 +3,7 @@ structured per-row errors.
 
 - **Validation.** ``decode_batch(body, max_responses)`` validates a batch's JSON bytes straight into
   dicts (compiled: pydantic-core parses and checks types, lengths, ranges and patterns in one pass, and
-  one check per response adds what a JSON Schema cannot say). A body it refuses is then read again by
+  one pass over the batch adds what a JSON Schema cannot say). A body it refuses is then read again by
   ``sync.problems.batch_errors``, which walks the same types field by field to name *every* problem in the sentences
   users see (unchanged): only bad batches pay for that second look. Why pydantic rather than msgspec:
   measured, see ``bench/batch_validation.py`` and the README.
@@ -16,6 +16,7 @@ The bounds are what both stores hold (PostgreSQL INTEGER, the VARCHAR lengths of
 what the kiosk's forms let in (``kiosk.text``).
 """
 
+import operator
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Optional, Union
@@ -164,7 +165,6 @@ BEYOND_TYPE = {
        for name in ("questionnaire_version", "counter", "officer", "dossier_code")},
     "answers": _answers_fit, "reasons": _codes_fit, "flags": _codes_fit,
 }
-_BEYOND = tuple(BEYOND_TYPE.items())
 
 
 def _private_pair_problems(private) -> list:
@@ -182,12 +182,33 @@ def _private_rule(private):
     return private
 
 
-def _response_rule(response):
-    for name, check in _BEYOND:
-        value = response[name]
-        if value is not None and not check(value):
-            raise ValueError(f"{name} must be {MUST_BE[name]}")
-    return response
+def _all_fit(texts, longest) -> bool:
+    """``fits`` for a collection of texts, each distinct non-ASCII one checked once."""
+    return "".join(texts).isascii() or all(fits(t, longest) for t in set(texts) if not t.isascii())
+
+
+def _responses_rule(responses):
+    """The checks of ``BEYOND_TYPE`` for every response of a batch in one pass: what a JSON
+    Schema cannot say, each distinct text and day checked once (a batch repeats its
+    counters, officers, answer keys, codes and days). Raises ValueError naming nothing: the batch is
+    then named problem by problem by ``sync.problems``.
+    """
+    days, keys, codes, answer_codes = set(), [], [], []
+    for response in responses:
+        days.add(response["started_utc"][:10])
+        days.add(response["created_utc"][:10])
+        answers = response["answers"]
+        keys += answers
+        answer_codes += [v for v in answers.values() if type(v) is str]
+        codes += response["reasons"]
+        codes += response["flags"]
+    named = [(name, [r[name] for r in responses if r[name] is not None])
+             for name in ("questionnaire_version", "counter", "officer", "dossier_code")]
+    if not (all(map(_real_day, days)) and all(_all_fit(texts, TEXT_MAX[name]) for name, texts in named)
+            and _all_fit(keys, ANSWER_KEY_MAX) and _all_fit(answer_codes, ANSWER_TEXT_MAX)
+            and _all_fit(codes, CODE_MAX)):
+        raise ValueError("a response breaks a rule beyond its type")
+    return responses
 
 
 class Private(TypedDict):
@@ -219,11 +240,9 @@ class Install(TypedDict):
 
 
 def _in_order(responses):
-    previous = 0
-    for response in responses:
-        if response["seq"] <= previous:
-            raise ValueError("responses: each seq must be greater than the one before it")
-        previous = response["seq"]
+    seqs = [response["seq"] for response in responses]
+    if not all(map(operator.lt, seqs, seqs[1:])):
+        raise ValueError("responses: each seq must be greater than the one before it")
     return responses
 
 
@@ -232,8 +251,8 @@ def batch_adapter(max_responses: int) -> TypeAdapter:
     """The Batch type with at most `max_responses` responses (central's ``CENTRAL_MAX_BATCH``)."""
     batch = TypedDict("Batch", {
         "kiosk_id": KioskId, "batch_id": Uuid,
-        "responses": Annotated[list[Annotated[Response, AfterValidator(_response_rule)]],
-                               Field(min_length=1, max_length=max_responses), AfterValidator(_in_order)],
+        "responses": Annotated[list[Response], Field(min_length=1, max_length=max_responses),
+                               AfterValidator(_in_order), AfterValidator(_responses_rule)],
         "install": NotRequired[Optional[Install]]})
     batch.__doc__ = "A kiosk's batch of responses, in sequence order (see ``sync.wire``)."
     batch.__pydantic_config__ = STRICT

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+import orjson
 import requests
 
 from kiosk import outbox, store
@@ -136,7 +137,7 @@ class Uploader:
             prepared = upcoming
 
     def _prepare(self, db, after):
-        responses = outbox.pending(db, self.batch_size, after)
+        responses = outbox.pending(db, self.batch_size, after, json_value=orjson.Fragment)
         if not responses:
             return None
         history = store.installs(db)
@@ -150,7 +151,14 @@ class Uploader:
                 install = {"id": made_in["id"], "from_seq": made_in["from_seq"], "parent": made_in["parent"] or None,
                            "head_seq": min(head, following - 1) if following else head}
         payload = wire.batch(self.kiosk_id, responses, install)
-        body = gzip.compress(wire.encode(payload), compresslevel=1)
+        try:  # the stored JSON columns embedded as they are (no decoding and encoding again)
+            body = orjson.dumps(payload)
+        except orjson.JSONEncodeError:  # a text orjson refuses (see wire.encode): decoded, then encoded
+            decoded = {r["seq"]: r for r in outbox.pending(db, self.batch_size, after)}
+            responses = [decoded[r["seq"]] for r in responses]
+            payload = {**payload, "responses": responses}
+            body = wire.encode(payload)
+        body = gzip.compress(body, compresslevel=1)
         return responses, payload, body
 
     def _post(self, body):

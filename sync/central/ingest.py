@@ -93,6 +93,9 @@ class _Batch:
         self.kiosk, self.kiosk_id, self.batch_id = kiosk, kiosk["kiosk_id"], payload["batch_id"]
         self.install_id = (payload.get("install") or {}).get("id", "")
         self.received_at, self.received = received_at, utc_iso(received_at)
+        # No time at or before this text is ahead of central by SKEW_TOLERANCE (texts sort as times):
+        # only later ones are parsed and compared exactly.
+        self.skew_floor = utc_iso(received_at + SKEW_TOLERANCE - timedelta(seconds=1))
         self.verdicts, self.accepted, self.held, self.events = [], [], [], []
 
     def event(self, kind, seq, detail):
@@ -125,7 +128,8 @@ class _Batch:
             if reason:
                 self.reject(response, reason)
                 continue
-            if parse_utc(response["created_utc"]) - self.received_at > SKEW_TOLERANCE:
+            if response["created_utc"] > self.skew_floor and \
+                    parse_utc(response["created_utc"]) - self.received_at > SKEW_TOLERANCE:
                 self.event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                               f"after central received it ({self.received}).")
             self._accept(response, record)

@@ -13,6 +13,7 @@ from operator import itemgetter
 
 from sqlalchemy import create_engine, event, exc, text
 
+from kiosk.chain import UUID
 from kiosk.paths import owner_only
 
 
@@ -94,24 +95,32 @@ def new_ids(conn, table, count: int) -> list:
     SQLite: after the largest id (what SQLite picks for an INTEGER PRIMARY KEY; ``write`` holds the one
     write lock); PostgreSQL: from the column's sequence.
     """
-    if conn.dialect.name == "postgresql":
-        return list(conn.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {int(count)})"
-        ).scalars())
+    if conn.dialect.name == "postgresql":  # one array, not a row per id
+        return sorted(conn.exec_driver_sql(
+            f"SELECT array_agg(nextval(pg_get_serial_sequence('{table.name}', 'id'))) "
+            f"FROM generate_series(1, {int(count)})").scalar())
     last = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table.name}").scalar()
     return list(range(last + 1, last + 1 + count))
 
 
 def any_of(conn, name: str, values: list) -> tuple:
-    """A test of a column against many values (str or int) as ONE parameter ``name``, whatever their
-    number: ``(sql tail, {name: value})``, e.g. ``("= ANY(:uuids)", {"uuids": [...]})`` on PostgreSQL,
+    """A test of a column against many values (whole numbers, or UUIDs as text) as ONE text parameter
+    ``name``, whatever their number: ``(sql tail, {name: text})``, e.g.
+    ``("= ANY(CAST(:uuids AS text[]))", {"uuids": "{…,…}"})`` on PostgreSQL,
     ``("IN (SELECT value FROM json_each(:uuids))", {"uuids": "[...]"})`` on SQLite.
 
-    Cheaper to send than an ``IN`` list of one parameter each; the column's index is used.
+    Cheaper to send than an ``IN`` list of one parameter each, or a list the driver converts value by
+    value; the column's index is used. Raises ValueError for a text that is not a UUID (it could break
+    the array's text).
     """
-    if conn.dialect.name == "postgresql":
-        return f"= ANY(:{name})", {name: list(values)}
-    return f"IN (SELECT value FROM json_each(:{name}))", {name: json.dumps(list(values))}
+    values = list(values)
+    if conn.dialect.name != "postgresql":
+        return f"IN (SELECT value FROM json_each(:{name}))", {name: json.dumps(values)}
+    if all(type(value) is int for value in values):
+        return f"= ANY(CAST(:{name} AS bigint[]))", {name: "{" + ",".join(map(str, values)) + "}"}
+    if not all(type(value) is str and UUID.match(value) for value in values):
+        raise ValueError("any_of takes whole numbers or UUIDs")
+    return f"= ANY(CAST(:{name} AS text[]))", {name: "{" + ",".join(values) + "}"}
 
 
 def lock_unit(conn, unit: str) -> None:

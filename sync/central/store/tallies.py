@@ -38,43 +38,63 @@ def add_tallies(conn, new_responses, with_facts=True) -> None:
     """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
     ``unit_day_facts``, in the caller's transaction.
 
-    Each response's facts are listed once and counted per tally key in one pass
-    per grain. A tally is read, added to and written back: safe because a unit's
-    batches are stored one after another (see ``lock_unit``).
+    Each response's facts are listed once and counted once, per key of the finest grain (a C loop over
+    the facts of all its responses); the coarser grain and ``unit_day_facts`` add up those counts.
+    A tally is read, added to and written back: safe because a unit's batches are stored one after
+    another (see ``lock_unit``).
     """
-    listed = [(response, indices.facts(response), int(bool(response["flags"]))) for response in new_responses]
-    for table, key_columns in GRAINS:
-        names = itemgetter(*key_columns[:-1])  # then "flagged" (see schema._tally_table)
-        by_key = {}
-        for response, facts, flagged in listed:
-            key = (*names(response), flagged)
-            if None in key:
-                key = tuple("" if value is None else value for value in key)
-            by_key.setdefault(key, []).extend(facts)
-        if by_key:
-            _add_to(conn, table, key_columns, {key: Counter(facts) for key, facts in by_key.items()})
+    (fine, fine_columns), *coarser = GRAINS
+    names = itemgetter(*fine_columns[:-1])  # then "flagged" (see schema._tally_table)
+    listed = {}
+    for response in new_responses:
+        key = (*names(response), int(bool(response["flags"])))
+        listed.setdefault(key, []).extend(indices.facts(response))
+    by_key = {}
+    for key, facts in listed.items():
+        if None in key:
+            key = tuple("" if value is None else value for value in key)
+        by_key.setdefault(key, Counter()).update(facts)  # Counter(list): counted in C
+    if not by_key:
+        return
+    per_unit_day = _coarser(by_key, fine_columns, ("local_day", "unit", "flagged")) if with_facts else None
+    added = [(table, key_columns, _coarser(by_key, fine_columns, key_columns)) for table, key_columns in coarser]
+    _add_to(conn, fine, fine_columns, by_key)  # (_add_to uses its counts up: the coarser ones are made first)
+    for table, key_columns, counts in added:
+        _add_to(conn, table, key_columns, counts)
     if with_facts:
-        _add_facts(conn, listed)
+        _add_facts(conn, per_unit_day)
+
+
+def _coarser(by_key: dict, fine_columns: tuple, key_columns: tuple) -> dict:
+    """Counts per key of `key_columns` (a subset of `fine_columns`), added up from counts per fine key;
+    keys in the order they first appear."""
+    pick = itemgetter(*[fine_columns.index(name) for name in key_columns])
+    added = {}
+    for key, facts in by_key.items():
+        coarse = pick(key)
+        if coarse in added:
+            added[coarse].update(facts)
+        else:
+            added[coarse] = Counter(facts)
+    return added
 
 
 #: The key of a unit_day_facts row, in its primary key's order.
 FACT_KEY = ("local_day", "flagged", "kind", "item", "value", "unit")
 
 
-def _add_facts(conn, listed):
-    """Add each response's facts but its dossier ones to unit_day_facts (one row per day, flagged, fact, unit);
-    `listed`: (response, its facts as ``indices.facts`` lists them, flagged 0/1) triples."""
-    added = Counter()
-    for response, facts, flagged in listed:
-        for kind, item, value in facts:
-            if kind not in indices.DOSSIER_KINDS:
-                added[response["local_day"], flagged, kind, item, str(value), response["unit"] or ""] += 1
-    if not added:
+def _add_facts(conn, by_unit_day):
+    """Add the facts but the dossier ones to unit_day_facts (one row per day, flagged, fact, unit);
+    `by_unit_day`: {(local_day, unit, flagged): Counter of facts as ``indices.facts`` lists them}."""
+    rows = sorted((day, flagged, kind, item, str(value), unit, n)
+                  for (day, unit, flagged), facts in by_unit_day.items()
+                  for (kind, item, value), n in facts.items() if kind not in indices.DOSSIER_KINDS)
+    if not rows:
         return
     insert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(unit_day_facts)
     conn.execute(insert.on_conflict_do_update(index_elements=list(FACT_KEY),
                                               set_={"n": unit_day_facts.c.n + insert.excluded.n}),
-                 [{**dict(zip(FACT_KEY, key, strict=True)), "n": n} for key, n in sorted(added.items())])
+                 [{**dict(zip(FACT_KEY, row[:-1], strict=True)), "n": row[-1]} for row in rows])
 
 
 def _add_to(conn, table, key_columns, added):
