@@ -387,3 +387,42 @@ def config_answer(nonce=None, **fields):
     content.update(fields)
     version = hashlib.sha256(wire.canonical_json(content).encode("utf-8")).hexdigest()
     return {"nonce": nonce, "config_version": version, **content}
+
+
+# Issue 13 end to end: the kiosk's staff mode and central's pages over real HTTP.
+
+STAFF_CHOICE = r'<input type="radio" name="{kind}_id" value="([^"]+)"[^>]*> ([^<]+)</label>'
+
+
+def staff_over_http(url, pin="2468"):
+    """A `requests` session in the staff mode of the kiosk running at `url` (PIN `pin`)."""
+    session = requests.Session()
+    token = CSRF.search(session.get(url + "/staff/", timeout=10).text).group(1)
+    entered = session.post(url + "/staff/", data={"csrf_token": token, "pin": pin}, allow_redirects=False, timeout=10)
+    assert entered.headers.get("Location") == "/staff/home", entered.text
+    session.csrf = token
+    return session
+
+
+def staff_choices(session, url, kind):
+    """What staff mode at `url` offers to pick for `kind` ("counter" or "officer"): {roster id: name}."""
+    page = session.get(url + "/staff/home", timeout=10).text
+    return {value: name.strip() for value, name in re.findall(STAFF_CHOICE.format(kind=kind), page)}
+
+
+def pick_over_http(session, url, counter_id, officer_id):
+    """Put `counter_id` and `officer_id` on duty in staff mode; returns staff mode's page after saving."""
+    saved = session.post(url + "/staff/pick", data={"csrf_token": session.csrf, "counter_id": counter_id,
+                                                    "officer_id": officer_id}, timeout=10)
+    assert saved.url.endswith("/staff/home") and saved.status_code == 200, saved.text
+    return saved.text
+
+
+def central_over_http(url, login, password=STAFF_PASSWORD):
+    """A `requests` session logged in to the central running at `url` as `login`."""
+    session = requests.Session()
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', session.get(url + "/login", timeout=10).text)[1]
+    done = session.post(url + "/login", data={"csrf_token": token, "name": login, "password": password},
+                        allow_redirects=False, timeout=10)
+    assert done.status_code == 302 and done.headers["Location"] == "/", done.text
+    return session

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import STAFF_PASSWORD, log_in
+from helpers import add_officer_login, log_in
 from kiosk.clock import now_utc, utc_iso
 from sync.central import fleet
 from sync.central.store import accounts
@@ -78,7 +78,7 @@ def fleet_site(login_app, central_engine):
     fleet_store.save_health(central_engine, "a-ok", healthy, NOW)
     fleet_store.save_health(central_engine, "b-fail", {**healthy, "last_error": "Central trả lời 503",
                                                        "last_error_utc": utc_iso(NOW)}, NOW)
-    accounts.add_user(central_engine, "an", "officer", "Unit A", STAFF_PASSWORD, display_name="An")
+    add_officer_login(central_engine, "an", "Unit A", "An", "cb-an")
     return login_app.test_client()
 
 

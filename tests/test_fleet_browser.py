@@ -20,7 +20,7 @@ HEALTHY = {"software_version": "0.2.0", "questionnaire_version": "2026.1", "conf
 KIOSKS = {  # kiosk id: what its report changes from HEALTHY (None: it never reports)
     "mc-quay-01": {}, "mc-quay-02": {"pending": 37, "oldest_pending_age_s": 5400,
                                      "last_error": "Không kết nối được máy chủ trung tâm (ConnectionError)"},
-    "mc-quay-03": {"clock_ahead_s": 420}, "mc-quay-04": {"free_disk_bytes": 310_000_000},
+    "mc-quay-03": {"clock_ahead_s": 450}, "mc-quay-04": {"free_disk_bytes": 310_000_000},
     "mc-quay-05": {"software_version": "0.1.4"}, "mc-quay-06": None,
 }
 
