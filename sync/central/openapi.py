@@ -27,6 +27,23 @@ NULLABLE_TEXT = {"type": ["string", "null"]}
 #: A health report's bounded fields, as sync.central.kioskconfig checks them (times are described apart).
 _HEALTH_TEXT = {name: longest for name, longest in TEXT_BOUNDS.items() if not name.endswith("_utc")}
 KIOSK_ID = {"type": "string", "pattern": schema.KIOSK_ID_PATTERN}
+
+#: The headers of a request a kiosk signs (a batch, a configuration request): see ``sync.wire``.
+SIGNED_BY_KIOSK = [
+    {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": KIOSK_ID},
+    {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
+     "schema": {"type": "string"}, "description": "Unix seconds"},
+    {"name": "X-Kiosk-Signature", "in": "header", "required": True,
+     "schema": {"type": "string"}, "description": "hex HMAC-SHA256"},
+]
+
+
+def _signed_answer(description: str, over: str, result: str) -> dict:
+    """A 200 answer signed by central (``X-Central-Signature`` over `over` + '.' + body) holding `result`."""
+    return {"description": description, "headers": {
+        "X-Central-Signature": {"description": f"hex HMAC-SHA256 over {over} + '.' + this body",
+                                "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}},
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{result}"}}}}
 ROSTER_ID = {"type": "string", "pattern": schema.ROSTER_ID_PATTERN}
 
 #: The routes and the answers' schemas; the batch's components are added by ``document``.
@@ -54,19 +71,10 @@ _HAND_WRITTEN = {
                            "`batch_id + '.' + answer body` with the kiosk's secret (batch_id as sent; '' if "
                            "the body could not be read); the uploader believes no answer without it. A 401 "
                            "with `code: clock_skew` means the kiosk's clock is off: retry once it is fixed.",
-            "parameters": [
-                {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": KIOSK_ID},
-                {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
-                 "schema": {"type": "string"}, "description": "Unix seconds"},
-                {"name": "X-Kiosk-Signature", "in": "header", "required": True,
-                 "schema": {"type": "string"}, "description": "hex HMAC-SHA256"},
-            ],
+            "parameters": SIGNED_BY_KIOSK,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Batch"}}}},
-            "responses": {"200": {"description": "A verdict for every response", "headers": {
-                "X-Central-Signature": {"description": "hex HMAC-SHA256 over batch_id + '.' + this body",
-                                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}, "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}},
+            "responses": {"200": _signed_answer("A verdict for every response", "batch_id", "BatchResult"),
                 **_errors(400, 401, 403, 413, 415)}}},
         "/api/v1/kiosk-config": {"post": {
             "summary": "A kiosk's configuration, fetched with its health report",
@@ -76,19 +84,10 @@ _HAND_WRITTEN = {
                            "to use (null: keep the kiosk's own) and central's setting overrides. The answer "
                            "carries `X-Central-Signature`: hex HMAC-SHA256 over `nonce + '.' + answer body` with "
                            "the kiosk's secret (nonce as sent; '' if the body had none).",
-            "parameters": [
-                {"name": "X-Kiosk-Id", "in": "header", "required": True, "schema": KIOSK_ID},
-                {"name": "X-Kiosk-Timestamp", "in": "header", "required": True,
-                 "schema": {"type": "string"}, "description": "Unix seconds"},
-                {"name": "X-Kiosk-Signature", "in": "header", "required": True,
-                 "schema": {"type": "string"}, "description": "hex HMAC-SHA256"},
-            ],
+            "parameters": SIGNED_BY_KIOSK,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/KioskConfigRequest"}}}},
-            "responses": {"200": {"description": "The kiosk's configuration", "headers": {
-                "X-Central-Signature": {"description": "hex HMAC-SHA256 over nonce + '.' + this body",
-                                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}, "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/KioskConfig"}}}},
+            "responses": {"200": _signed_answer("The kiosk's configuration", "nonce", "KioskConfig"),
                 **_errors(400, 401, 403, 413)}}},
         "/api/v1/summary": {"get": {
             "summary": "A day's figures (Asia/Ho_Chi_Minh)",
