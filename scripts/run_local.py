@@ -62,6 +62,14 @@ def main():
     if not (VAR / "admin-made").exists():
         run("central", "add-user", "admin", "--role", "admin", env=env, input=password + "\n")
         (VAR / "admin-made").touch()
+    if not (VAR / "roster-made").exists():  # a small roster, so staff mode picks the counter and the officer
+        run("central", "unit", "add", UNIT, "--name", "Bộ phận Một cửa – Sở Xây dựng", env=env)
+        for counter_id, name in (("Q1", "Quầy 1"), ("Q2", "Quầy 2")):
+            run("central", "counter", "add", "--unit", UNIT, "--id", counter_id, "--name", name, env=env)
+        for officer_id, name in (("cb-hung", "Nguyễn Văn Hùng"), ("cb-lan", "Trần Thị Lan")):
+            run("central", "officer", "add", "--unit", UNIT, "--id", officer_id, "--name", name, env=env,
+                capture_output=True)
+        (VAR / "roster-made").touch()
     run("kiosk", "init", env=env)
     if not (VAR / "pin-set").exists():
         run("kiosk", "set-pin", env=env, input=DEV_PIN + "\n")
