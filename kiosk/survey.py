@@ -201,6 +201,7 @@ def send():
     If the database cannot be written, the screen comes back as it was sent, with a
     message that nothing was saved (503); the draft stays for the retry.
     """
+    questionnaire()  # read before the write: a failed write can leave the connection unable to read
     try:
         return finish_survey()
     except sqlite3.Error:

@@ -86,7 +86,11 @@ def _survey_questionnaire():
     survey_id = session.get("survey")
     if not survey_id:
         return active
-    row = get_db().execute("SELECT questionnaire_version FROM drafts WHERE id = ?", [survey_id]).fetchone()
+    try:
+        row = get_db().execute("SELECT questionnaire_version FROM drafts WHERE id = ?", [survey_id]).fetchone()
+    except sqlite3.Error as error:  # a failing disk: the page that says so still needs a questionnaire
+        current_app.logger.error("The survey's questionnaire could not be read (%s); using the one in force", error)
+        return active
     if row is None or row[0] == active.version:
         return active
     return known_questionnaire(row[0]) or active

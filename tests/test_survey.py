@@ -243,4 +243,5 @@ def test_healthz_reports_counts(client):
     assert health == {"ok": True, "kiosk_id": "test-kiosk", "questionnaire_version": "2026.1",
                       "responses": 1, "open_surveys": 0, "marked": {},
                       "sync": {"pending": 1, "rejected": 0, "last_rejected": None, "last_success_utc": None,
-                               "last_error": None, "last_error_utc": None}}
+                               "last_error": None, "last_error_utc": None},
+                      "central_config_version": None}  # no configuration from central yet
