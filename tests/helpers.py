@@ -426,3 +426,12 @@ def central_over_http(url, login, password=STAFF_PASSWORD):
                         allow_redirects=False, timeout=10)
     assert done.status_code == 302 and done.headers["Location"] == "/", done.text
     return session
+
+
+def staff_log_in(page, base_url: str, name: str, password: str):
+    """Sign in to central's staff pages in a Playwright `page` (Vietnamese labels), waiting for the next page."""
+    page.goto(base_url + "/login")
+    page.get_by_label("Tên").fill(name)
+    page.get_by_label("Mật khẩu").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import add_responses, wire_responses
+from helpers import add_responses, staff_log_in, wire_responses
 from kiosk import store
 from sync import wire
 
@@ -60,11 +60,7 @@ def central_with_cases(live_central, tmp_path):
 
 
 def log_in(page, base_url, name, password="mat-khau-rat-dai"):
-    page.goto(base_url + "/login")
-    page.get_by_label("Tên").fill(name)
-    page.get_by_label("Mật khẩu").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, base_url, name, password)
 
 
 def shoot(page, name, screenshots):

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from helpers import add_responses, wire_responses
+from helpers import add_responses, staff_log_in, wire_responses
 from kiosk.clock import local_today, now_utc
 from sync import wire
 
@@ -35,11 +35,7 @@ def central_with_data(live_central, tmp_path):
 
 
 def log_in(page, base_url, name, password):
-    page.goto(base_url + "/login")
-    page.get_by_label("Tên").fill(name)
-    page.get_by_label("Mật khẩu").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, base_url, name, password)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

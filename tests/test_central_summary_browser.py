@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from conftest import sqlite_only
-from helpers import add_responses, wire_responses
+from helpers import add_responses, staff_log_in, wire_responses
 from kiosk import store
 from kiosk.clock import LOCAL_TZ, local_today, now_utc
 from sync import wire
@@ -69,11 +69,7 @@ def central_with_weeks(live_central, tmp_path):
 
 
 def log_in(page, base_url):
-    page.goto(base_url + "/login")
-    page.get_by_label("Tên").fill("lan")
-    page.get_by_label("Mật khẩu").fill("mat-khau-rat-dai")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, base_url, "lan", "mat-khau-rat-dai")
 
 
 def looked_at(page, viewport, path):
@@ -155,11 +151,7 @@ def test_an_admin_sets_a_units_target_on_its_page(browser, live_central, screens
     live_central.start()
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
-    page.goto(live_central.url + "/login")
-    page.get_by_label("Tên").fill("quan-tri")
-    page.get_by_label("Mật khẩu").fill("mat-khau-quan-tri")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, live_central.url, "quan-tri", "mat-khau-quan-tri")
     assert "Không có phiếu đánh giá nào trong ngày" in page.inner_text("main")
     page.get_by_role("link", name="Mục tiêu").click()
     page.get_by_label("Mục tiêu của Sở Xây dựng, tính theo phần trăm").fill("85")

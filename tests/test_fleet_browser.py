@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from conftest import sqlite_only
-from helpers import config_request_live
+from helpers import config_request_live, staff_log_in
 from kiosk.clock import now_utc, utc_iso
 
 pytestmark = pytest.mark.browser
@@ -60,11 +60,7 @@ def test_the_fleet_page_reads_on_desktop_and_phone(browser, reporting_fleet, vie
     name = "desktop" if viewport is DESKTOP else "phone"
     page = browser.new_page(viewport=viewport)
     try:
-        page.goto(reporting_fleet.url + "/login")
-        page.get_by_label("Tên").fill("quantri")
-        page.get_by_label("Mật khẩu").fill("mat-khau-rat-dai")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Đăng nhập").click()
+        staff_log_in(page, reporting_fleet.url, "quantri", "mat-khau-rat-dai")
         page.get_by_role("link", name="Máy đánh giá").click()
         page.wait_for_url("**/fleet")
         rows = page.locator("table.fleet tbody tr")

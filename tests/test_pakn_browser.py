@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import staff_log_in
+
 from kiosk.clock import LOCAL_TZ
 
 pytestmark = pytest.mark.browser
@@ -38,11 +40,7 @@ def test_a_supervisor_registers_answers_in_writing_and_closes_a_hotline_complain
     base = central_with_supervisor.url
     context = browser.new_context(viewport=viewport, locale="vi-VN")
     page = context.new_page()
-    page.goto(base + "/login")
-    page.get_by_label("Tên").fill("lan")
-    page.get_by_label("Mật khẩu").fill("mat-khau-rat-dai")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, base, "lan", "mat-khau-rat-dai")
     page.get_by_role("link", name="Phản ánh, góp ý").click()
     with page.expect_navigation():
         page.get_by_role("link", name="Vào sổ phản ánh, kiến nghị từ kênh khác").click()

@@ -5,7 +5,7 @@ In headless Chromium at 1366×900 and 390×844: no sideways scroll, axe-core cle
 import pytest
 
 from conftest import sqlite_only
-from helpers import STAFF_PASSWORD, csrf, log_in
+from helpers import STAFF_PASSWORD, csrf, log_in, staff_log_in
 from sync.central.store import accounts, roster, roster_match
 
 UNIT = "Sở Xây dựng"
@@ -102,11 +102,7 @@ def test_the_roster_page_reads_on_desktop_and_phone(browser, live_central, scree
     live_central.start()
     context = browser.new_context(viewport=viewport, locale="vi-VN")
     page = context.new_page()
-    page.goto(live_central.url + "/login")
-    page.get_by_label("Tên").fill("quan-tri")
-    page.get_by_label("Mật khẩu").fill("mat-khau-quan-tri")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, live_central.url, "quan-tri", "mat-khau-quan-tri")
     page.get_by_role("link", name="Danh mục").click()
     page.get_by_label("Họ và tên công chức, có dấu").fill("Phạm Thị Mai")
     with page.expect_navigation():

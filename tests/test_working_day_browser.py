@@ -15,7 +15,7 @@ from datetime import time as clock_time
 import pytest
 
 from conftest import sqlite_only
-from helpers import add_responses, send_to_live
+from helpers import add_responses, send_to_live, staff_log_in
 from kiosk import store
 from kiosk.clock import LOCAL_TZ, local_today, now_utc
 from sync.central.workdays import WorkCalendar
@@ -99,11 +99,7 @@ def working_day(live_central, tmp_path):
 
 
 def log_in(page, base_url, name):
-    page.goto(base_url + "/login")
-    page.get_by_label("Tên").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    staff_log_in(page, base_url, name, PASSWORD)
 
 
 def serious(page):
