@@ -453,3 +453,32 @@ def old_responses(central_app, central_engine, tmp_path):
     roster.add_officer(central_engine, UNIT, "Bình", "cb-binh-1")
     roster.add_officer(central_engine, UNIT, "Bình", "cb-binh-2")
     return central_engine
+
+
+@pytest.fixture
+def older_central():
+    """A loopback server that answers every POST with 404, as a central from before an endpoint existed:
+    an object with ``url`` and ``asked`` (the paths posted to, in order)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    older = SimpleNamespace(asked=[])
+
+    class Older(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            older.asked.append(self.path)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Older)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    older.url = f"http://127.0.0.1:{server.server_port}"
+    yield older
+    server.shutdown()
+    server.server_close()

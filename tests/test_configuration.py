@@ -160,28 +160,13 @@ def test_with_central_down_the_kiosk_keeps_its_last_configuration(central, kiosk
     assert config == good and "cannot fetch the configuration" in problem
 
 
-def test_an_older_central_without_the_endpoint_is_skipped_quietly(kiosk_db):
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    import threading
-
-    class Older(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Older)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def test_an_older_central_without_the_endpoint_is_skipped_quietly(kiosk_db, older_central):
+    uploader = Uploader(kiosk_db, "test-kiosk", "ab" * 32, older_central.url)
     try:
-        uploader = Uploader(kiosk_db, "test-kiosk", "ab" * 32, f"http://127.0.0.1:{server.server_port}")
         assert configuration.exchange(uploader).status == "absent"
     finally:
-        server.shutdown()
-        server.server_close()
+        uploader.session.close()
+    assert older_central.asked == ["/api/v1/kiosk-config"]
     assert kept(kiosk_db) == (None, None)
 
 

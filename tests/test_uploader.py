@@ -305,25 +305,10 @@ def test_small_batches_with_unreadable_rows_are_each_sent_once_and_all_answered(
                     7: "accepted"}
 
 
-def test_forever_mode_exchanges_the_configuration_at_most_once_a_minute(tmp_path):
+def test_forever_mode_exchanges_the_configuration_at_most_once_a_minute(tmp_path, older_central):
     """Rounds every 30 s (a test clock): the configuration is asked for at 0, 60 and 120 s, not every round."""
     store.init(tmp_path / "kiosk.db", "test-kiosk")
-    asked = []
-
-    class Older(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            asked.append(self.path)
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Older)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", "ab" * 32, f"http://127.0.0.1:{server.server_port}")
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", "ab" * 32, older_central.url)
     now, rounds = [0.0], []
 
     def sleep(seconds):
@@ -336,7 +321,5 @@ def test_forever_mode_exchanges_the_configuration_at_most_once_a_minute(tmp_path
         with pytest.raises(KeyboardInterrupt):
             run_forever(uploader, interval=30, sleep=sleep, clock=lambda: now[0])
     finally:
-        server.shutdown()
-        server.server_close()
         uploader.session.close()
-    assert asked == ["/api/v1/kiosk-config"] * 3
+    assert older_central.asked == ["/api/v1/kiosk-config"] * 3
