@@ -435,3 +435,19 @@ def staff_log_in(page, base_url: str, name: str, password: str):
     page.get_by_label("Mật khẩu").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Đăng nhập").click()
+
+
+def tell_in_writing_satisfied_and_close(page):
+    """On a case page in a Playwright `page` (Vietnamese): record that the citizen was told in writing just now
+    and was satisfied, then close the case, waiting for each page."""
+    from datetime import datetime
+
+    from kiosk.clock import LOCAL_TZ
+    page.get_by_role("radio", name="bằng văn bản").check()
+    page.get_by_label("Thời điểm", exact=True).fill(datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("radio", name="hài lòng", exact=True).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ghi nhận việc thông báo").click()
+    page.get_by_label("Đóng phản ánh").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu", exact=True).click()

@@ -2,14 +2,11 @@
 Chromium on desktop and phone; axe-core finds nothing serious on these pages; screenshots for review."""
 
 import re
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from helpers import staff_log_in
-
-from kiosk.clock import LOCAL_TZ
+from helpers import staff_log_in, tell_in_writing_satisfied_and_close
 
 pytestmark = pytest.mark.browser
 
@@ -93,14 +90,7 @@ def test_a_supervisor_registers_answers_in_writing_and_closes_a_hotline_complain
         page.get_by_role("button", name="Ghi nhận việc thông báo").click()
     assert "sau khi tiếp nhận" in page.inner_text("main")
     page.go_back()
-    page.get_by_role("radio", name="bằng văn bản").check()
-    page.get_by_label("Thời điểm", exact=True).fill(datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_role("radio", name="hài lòng", exact=True).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Ghi nhận việc thông báo").click()
-    page.get_by_label("Đóng phản ánh").check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Lưu", exact=True).click()
+    tell_in_writing_satisfied_and_close(page)
     assert "đã đóng" in page.inner_text("h1")
     history = page.inner_text(".history >> nth=-1")
     for action in ("vào sổ, tiếp nhận qua", "ban hành văn bản trả lời số: 1/", "ghi nhận việc thông báo", "đã đóng"):

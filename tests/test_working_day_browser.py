@@ -15,7 +15,7 @@ from datetime import time as clock_time
 import pytest
 
 from conftest import sqlite_only
-from helpers import add_responses, send_to_live, staff_log_in
+from helpers import add_responses, send_to_live, staff_log_in, tell_in_writing_satisfied_and_close
 from kiosk import store
 from kiosk.clock import LOCAL_TZ, local_today, now_utc
 from sync.central.workdays import WorkCalendar
@@ -213,14 +213,7 @@ def test_a_supervisors_working_day_from_the_summary_to_the_public_page(browser, 
     assert "đã đóng" not in page.inner_text("h1") and serious(page) == []
 
     # The citizen was told in writing and said they were satisfied; then closed.
-    page.get_by_role("radio", name="bằng văn bản").check()
-    page.get_by_label("Thời điểm", exact=True).fill(datetime.now(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_role("radio", name="hài lòng", exact=True).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Ghi nhận việc thông báo").click()
-    page.get_by_label("Đóng phản ánh").check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Lưu", exact=True).click()
+    tell_in_writing_satisfied_and_close(page)
     assert "đã đóng" in page.inner_text("h1")
     history = text(page, ".history >> nth=-1")
     for action in ("vào sổ, tiếp nhận qua: đường dây nóng", "phân công cho: Minh",
