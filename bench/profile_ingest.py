@@ -48,11 +48,14 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--store", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--mix", default="typical", choices=("typical", "uniform"),
+                        help="the ratings: typical (9%% open a case) or uniform (87%%); see tests/helpers.py")
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--callers", help="also list the callers of the functions matching this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         kiosk_db = Path(folder) / "kiosk.db"
-        bulk_responses(kiosk_db, args.responses, KIOSK)
+        bulk_responses(kiosk_db, args.responses, KIOSK, mix=args.mix)
         url, pg_schema = central_store(args.store, folder)
         try:
             engine = database.engine_for(url)
@@ -87,6 +90,8 @@ def main():
     print(f"{args.responses:,} responses in {len(bodies)} batches on {args.store}: "
           f"{args.responses / elapsed:,.0f} responses/s in central (profiled)")
     pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    if args.callers:
+        pstats.Stats(profile).sort_stats("cumtime").print_callees(args.callers)
 
 
 if __name__ == "__main__":

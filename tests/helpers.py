@@ -150,11 +150,17 @@ def commented_rows(db_path, count):
     return wire_responses(db_path)
 
 
-def bulk_responses(db_path, count, kiosk_id="test-kiosk", seed=7):
+#: Share of responses that rate every question 4 or 5 in the "typical" mix of ``bulk_responses``.
+TYPICAL_SATISFIED = 0.9
+
+
+def bulk_responses(db_path, count, kiosk_id="test-kiosk", seed=7, mix="uniform"):
     """`count` chained responses as a kiosk would have written them, in one fast transaction.
 
     For volume (benchmarks, big batches); other tests use the store's own path (`add_responses`).
-    UUIDs and answers come from `seed`: give each kiosk of one test its own.
+    UUIDs and answers come from `seed`: give each kiosk of one test its own. ``mix``: "uniform" rates each
+    question 1-5 alike (87% of responses then have a rating of 1-2 and open a case); "typical" gives
+    ``TYPICAL_SATISFIED`` of responses only 4s and 5s and the rest the uniform draw (about 9% open a case).
     """
     import random
     import sqlite3
@@ -169,11 +175,12 @@ def bulk_responses(db_path, count, kiosk_id="test-kiosk", seed=7):
     rows = []
     for seq in range(1, count + 1):
         moment = utc_iso(start + timedelta(seconds=seq))
+        low = 4 if mix == "typical" and rng.random() < TYPICAL_SATISFIED else 1
         record = {"seq": seq, "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "kiosk_id": kiosk_id,
                   "started_utc": moment, "created_utc": moment, "utc_offset_minutes": 420,
                   "questionnaire_version": "2025.1", "counter": "3", "officer": "Nguyễn Văn An",
                   "dossier_code": None,
-                  "answers": {k: rng.randint(1, 5) for k in ("overall", "guidance", "attitude", "fairness")}
+                  "answers": {k: rng.randint(low, 5) for k in ("overall", "guidance", "attitude", "fairness")}
                   | {"extra_request": "no", "visits": "1"},
                   "reasons": [], "complete": 1, "flags": [], "comment_hash": None, "contact_hash": None,
                   "prev_hash": prev}

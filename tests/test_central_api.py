@@ -224,6 +224,30 @@ def test_healthz(central_client, kiosk_secret, central_engine):
         "ok": True, "database": central_engine.dialect.name, "kiosks": 1, "last_batch_utc": None}
 
 
+def _restamped(response, seconds):
+    """The response stamped `seconds` after four minutes ago (started and committed), hashed again."""
+    from kiosk.clock import now_utc, utc_iso
+    from datetime import timedelta
+    created = utc_iso(now_utc() - timedelta(minutes=4) + timedelta(seconds=seconds))
+    changed = dict(response, started_utc=created, created_utc=created)
+    changed["hash"] = chain.record_hash(changed)
+    return changed
+
+
+def test_clock_steps_back_within_a_batch_and_across_batches_are_each_one_event(central_client, kiosk_secret,
+                                                                            responses, token):
+    """#2 stamped before #1 in one batch; later #5-#6, in order, sent after #4 was stored stamped after #5
+    and #7 stamped before #6: each neighbour stored before or after the batch is compared too."""
+    by_seq = {r["seq"]: r for r in responses}
+    for batch in ({1: 10, 2: 5, 3: 20}, {7: 30}, {4: 60}, {5: 40, 6: 50}):
+        rows = [_restamped(by_seq[seq], seconds) for seq, seconds in batch.items()]
+        assert post(central_client, kiosk_secret, wire.batch("test-kiosk", rows)).get_json()["accepted"] == len(rows)
+    events = central_client.get("/api/v1/integrity?kiosk=test-kiosk",
+                                headers={"Authorization": f"Bearer {token}"}).get_json()["events"]
+    assert sorted((e["kind"], e["seq_from"]) for e in events if e["kind"].startswith("clock")) == [
+        ("clock_back", 2), ("clock_back", 5), ("clock_back", 7)]
+
+
 def test_a_response_committed_before_its_first_tap_is_a_clock_event(central_client, kiosk_secret, responses, token):
     odd = dict(responses[0], started_utc="2099-01-01T00:00:00.000Z")
     odd["hash"] = chain.record_hash(odd)

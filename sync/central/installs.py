@@ -18,11 +18,12 @@ ingest's transaction and returns integrity events as rows for
 Figures keep the kiosk's time; these events only say where it is doubtful.
 """
 
+import operator
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from kiosk.clock import parse_utc
+from kiosk.clock import parse_utc, utc_iso
 
 from sync.wire import SEQ_MAX
 
@@ -144,7 +145,9 @@ def time_events(conn, kiosk_id, install_id, before, accepted: list, received_at)
     stamps = {**stored, **in_batch}
     events = []
     head, last = (before or {}).get("head_seq"), (before or {}).get("last_batch_utc")
-    for response in accepted:
+    # Stamped before this text is behind the previous batch (texts of ``utc_iso`` sort as times): parsed once.
+    behind = last and utc_iso(parse_utc(last) - FRESH_TOLERANCE)
+    for response in _worth_a_look(accepted, stored, behind if head is not None else None):
         seq, created = response["seq"], response["created_utc"]
         for earlier, later in ((seq - 1, seq), (seq, seq + 1)):
             if earlier == seq and later in in_batch:
@@ -159,11 +162,23 @@ def time_events(conn, kiosk_id, install_id, before, accepted: list, received_at)
                                  f"Response #{seq} of kiosk {kiosk_id} ({label(install_id)}) is stamped "
                                  f"{created}, earlier than its own first tap ({response['started_utc']}): the "
                                  f"kiosk's clock went back during the survey. It is filed under the kiosk's day."))
-        if head is not None and last and seq > head and \
-                parse_utc(created) < parse_utc(last) - FRESH_TOLERANCE and \
+        if head is not None and behind and seq > head and created < behind and \
                 not any(e["seq"] == seq and e["kind"] == "clock_back" for e in events):
             events.append(_event(kiosk_id, install_id, "clock_behind", seq,
                                  f"Response #{seq} of kiosk {kiosk_id} ({label(install_id)}) was made after "
                                  f"central received the store's previous batch ({last}) but is stamped "
                                  f"{created}: the kiosk's clock was behind. It is filed under the kiosk's day."))
     return events
+
+
+def _worth_a_look(accepted: list, stored: dict, behind) -> list:
+    """The accepted responses (in sequence order) that can have a clock event: all of them, unless the
+    batch's stamps rise with its sequence numbers, none is stamped before its first tap and none before
+    `behind` (then only those beside a stored neighbour can). The same events, without a loop per response
+    in the usual batch."""
+    created = [r["created_utc"] for r in accepted]
+    if all(map(operator.le, created, created[1:])) and \
+            not any(map(operator.lt, created, [r["started_utc"] for r in accepted])) and \
+            not (behind and min(created) < behind):
+        return [r for r in accepted if r["seq"] - 1 in stored or r["seq"] + 1 in stored]
+    return accepted

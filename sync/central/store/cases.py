@@ -8,7 +8,7 @@ from kiosk.clock import utc_iso
 from kiosk.text import nfc
 
 from ..cases import reason_keys
-from .database import write
+from .database import bulk_insert, write
 from .schema import case_log, case_reasons, cases, pakn, response_private, responses
 
 
@@ -17,8 +17,8 @@ def add_reasons(conn, opened) -> None:
     in the caller's transaction: what the queue's reason filter reads (see ``sync.central.cases.reason_keys``)."""
     found = [{"reason": key, "case_id": case["id"]} for case in opened
              for key in reason_keys(case["why"], case.get("reasons"))]
-    if found:
-        conn.execute(case_reasons.insert(), found)
+    if found:  # the keys are the kiosk's reason keys and why codes, never free text: COPY may carry them
+        bulk_insert(conn, case_reasons, found)
 
 
 def _cases_where(query, unit, officer_id, status, day):

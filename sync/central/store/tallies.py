@@ -38,22 +38,21 @@ def add_tallies(conn, new_responses, with_facts=True) -> None:
     """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
     ``unit_day_facts``, in the caller's transaction.
 
-    Each response's facts are listed once and counted once, per key of the finest grain (a C loop over
-    the facts of all its responses); the coarser grain and ``unit_day_facts`` add up those counts.
+    The responses' facts are counted per key of the finest grain (``indices.counted_facts``: once per
+    pattern of answers); the coarser grain and ``unit_day_facts`` add up those counts.
     A tally is read, added to and written back: safe because a unit's batches are stored one after
     another (see ``lock_unit``).
     """
     (fine, fine_columns), *coarser = GRAINS
     names = itemgetter(*fine_columns[:-1])  # then "flagged" (see schema._tally_table)
-    listed = {}
+    listed, patterns = {}, {}
     for response in new_responses:
-        key = (*names(response), int(bool(response["flags"])))
-        listed.setdefault(key, []).extend(indices.facts(response))
+        listed.setdefault((*names(response), int(bool(response["flags"]))), []).append(response)
     by_key = {}
-    for key, facts in listed.items():
+    for key, responses_of_key in listed.items():
         if None in key:
             key = tuple("" if value is None else value for value in key)
-        by_key.setdefault(key, Counter()).update(facts)  # Counter(list): counted in C
+        by_key.setdefault(key, Counter()).update(indices.counted_facts(responses_of_key, patterns))
     if not by_key:
         return
     per_unit_day = _coarser(by_key, fine_columns, ("local_day", "unit", "flagged")) if with_facts else None
