@@ -56,15 +56,16 @@ def _local_day(utc_hour: str) -> str:
 def _row(response, kiosk, batch_id, received, install_id="", record=None):
     """The ``responses`` row of a wire response (without ``id``): JSON columns in canonical JSON.
 
-    ``record``: the response's ``chain.chained`` part when the caller has it already (it is used up).
+    ``record``: the response's ``chain.chained`` part when the caller has it already (it becomes the row).
     """
     record = chain.chained(response) if record is None else record
     for name in ("answers", "reasons", "flags"):
-        record[name] = wire.canonical_json(record[name])
-    return {**record, "hash": response["hash"], "unit": kiosk["unit"],
-            "local_day": _local_day(response["created_utc"][:13]),
-            "received_utc": received, "batch_id": batch_id, "install_id": install_id,
-            "officer_id": response.get("officer_id"), "counter_id": response.get("counter_id")}
+        value = record[name]
+        record[name] = wire.canonical_json(value) if value else ("[]" if value == [] else wire.canonical_json(value))
+    record.update(hash=response["hash"], unit=kiosk["unit"], local_day=_local_day(response["created_utc"][:13]),
+                  received_utc=received, batch_id=batch_id, install_id=install_id,
+                  officer_id=response.get("officer_id"), counter_id=response.get("counter_id"))
+    return record
 
 
 def _stored(conn, kiosk_id, install_id, items):
