@@ -92,6 +92,13 @@ def test_pages_hold_every_case_once_in_queue_order(central_engine):
     ({"overdue": True}, lambda r: case_rules.is_overdue(r, _now(), 5, CALENDAR)),
     # Due today: open, started on a day with exactly 5 working days after it up to Wednesday 9/12.
     ({"due_today": True}, lambda r: r["status"] != "closed" and r["local_day"] == "2026-12-02"),
+    # An officer's own scope (their cases, and PAKN assigned to their login) with each kind of filter on top.
+    ({"officer_id": "cb-binh", "assigned_to": "binh", "reason": "impolite"},
+     lambda r: r["officer_id"] == "cb-binh" and "impolite" in (r["reasons"] or "")),
+    ({"officer_id": "cb-binh", "assigned_to": "binh", "status": "closed"},
+     lambda r: r["officer_id"] == "cb-binh" and r["status"] == "closed"),
+    ({"officer_id": "cb-an", "assigned_to": "an", "overdue": True},
+     lambda r: r["officer_id"] == "cb-an" and case_rules.is_overdue(r, _now(), 5, CALENDAR)),
 ], ids=lambda v: "-".join(v) if isinstance(v, dict) else "")
 def test_each_filter_keeps_what_it_says(central_engine, wanted, keep):
     rows = make_cases(central_engine)

@@ -80,8 +80,10 @@ def _where(query, f: QueueFilter, deadlines: Deadlines):
         if value:
             query = query.where(column == value)
     if f.officer_id is not None and f.assigned_to:
-        query = query.where(or_(cases.c.officer_id == f.officer_id, and_(
-            cases.c.channel.in_(OTHER_CHANNELS), cases.c.assignee == f.assigned_to)))
+        # The officer's few cases by their own two indexes, as a list of ids: as a plain OR, SQLite walks every
+        # closed case in the queue's order to find the officer's.
+        query = query.where(cases.c.id.in_(select(cases.c.id).where(or_(cases.c.officer_id == f.officer_id, and_(
+            cases.c.channel.in_(OTHER_CHANNELS), cases.c.assignee == f.assigned_to)))))
     elif f.officer_id is not None:
         query = query.where(cases.c.officer_id == f.officer_id)
     if f.status == "open":
@@ -92,7 +94,10 @@ def _where(query, f: QueueFilter, deadlines: Deadlines):
         query = query.where(cases.c.local_day >= f.start)
     if f.end:
         query = query.where(cases.c.local_day <= f.end)
-    if f.reason:  # a range of case_reasons' key, whatever else is kept
+    if f.reason and f.officer_id is not None:  # an officer's few cases, each looked up in case_reasons
+        query = query.where(select(case_reasons.c.case_id).where(
+            case_reasons.c.reason == f.reason, case_reasons.c.case_id == cases.c.id).exists())
+    elif f.reason:  # a range of case_reasons' key, whatever else is kept
         query = query.where(cases.c.id.in_(select(case_reasons.c.case_id).where(case_reasons.c.reason == f.reason)))
     if f.overdue:
         query = query.where(overdue_condition(deadlines))
