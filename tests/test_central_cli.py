@@ -43,7 +43,8 @@ def test_init_is_idempotent_and_secrets_are_printed_once(env):
                                            "0003_cases, 0004_day_tallies, 0005_case_days, 0006_installs, "
                                            "0007_quarantine_erasure, 0008_sessions_lockout, 0009_case_channels, "
                                            "0010_pakn_channels, 0011_case_queue, 0012_unit_day_facts, "
-                                           "0013_summary_alerts, 0014_roster, 0015_fleet, 0016_case_reasons.\n")
+                                           "0013_summary_alerts, 0014_roster, 0015_fleet, 0016_case_reasons, "
+                                           "0017_day_facts.\n")
     assert invoke(["init"], env).output == "Central database ready (sqlite); already up to date.\n"
     added = invoke(["add-kiosk", "k1", "--unit", "Sở Xây dựng"], env)
     secret = added.stdout.strip()

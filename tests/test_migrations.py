@@ -164,7 +164,8 @@ def fill_as_stored_at(engine, k, batches, fresh):
                     before_ids.setattr(tallies, "GRAINS", [
                         (table, tuple(c for c in keys if c not in ("officer_id", "counter_id")))
                         for table, keys in tallies.GRAINS])
-                add_tallies(conn, decoded, with_facts=k >= 12)  # unit_day_facts from 0012 on
+                add_tallies(conn, decoded, with_facts=k >= 12,  # unit_day_facts from 0012 on, day_facts from 0017
+                            with_day_facts=k >= step_number("0017_day_facts"))
         if k >= 6:
             for row in fresh["installs"]:
                 insert(conn, "installs", row)

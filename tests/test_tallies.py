@@ -231,3 +231,22 @@ def test_an_upgraded_store_gets_the_facts_ingest_keeps(central_engine, stored):
         conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name == "0012_unit_day_facts"))
     assert migrations.migrate(central_engine) == ["0012_unit_day_facts"]
     assert facts() == kept_batch_by_batch
+
+
+def test_an_upgraded_store_gets_every_unit_s_facts_ingest_keeps(central_engine, stored):
+    """Migration 0017 builds day_facts from unit_day_facts: the same rows ingest kept batch by batch, and each
+    the sum of its units' rows."""
+    def rows(table):
+        with central_engine.connect() as conn:
+            return sorted(tuple(row) for row in conn.execute(select(table)))
+    kept_batch_by_batch = rows(schema.day_facts)
+    summed = {}
+    for *key, _unit, n in rows(schema.unit_day_facts):
+        summed[tuple(key)] = summed.get(tuple(key), 0) + n
+    assert kept_batch_by_batch == sorted((*key, n) for key, n in summed.items())
+    assert len({row[0] for row in kept_batch_by_batch}) > 1
+    with database.write(central_engine) as conn:
+        schema.day_facts.drop(conn)
+        conn.execute(delete(schema.schema_migrations).where(schema.schema_migrations.c.name == "0017_day_facts"))
+    assert migrations.migrate(central_engine) == ["0017_day_facts"]
+    assert rows(schema.day_facts) == kept_batch_by_batch

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from kiosk import indices
 from kiosk.text import nfc
 
-from .schema import day_tallies, responses, unit_day_facts, unit_day_tallies
+from .schema import day_facts, day_tallies, responses, unit_day_facts, unit_day_tallies
 
 
 # --- day tallies: what the summaries add up ----------------------------------------
@@ -34,9 +34,10 @@ GRAINS = [(table, tuple(c.name for c in table.columns if c.name not in ("id", "t
 assert all(key_columns[-1] == "flagged" for _table, key_columns in GRAINS)
 
 
-def add_tallies(conn, new_responses, with_facts=True) -> None:
+def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True) -> None:
     """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
-    ``unit_day_facts``, in the caller's transaction.
+    ``unit_day_facts`` and (`with_day_facts`, for tests of stores before step 0017) ``day_facts``, in the
+    caller's transaction.
 
     The responses' facts are counted per key of the finest grain (``indices.counted_facts``: once per
     pattern of answers); the coarser grain and ``unit_day_facts`` add up those counts.
@@ -61,7 +62,7 @@ def add_tallies(conn, new_responses, with_facts=True) -> None:
     for table, key_columns, counts in added:
         _add_to(conn, table, key_columns, counts)
     if with_facts:
-        _add_facts(conn, per_unit_day)
+        _add_facts(conn, per_unit_day, with_day_facts)
 
 
 def _coarser(by_key: dict, fine_columns: tuple, key_columns: tuple) -> dict:
@@ -82,18 +83,24 @@ def _coarser(by_key: dict, fine_columns: tuple, key_columns: tuple) -> dict:
 FACT_KEY = ("local_day", "flagged", "kind", "item", "value", "unit")
 
 
-def _add_facts(conn, by_unit_day):
-    """Add the facts but the dossier ones to unit_day_facts (one row per day, flagged, fact, unit);
-    `by_unit_day`: {(local_day, unit, flagged): Counter of facts as ``indices.facts`` lists them}."""
+def _add_facts(conn, by_unit_day, every_unit_too=True):
+    """Add the facts but the dossier ones to unit_day_facts (one row per day, flagged, fact, unit) and to
+    day_facts (the same over every unit); `by_unit_day`: {(local_day, unit, flagged): Counter of facts as
+    ``indices.facts`` lists them}."""
     rows = sorted((day, flagged, kind, item, str(value), unit, n)
                   for (day, unit, flagged), facts in by_unit_day.items()
                   for (kind, item, value), n in facts.items() if kind not in indices.DOSSIER_KINDS)
     if not rows:
         return
-    insert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(unit_day_facts)
-    conn.execute(insert.on_conflict_do_update(index_elements=list(FACT_KEY),
-                                              set_={"n": unit_day_facts.c.n + insert.excluded.n}),
-                 [{**dict(zip(FACT_KEY, row[:-1], strict=True)), "n": row[-1]} for row in rows])
+    every_unit = Counter()
+    for *key, _unit, n in rows:
+        every_unit[tuple(key)] += n
+    for table, key, found in ((unit_day_facts, FACT_KEY, rows),
+                              (day_facts, FACT_KEY[:-1], [(*key, n) for key, n in sorted(every_unit.items())])
+                              )[:2 if every_unit_too else 1]:
+        insert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+        conn.execute(insert.on_conflict_do_update(index_elements=list(key), set_={"n": table.c.n + insert.excluded.n}),
+                     [{**dict(zip(key, row[:-1], strict=True)), "n": row[-1]} for row in found])
 
 
 def _add_to(conn, table, key_columns, added):
@@ -151,10 +158,11 @@ def tallies_between(engine, start: str, end: str, unit=None, kiosk=None, officer
 
 def facts_between(engine, start: str, end: str, unit=None) -> list:
     """Every unit's (or `unit`'s) counts per day and flagged-or-not, from day `start` to day `end` inclusive,
-    added up by the database from ``unit_day_facts``: dicts of ``local_day``, ``flagged`` (bool) and
-    ``tally``, a record without dossier codes (as ``tallies_between(..., counts_only=True)`` gives).
+    added up by the database from ``unit_day_facts`` (a unit's) or ``day_facts`` (every unit's): dicts of
+    ``local_day``, ``flagged`` (bool) and ``tally``, a record without dossier codes (as
+    ``tallies_between(..., counts_only=True)`` gives).
     """
-    f = unit_day_facts.c
+    f = (unit_day_facts if unit else day_facts).c  # every unit's: one row per day and fact (0017)
     query = (select(f.local_day, f.flagged, f.kind, f.item, f.value, func.sum(f.n))
              .where(f.local_day >= start, f.local_day <= end)
              .group_by(f.local_day, f.flagged, f.kind, f.item, f.value))

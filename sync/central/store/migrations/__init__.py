@@ -53,7 +53,7 @@ from ..database import write
 STEPS = ("0001_initial", "0002_accounts", "0003_cases", "0004_day_tallies", "0005_case_days", "0006_installs",
          "0007_quarantine_erasure", "0008_sessions_lockout", "0009_case_channels", "0010_pakn_channels",
          "0011_case_queue", "0012_unit_day_facts", "0013_summary_alerts", "0014_roster", "0015_fleet",
-         "0016_case_reasons")
+         "0016_case_reasons", "0017_day_facts")
 
 #: (name, upgrade function) in order; applied in order by ``migrate``.
 MIGRATIONS = [(name, import_module(f"{__name__}.{name}").upgrade) for name in STEPS]
