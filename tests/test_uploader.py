@@ -38,7 +38,7 @@ def test_retry_after_wins_when_longer_and_is_clamped():
 @pytest.mark.parametrize("header, expected", [
     ("120", 120.0), ("", None), (None, None), ("soon", None),
     (format_datetime(now_utc() - timedelta(minutes=5), usegmt=True), 0.0),
-])
+], ids=["seconds", "empty", "absent", "words", "a-past-date"])  # fixed ids: every xdist worker collects the same
 def test_retry_after_header_forms(header, expected):
     assert parse_retry_after(header) == expected
 
