@@ -55,17 +55,12 @@ def _is_rating(value):
 
 def facts(response) -> list:
     """The countable facts of one response, each (kind, item, value), a fact as often as it counts."""
-    reasons = response.get("reasons")
-    found, unhappy = _answer_facts(response.get("answers", {}), response.get("flags") or [], reasons)
-    return found + _dossier_facts(response, unhappy, reasons)
-
-
-def _answer_facts(answers: dict, flags, reasons) -> tuple:
-    """(the facts of a response but its dossier's, whether it rated anything 1-2, or None without an overall rating)."""
+    answers = response.get("answers", {})
+    flags = response.get("flags") or []
     found = [("flagged", "", ""), *[("flag", name, "") for name in flags]] if flags else []
     if not _is_rating(answers.get(OVERALL)):
         found.append(("without_overall", "", ""))
-        return found, None
+        return found
     found.append(("responses", "", ""))
     unhappy = False
     for key, value in answers.items():
@@ -76,43 +71,14 @@ def _answer_facts(answers: dict, flags, reasons) -> tuple:
             found.append(("not_applicable", key, ""))
         elif isinstance(value, str):
             found.append(("choice", key, value))
+    reasons = response.get("reasons")
     if reasons:
         found += [("reason", code, "") for code in reasons]
-    return found, unhappy
-
-
-def _dossier_facts(response, unhappy, reasons) -> list:
-    """The dossier facts of a response with an overall rating (``unhappy`` not None) and a dossier code."""
-    if unhappy is None or not response.get("dossier_code"):
-        return []
-    found = [("dossier", response["dossier_code"], "")]
-    if unhappy or reasons or response.get("has_comment"):
-        found.append(("dossier_unhappy", response["dossier_code"], ""))
+    if response.get("dossier_code"):
+        found.append(("dossier", response["dossier_code"], ""))
+        if unhappy or reasons or response.get("has_comment"):
+            found.append(("dossier_unhappy", response["dossier_code"], ""))
     return found
-
-
-def counted_facts(responses, patterns=None) -> Counter:
-    """The facts of many responses counted: equal to the sum of ``tally(r)`` over `responses`.
-
-    Faster for a batch: the facts of each distinct pattern of answers, flags and reasons are listed once
-    (most citizens answer alike) and counted as often as it occurs; only dossier facts are per response.
-    ``patterns``: a dict to share that listing between calls (pattern -> ``_answer_facts``).
-    """
-    patterns = {} if patterns is None else patterns
-    seen, total = Counter(), Counter()
-    for response in responses:
-        answers, flags, reasons = response.get("answers", {}), response.get("flags") or (), response.get("reasons")
-        pattern = (tuple(answers.items()), tuple(flags), tuple(reasons or ()))
-        listed = patterns.get(pattern)
-        if listed is None:
-            listed = patterns[pattern] = _answer_facts(answers, flags, reasons)
-        seen[pattern] += 1
-        if response.get("dossier_code"):
-            total.update(_dossier_facts(response, listed[1], reasons))
-    for pattern, n in seen.items():
-        for fact in patterns[pattern][0]:
-            total[fact] += n
-    return total
 
 
 def tally(response) -> Counter:

@@ -109,32 +109,3 @@ def test_not_applicable_answers_are_in_no_rating_figure():
     assert "timeliness" not in only_not_yet["questions"] and only_not_yet["sipas_index"] is None
     assert summarize_tallies([{"flagged": False, "tally": tally_record(tally(not_yet[0]))}],
                              ELEMENTS)["not_applicable"] == {"timeliness": 1}
-
-
-def test_facts_counted_by_pattern_equal_each_response_tallied():
-    """``counted_facts`` (a batch's facts, listed once per pattern of answers) adds up to every response
-    tallied alone: repeated patterns, dossier codes (happy and not), reasons, flags, comments, N/A, choices
-    and responses without an overall rating."""
-    import random
-
-    from kiosk.indices import counted_facts
-    from kiosk.questionnaire import NOT_APPLICABLE
-
-    rng = random.Random(11)
-    responses = []
-    for i in range(600):
-        answers = {"overall": rng.choice([1, 2, 3, 4, 5, 5, 5, None]), "guidance": rng.choice([4, 5, NOT_APPLICABLE]),
-                   "extra_request": rng.choice(["no", "yes"])}
-        if answers["overall"] is None:
-            del answers["overall"]
-        responses.append({"answers": answers, "flags": rng.choice([[], [], ["burst"]]),
-                          "reasons": rng.choice([[], [], ["slow"], ["slow", "rude"]]),
-                          "dossier_code": rng.choice([None, None, f"HS-{i % 40}"]),
-                          "has_comment": rng.random() < 0.2})
-    expected = Counter()
-    for response in responses:
-        expected.update(tally(response))
-    shared = {}
-    assert counted_facts(responses[:300], shared) + counted_facts(responses[300:], shared) == expected
-    assert counted_facts(responses) == expected
-    assert len(shared) < len(responses) / 2  # patterns repeat: each listed once

@@ -60,8 +60,7 @@ def _row(response, kiosk, batch_id, received, install_id="", record=None):
     """
     record = chain.chained(response) if record is None else record
     for name in ("answers", "reasons", "flags"):
-        value = record[name]
-        record[name] = wire.canonical_json(value) if value else ("[]" if value == [] else wire.canonical_json(value))
+        record[name] = "[]" if record[name] == [] else wire.canonical_json(record[name])
     record.update(hash=response["hash"], unit=kiosk["unit"], local_day=_local_day(response["created_utc"][:13]),
                   received_utc=received, batch_id=batch_id, install_id=install_id,
                   officer_id=response.get("officer_id"), counter_id=response.get("counter_id"))

@@ -248,34 +248,22 @@ day_tallies = _tally_table(
 unit_day_tallies = _tally_table(
     "unit_day_tallies", Column("local_day", String(10), nullable=False), Column("unit", String(64), nullable=False))
 
-# The counts of unit_day_tallies (dossier codes aside) one fact a row, so that the
-# trends over many days add them up in the database: n responses of `unit` on
-# `local_day` (flagged or not) had the fact (kind, item, value), ``value`` as text
-# (a rating's number: kind "rating"). Kept at ingest beside the tallies.
-unit_day_facts = Table(
-    "unit_day_facts", metadata,
-    Column("local_day", String(10), primary_key=True),
-    Column("flagged", SmallInteger, primary_key=True, autoincrement=False),
-    Column("kind", String(20), primary_key=True),
-    Column("item", String(64), primary_key=True),
-    Column("value", String(64), primary_key=True),
-    Column("unit", String(64), primary_key=True),
-    Column("n", Integer, nullable=False),
-    sqlite_with_rowid=False,  # the rows are the key: a day's range is read from the key alone
-)
+def _facts_table(name, *key_columns):
+    """Counts one fact a row: n responses on `local_day` (flagged or not) had the fact (kind, item, value),
+    ``value`` as text (a rating's number: kind "rating"), per `key_columns` too. The rows are the key
+    (no rowid on SQLite): a day's range is read from the key alone."""
+    return Table(name, metadata, Column("local_day", String(10), primary_key=True),
+                 Column("flagged", SmallInteger, primary_key=True, autoincrement=False),
+                 Column("kind", String(20), primary_key=True), Column("item", String(64), primary_key=True),
+                 Column("value", String(64), primary_key=True), *key_columns,
+                 Column("n", Integer, nullable=False), sqlite_with_rowid=False)
 
-# unit_day_facts added up over every unit: the 90-day trends of every unit read some 5,000 rows instead of
-# 90,000 (migration 0017). Kept at ingest beside unit_day_facts.
-day_facts = Table(
-    "day_facts", metadata,
-    Column("local_day", String(10), primary_key=True),
-    Column("flagged", SmallInteger, primary_key=True, autoincrement=False),
-    Column("kind", String(20), primary_key=True),
-    Column("item", String(64), primary_key=True),
-    Column("value", String(64), primary_key=True),
-    Column("n", Integer, nullable=False),
-    sqlite_with_rowid=False,
-)
+
+# The counts of unit_day_tallies (dossier codes aside) one fact a row, so that the trends over many days add
+# them up in the database; and the same over every unit, so the 90-day trends of every unit read some 5,000
+# rows instead of 90,000 (migration 0017). Both kept at ingest beside the tallies.
+unit_day_facts = _facts_table("unit_day_facts", Column("unit", String(64), primary_key=True))
+day_facts = _facts_table("day_facts")
 
 # Each kiosk store ("install", see kiosk.store) is a hash chain of its own: a
 # reinstalled kiosk starts again from seq 1, a copied store continues its parent.

@@ -39,21 +39,21 @@ def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True) -> No
     ``unit_day_facts`` and (`with_day_facts`, for tests of stores before step 0017) ``day_facts``, in the
     caller's transaction.
 
-    The responses' facts are counted per key of the finest grain (``indices.counted_facts``: once per
-    pattern of answers); the coarser grain and ``unit_day_facts`` add up those counts.
+    Each response's facts are listed once and counted once, per key of the finest grain (a C loop over
+    the facts of all its responses); the coarser grain and the facts tables add up those counts.
     A tally is read, added to and written back: safe because a unit's batches are stored one after
     another (see ``lock_unit``).
     """
     (fine, fine_columns), *coarser = GRAINS
     names = itemgetter(*fine_columns[:-1])  # then "flagged" (see schema._tally_table)
-    listed, patterns = {}, {}
+    listed = {}
     for response in new_responses:
-        listed.setdefault((*names(response), int(bool(response["flags"]))), []).append(response)
+        listed.setdefault((*names(response), int(bool(response["flags"]))), []).extend(indices.facts(response))
     by_key = {}
-    for key, responses_of_key in listed.items():
+    for key, facts in listed.items():
         if None in key:
             key = tuple("" if value is None else value for value in key)
-        by_key.setdefault(key, Counter()).update(indices.counted_facts(responses_of_key, patterns))
+        by_key.setdefault(key, Counter()).update(facts)  # Counter(list): counted in C
     if not by_key:
         return
     per_unit_day = _coarser(by_key, fine_columns, ("local_day", "unit", "flagged")) if with_facts else None
@@ -92,12 +92,13 @@ def _add_facts(conn, by_unit_day, every_unit_too=True):
                   for (kind, item, value), n in facts.items() if kind not in indices.DOSSIER_KINDS)
     if not rows:
         return
-    every_unit = Counter()
-    for *key, _unit, n in rows:
-        every_unit[tuple(key)] += n
-    for table, key, found in ((unit_day_facts, FACT_KEY, rows),
-                              (day_facts, FACT_KEY[:-1], [(*key, n) for key, n in sorted(every_unit.items())])
-                              )[:2 if every_unit_too else 1]:
+    tables = [(unit_day_facts, FACT_KEY, rows)]
+    if every_unit_too:
+        every_unit = Counter()
+        for *key, _unit, n in rows:
+            every_unit[tuple(key)] += n
+        tables.append((day_facts, FACT_KEY[:-1], [(*key, n) for key, n in sorted(every_unit.items())]))
+    for table, key, found in tables:
         insert = (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
         conn.execute(insert.on_conflict_do_update(index_elements=list(key), set_={"n": table.c.n + insert.excluded.n}),
                      [{**dict(zip(key, row[:-1], strict=True)), "n": row[-1]} for row in found])
