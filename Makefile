@@ -16,7 +16,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n auto --maxprocesses 4
+	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/kiosk_latency.py
