@@ -85,6 +85,11 @@ def parse_retry_after(value):
         return None
 
 
+#: Batches sent before the oldest is answered: central (one batch at a time, ``sync.central.api``) starts the
+#: next one as soon as it has answered one, instead of waiting for this kiosk to read the answer and send.
+IN_FLIGHT = 2
+
+
 class Uploader:
     def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=1000,
                  timeout=(3.05, 60), session=None):
@@ -98,15 +103,15 @@ class Uploader:
         """Send every pending response, batch by batch; returns central's verdicts counted by status
         (``accepted``, ``duplicate``, ``rejected``; a Counter, empty when nothing was pending).
 
-        The next batch is read and encoded while central works on the current one, and sent
-        while this kiosk records central's answer to the current one (a crash in between only
-        sends it again, which central answers as duplicates).
+        Two batches are on the wire at once (``IN_FLIGHT``): central takes the next one while this kiosk
+        reads and records its answer to the one before (a crash in between only sends a batch again,
+        which central answers as duplicates).
         Raises ``SyncError`` (``fatal`` when a person must act); nothing unanswered is marked.
         """
         answered = Counter()
-        with store.connect(self.db_path) as db, ThreadPoolExecutor(max_workers=1) as wire_thread:
+        with store.connect(self.db_path) as db, ThreadPoolExecutor(max_workers=IN_FLIGHT) as wire_threads:
             try:
-                self._send_all(db, wire_thread, answered)
+                self._send_all(db, wire_threads, answered)
             except SyncError as error:
                 outbox.record_error(db, str(error))
                 raise
@@ -117,24 +122,41 @@ class Uploader:
                 outbox.record_success(db)
         return answered
 
-    def _send_all(self, db, wire_thread, answered: Counter):
-        after = 0
-        prepared = self._prepare(db, after)
-        in_flight = prepared and wire_thread.submit(self._post, prepared[2])
-        while prepared:
-            responses, payload, _body = prepared
-            upcoming = self._prepare(db, responses[-1]["seq"])
-            verdicts, erased = self._read_answer(responses, payload, in_flight.result())
+    def _send_all(self, db, wire_threads, answered: Counter):
+        """Keep up to ``IN_FLIGHT`` batches on the wire, oldest answered first: central takes the next one
+        while this kiosk reads and records the answer to the one before."""
+        window, after = [], 0  # window: (prepared batch, its request's future), oldest first
+        upcoming = self._prepare(db, after)
+        while upcoming or window:
+            while upcoming and len(window) < IN_FLIGHT:
+                window.append((upcoming, wire_threads.submit(self._post, upcoming[2])))
+                upcoming = self._prepare(db, upcoming[0][-1]["seq"])
+            (responses, payload, _body), in_flight = window.pop(0)
+            try:
+                verdicts = self._answer(db, responses, payload, in_flight.result(), answered)
+            except SyncError:
+                self._take_answers(db, window, answered)  # a later batch's answer is not thrown away
+                raise
             if len(verdicts) == len(responses):
                 after = responses[-1]["seq"]
-                in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
-                self._record(db, payload, verdicts, erased)
-            else:  # some of this batch are still pending: read them again
-                self._record(db, payload, verdicts, erased)
-                upcoming = self._prepare(db, after)
-                in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
-            answered.update(status for status, _reason in verdicts.values())
-            prepared = upcoming
+            else:  # some of this batch are still pending: take the answers on the wire, then read them again
+                self._take_answers(db, window, answered)
+                window, upcoming = [], self._prepare(db, after)
+
+    def _take_answers(self, db, window, answered: Counter):
+        """Record the answers to the batches still on the wire that central answered; the others stay pending."""
+        for (responses, payload, _body), in_flight in window:
+            try:
+                self._answer(db, responses, payload, in_flight.result(), answered)
+            except SyncError:
+                continue
+
+    def _answer(self, db, responses, payload, reply, answered: Counter) -> dict:
+        """Read and record central's `reply` to a batch; returns its verdicts ``{seq: (status, reason)}``."""
+        verdicts, erased = self._read_answer(responses, payload, reply)
+        self._record(db, payload, verdicts, erased)
+        answered.update(status for status, _reason in verdicts.values())
+        return verdicts
 
     def _prepare(self, db, after):
         responses = outbox.pending(db, self.batch_size, after, json_value=orjson.Fragment)

@@ -3,7 +3,8 @@
 from collections import Counter
 
 from kiosk.config import DEFAULT_QUESTIONNAIRE
-from kiosk.indices import summarize, summarize_tallies, tally, tally_record, tally_from_json, tally_json
+from kiosk.indices import (count_facts, facts, summarize, summarize_tallies, tally, tally_record, tally_from_json,
+                           tally_json)
 from kiosk.questionnaire import load
 
 ELEMENTS = {q.key: q.elements for q in load(DEFAULT_QUESTIONNAIRE).questions}
@@ -109,3 +110,20 @@ def test_not_applicable_answers_are_in_no_rating_figure():
     assert "timeliness" not in only_not_yet["questions"] and only_not_yet["sipas_index"] is None
     assert summarize_tallies([{"flagged": False, "tally": tally_record(tally(not_yet[0]))}],
                              ELEMENTS)["not_applicable"] == {"timeliness": 1}
+
+
+def test_facts_counted_by_pattern_are_the_facts_of_each_response():
+    """``count_facts`` lists each answer pattern once: the same counts as every response's own facts, for
+    repeated patterns with and without dossier codes, unhappy or not, flagged, and without an overall rating."""
+    import random
+
+    rng, many = random.Random(11), []
+    for n in range(400):
+        answers = {key: rng.choice([1, 2, 4, 5, 5, "na"]) for key in ("overall", "guidance", "attitude")
+                   if rng.random() < 0.9}
+        many.append({"answers": answers, "flags": rng.choice([[], [], ["too_fast"], ["burst", "too_fast"]]),
+                     "reasons": rng.choice([[], [], ["impolite"]]), "has_comment": rng.random() < 0.2,
+                     "dossier_code": rng.choice([None, f"HS-{n % 37}", f"HS-{n % 5}"])})
+    for group in (RESPONSES, many, many[:1], []):
+        assert count_facts(group) == Counter(fact for response in group for fact in facts(response))
+    assert count_facts(many)[("dossier_unhappy", "HS-1", "")] > 0  # the case the pattern trick must keep

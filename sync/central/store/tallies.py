@@ -46,14 +46,14 @@ def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True) -> No
     """
     (fine, fine_columns), *coarser = GRAINS
     names = itemgetter(*fine_columns[:-1])  # then "flagged" (see schema._tally_table)
-    listed = {}
+    grouped = {}
     for response in new_responses:
-        listed.setdefault((*names(response), int(bool(response["flags"]))), []).extend(indices.facts(response))
+        grouped.setdefault((*names(response), int(bool(response["flags"]))), []).append(response)
     by_key = {}
-    for key, facts in listed.items():
+    for key, group in grouped.items():
         if None in key:
             key = tuple("" if value is None else value for value in key)
-        by_key.setdefault(key, Counter()).update(facts)  # Counter(list): counted in C
+        by_key.setdefault(key, Counter()).update(indices.count_facts(group))
     if not by_key:
         return
     per_unit_day = _coarser(by_key, fine_columns, ("local_day", "unit", "flagged")) if with_facts else None
