@@ -8,6 +8,13 @@ and is signed with this kiosk's secret (``wire.answer_signature_matches``).
 Each batch carries the install (see ``kiosk.store.ensure_install``) its
 responses were made in; a batch never mixes installs.
 
+A 413 (central takes fewer responses, or fewer bytes, in one batch: an older
+central, or one configured smaller) does not stop the uploader: the same
+responses go again at once in smaller batches (central's ``max_responses``
+when its answer gives a smaller one, otherwise half as many), and that size
+stays for the rest of the Uploader's life. Only a batch of one response
+refused with 413 stops it.
+
 ``kiosk-sync --once`` exit codes: 0 everything answered and none refused;
 1 the upload failed for now (central unreachable, busy, clock refused, an
 unsigned answer), nothing lost; 3 delivered, but central refused some
@@ -86,7 +93,7 @@ def parse_retry_after(value):
 
 
 class Uploader:
-    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=1000,
+    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=5000,
                  timeout=(3.05, 60), session=None):
         self.db_path, self.kiosk_id, self.secret = db_path, kiosk_id, secret
         self.central_url = central_url.rstrip("/")
@@ -124,7 +131,12 @@ class Uploader:
         while prepared:
             responses, payload, _body = prepared
             upcoming = self._prepare(db, responses[-1]["seq"])
-            verdicts, erased = self._read_answer(responses, payload, in_flight.result())
+            reply = in_flight.result()
+            if self._smaller_after_413(len(responses), reply):  # nothing of it marked: the same ones, fewer a batch
+                prepared = self._prepare(db, after)  # `upcoming`, prepared at the old size, is never sent
+                in_flight = prepared and wire_thread.submit(self._post, prepared[2])
+                continue
+            verdicts, erased = self._read_answer(responses, payload, reply)
             if len(verdicts) == len(responses):
                 after = responses[-1]["seq"]
                 in_flight = upcoming and wire_thread.submit(self._post, upcoming[2])
@@ -174,6 +186,22 @@ class Uploader:
             raise SyncError(f"cannot reach central at {self.url} ({_root_cause(error)})") from None
         except requests.RequestException as error:
             raise SyncError(f"the request to central at {self.url} failed ({_root_cause(error)})") from None
+
+    def _smaller_after_413(self, sent: int, reply) -> bool:
+        """After a 413 for a batch of `sent` responses (sent > 1): send fewer from now on, True. Central's
+        ``max_responses`` when its answer gives a whole number below `sent`, otherwise half of `sent`
+        (rounded down). Any other answer, or a 413 for one response (``_read_answer`` stops): False."""
+        if reply.status_code != 413 or sent <= 1:
+            return False
+        limit = _json(reply).get("max_responses")
+        if type(limit) is int and 1 <= limit < sent:
+            self.batch_size = limit
+            log.warning("central took at most %d responses per batch; sending batches of %d", limit, limit)
+        else:
+            self.batch_size = sent // 2
+            log.warning("central refused a batch of %d responses as too large (HTTP 413: %s); sending batches "
+                        "of %d", sent, _message(reply), self.batch_size)
+        return True
 
     def _check_signed(self, payload, reply):
         """Believe an answer only if central signed it with this kiosk's secret."""
@@ -235,7 +263,7 @@ class Uploader:
 
 
 def _json(reply) -> dict:
-    """The reply's JSON object, or {} when it is not one (read once per reply: an answer names 1,000 responses)."""
+    """The reply's JSON object, or {} when it is not one (read once per reply: an answer names 5,000 responses)."""
     if not hasattr(reply, "sipas_json"):
         try:
             body = wire.decode(reply.content)
