@@ -2,7 +2,7 @@
 
 For each store, in one run:
 - end to end: `kiosk-sync --once` sends N pending responses to a real `central run`
-  on loopback (batches of KIOSK_SYNC_BATCH, default 1000, gzip, signed);
+  on loopback (batches of KIOSK_SYNC_BATCH, default 5000, gzip, signed);
 - reference 1: the same responses sent one per HTTP request (a sample of
   --single of them), as form-collection servers commonly take them;
 - reference 2, the ceiling: the same rows inserted straight into the store in

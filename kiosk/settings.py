@@ -294,8 +294,9 @@ REGISTRY = (
                                    "CENTRAL_URL=http://10.0.0.5:8000", "URL", echo=False),
             "central's address, e.g. http://10.0.0.5:8000", (SYNC,), required=True, field="url",
             doc="central's address, e.g. `http://10.0.0.5:8000`"),
-    whole("KIOSK_SYNC_BATCH", 1000, 1, 100_000, "responses per batch, at most central's CENTRAL_MAX_BATCH", (SYNC,),
-          "batch_size"),
+    whole("KIOSK_SYNC_BATCH", 5000, 1, 100_000, "responses per batch, at most central's CENTRAL_MAX_BATCH", (SYNC,),
+          "batch_size", doc="responses per batch, at most central's `CENTRAL_MAX_BATCH`; when central refuses a batch "
+          "as too large (413) the uploader sends smaller ones instead of stopping"),
     whole("KIOSK_SYNC_BACKOFF_CAP", 300, 1, 3600, "longest wait between retries, in seconds", (SYNC,), "backoff_cap"),
     # read by central
     Setting("CENTRAL_DB", FilePath(), "path of central's SQLite file (the default store)", (CENTRAL,),
@@ -310,7 +311,7 @@ REGISTRY = (
     whole("CENTRAL_MAX_BODY_BYTES", 5_000_000, 1_000, 100_000_000,
           "largest request body accepted, in bytes (413 beyond)", (CENTRAL,), "max_body_bytes",
           doc="larger request bodies (bytes) get 413"),
-    whole("CENTRAL_MAX_BATCH", 1000, 1, 100_000, "most responses accepted in one batch", (CENTRAL,), "max_batch",
+    whole("CENTRAL_MAX_BATCH", 5000, 1, 100_000, "most responses accepted in one batch", (CENTRAL,), "max_batch",
           doc="more responses in one batch get 413"),
     whole("CENTRAL_REPLAY_SECONDS", 300, 10, 86_400,
           "a signed request whose timestamp is further off than this is refused as a replay", (CENTRAL,),

@@ -46,9 +46,14 @@ class BatchInvalid(BatchProblems):
 
 
 class BatchTooLarge(BatchProblems):
-    """More responses than central takes in one batch: HTTP 413."""
+    """More responses than central takes in one batch: HTTP 413; ``max_responses`` is central's limit
+    (answered as a field of its own, so a kiosk can send smaller batches without reading the prose)."""
 
     status = 413
+
+    def __init__(self, problems, max_responses: int):
+        super().__init__(problems)
+        self.max_responses = max_responses
 
 
 class _TooMany(Problem):
@@ -178,6 +183,6 @@ def check_batch(payload, max_responses: int) -> None:
     """Raise ``BatchTooLarge`` or ``BatchInvalid`` (with every problem) unless `payload` is a good batch."""
     problems = batch_errors(payload, max_responses)
     if any(isinstance(p, _TooMany) for p in problems):
-        raise BatchTooLarge(problems)
+        raise BatchTooLarge(problems, max_responses)
     if problems:
         raise BatchInvalid(problems)

@@ -39,7 +39,7 @@ CODES_MAX, CODE_MAX = 50, 32
 #: Earliest and latest year of a time: its day in Asia/Ho_Chi_Minh must exist.
 YEARS = (2000, 2999)
 #: The most responses one batch may carry unless central is configured otherwise (``CENTRAL_MAX_BATCH``).
-DEFAULT_MAX_RESPONSES = 1000
+DEFAULT_MAX_RESPONSES = 5000
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 #: A roster id (an officer's or a counter's, issue 13): stable forever, given or generated at central.

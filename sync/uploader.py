@@ -8,6 +8,13 @@ and is signed with this kiosk's secret (``wire.answer_signature_matches``).
 Each batch carries the install (see ``kiosk.store.ensure_install``) its
 responses were made in; a batch never mixes installs.
 
+A 413 (central takes fewer responses, or fewer bytes, in one batch: an older
+central, or one configured smaller) does not stop the uploader: the same
+responses go again at once in smaller batches (central's ``max_responses``
+when its answer gives a smaller one, otherwise half as many), and that size
+stays for the rest of the Uploader's life. Only a batch of one response
+refused with 413 stops it.
+
 ``kiosk-sync --once`` exit codes: 0 everything answered and none refused;
 1 the upload failed for now (central unreachable, busy, clock refused, an
 unsigned answer), nothing lost; 3 delivered, but central refused some
@@ -91,7 +98,7 @@ IN_FLIGHT = 2
 
 
 class Uploader:
-    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=1000,
+    def __init__(self, db_path, kiosk_id, secret, central_url, batch_size=5000,
                  timeout=(3.05, 60), session=None):
         self.db_path, self.kiosk_id, self.secret = db_path, kiosk_id, secret
         self.central_url = central_url.rstrip("/")
@@ -132,8 +139,13 @@ class Uploader:
                 window.append((upcoming, wire_threads.submit(self._post, upcoming[2])))
                 upcoming = self._prepare(db, upcoming[0][-1]["seq"])
             (responses, payload, _body), in_flight = window.pop(0)
+            reply = in_flight.result()
+            if self._smaller_after_413(len(responses), reply):  # nothing of it marked: the same ones, fewer a batch
+                self._take_answers(db, window, answered)  # those sent at the old size: a 413 is skipped
+                window, upcoming = [], self._prepare(db, after)
+                continue
             try:
-                verdicts = self._answer(db, responses, payload, in_flight.result(), answered)
+                verdicts = self._answer(db, responses, payload, reply, answered)
             except SyncError:
                 self._take_answers(db, window, answered)  # a later batch's answer is not thrown away
                 raise
@@ -197,6 +209,22 @@ class Uploader:
         except requests.RequestException as error:
             raise SyncError(f"the request to central at {self.url} failed ({_root_cause(error)})") from None
 
+    def _smaller_after_413(self, sent: int, reply) -> bool:
+        """After a 413 for a batch of `sent` responses (sent > 1): send fewer from now on, True. Central's
+        ``max_responses`` when its answer gives a whole number below `sent`, otherwise half of `sent`
+        (rounded down). Any other answer, or a 413 for one response (``_read_answer`` stops): False."""
+        if reply.status_code != 413 or sent <= 1:
+            return False
+        limit = _json(reply).get("max_responses")
+        if type(limit) is int and 1 <= limit < sent:
+            self.batch_size = limit
+            log.warning("central took at most %d responses per batch; sending batches of %d", limit, limit)
+        else:
+            self.batch_size = sent // 2
+            log.warning("central refused a batch of %d responses as too large (HTTP 413: %s); sending batches "
+                        "of %d", sent, _message(reply), self.batch_size)
+        return True
+
     def _check_signed(self, payload, reply):
         """Believe an answer only if central signed it with this kiosk's secret."""
         if not wire.answer_signature_matches(self.secret, payload["batch_id"], reply.content,
@@ -257,7 +285,7 @@ class Uploader:
 
 
 def _json(reply) -> dict:
-    """The reply's JSON object, or {} when it is not one (read once per reply: an answer names 1,000 responses)."""
+    """The reply's JSON object, or {} when it is not one (read once per reply: an answer names 5,000 responses)."""
     if not hasattr(reply, "sipas_json"):
         try:
             body = wire.decode(reply.content)

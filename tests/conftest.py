@@ -315,6 +315,40 @@ def live_central(central_url):
     central.stop()
 
 
+@pytest.fixture
+def central_without_max_responses(live_central):
+    """A real central (started) that takes at most 6 responses a batch, seen by the kiosk as a central from
+    before ``max_responses``: on loopback its 413 answers lose that field (and are signed again with the
+    kiosk's secret, as that central signed them); everything else passes unchanged. An object with ``url``,
+    ``secret`` and ``stripped`` (how many 413 answers lost the field)."""
+    import gzip
+    import json
+    from types import SimpleNamespace
+
+    from loopback_proxy import AnswerRewriter
+
+    live_central.env["CENTRAL_MAX_BATCH"] = "6"
+    live_central.start()
+    older = SimpleNamespace(secret=live_central.secret, stripped=0)
+
+    def rewrite(request_body, status, headers, answer):
+        if status != 413:
+            return status, headers, answer
+        body = json.loads(answer)
+        if body.pop("max_responses", None) is not None:
+            older.stripped += 1
+        answer = json.dumps(body, ensure_ascii=False).encode()
+        batch_id = json.loads(gzip.decompress(request_body))["batch_id"]
+        headers = {k: v for k, v in headers.items() if k.lower() != wire.CENTRAL_SIGNATURE_HEADER.lower()}
+        headers[wire.CENTRAL_SIGNATURE_HEADER] = wire.sign_answer(older.secret, batch_id, answer)
+        return status, headers, answer
+
+    proxy = AnswerRewriter(live_central.url, rewrite)
+    older.url = proxy.url
+    yield older
+    proxy.close()
+
+
 def kiosk_sync(env: dict, *args, timeout=60):
     return subprocess.run([str(Path(sys.executable).parent / "kiosk-sync"), *args],
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)

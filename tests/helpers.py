@@ -279,6 +279,43 @@ def config_request_live(base_url, kiosk, secret, health, nonce=None):
         wire.SIGNATURE_HEADER: wire.sign(secret, stamp, body)})
 
 
+def central_rows(central_url):
+    """(responses stored, distinct UUIDs among them) in the central store at `central_url` (a live central's)."""
+    from sync.central.store import database
+    engine = database.engine_for(central_url)
+    try:
+        with engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(schema.responses)).scalar()
+            distinct = conn.execute(select(func.count(func.distinct(schema.responses.c.uuid)))).scalar()
+        return total, distinct
+    finally:
+        engine.dispose()
+
+
+def watched_session():
+    """A ``requests.Session`` that notes each batch posted through it, as it went over the wire:
+    ``(responses in the batch, HTTP status, the answer's max_responses or None)``; returns
+    ``(session, the list it fills)``."""
+    seen = []
+
+    def note(reply, *args, **kwargs):
+        if not reply.request.url.endswith("/api/v1/batches"):
+            return
+        body = reply.request.body
+        if reply.request.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        try:
+            answer = reply.json()
+        except ValueError:
+            answer = {}
+        seen.append((len(json.loads(body)["responses"]), reply.status_code,
+                     answer.get("max_responses") if isinstance(answer, dict) else None))
+
+    session = requests.Session()
+    session.hooks["response"].append(note)
+    return session, seen
+
+
 def stored_counts(engine):
     with engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar()

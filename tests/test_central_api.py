@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from helpers import UNIT, add_responses, assert_error, commented_rows, post, stored_counts, wire_responses
-from kiosk import chain
+from helpers import (UNIT, add_responses, assert_error, bulk_responses, commented_rows, post, stored_counts,
+                     wire_responses)
+from kiosk import chain, settings
 from kiosk.clock import LOCAL_TZ
 from sync.central.store import accounts, schema
 from sync import wire
@@ -139,7 +140,7 @@ BAD = [
      415, "Content-Encoding 'br' is not supported"),
     ("oversize body", lambda c, s, r: post(c, s, body=b" " * 5_000_001), 413, "larger than 5000000 bytes"),
     ("10,000 responses", lambda c, s, r: post(c, s, wire.batch("test-kiosk", r * 1000), compress=True), 413,
-     "responses has 10000 items; at most 1000 per batch"),
+     "responses has 10000 items; at most 5000 per batch"),
     ("gzip bomb", lambda c, s, r: post(c, s, body=gzip.compress(b" " * 30_000_000), headers={
         "Content-Encoding": "gzip"}), 413, "inflates to more than"),
 ]
@@ -151,6 +152,25 @@ def test_bad_input_is_a_4xx_json_error_and_writes_nothing(central_client, centra
     before = stored_counts(central_engine)
     assert_error(send(central_client, kiosk_secret, responses), status, fragment)
     assert stored_counts(central_engine) == before == (0, 0, 0, 0)
+
+
+def test_central_takes_5000_by_default_and_answers_more_with_max_responses(central_client, central_engine,
+                                                                          kiosk_secret, tmp_path):
+    """Central's default limit (CENTRAL_MAX_BATCH unset): 5,000 responses in one batch are stored; 5,001 are a
+    413 with the limit as a number beside the unchanged words."""
+    bulk_responses(tmp_path / "k.db", 5001, mix="typical")
+    rows = wire_responses(tmp_path / "k.db")
+    reply = post(central_client, kiosk_secret, wire.batch("test-kiosk", rows), compress=True)
+    body = reply.get_json()
+    assert reply.status_code == 413
+    assert body["max_responses"] == settings.get("CENTRAL_MAX_BATCH").default == 5000
+    assert list(body) == ["ok", "error", "errors", "status", "details", "max_responses"]
+    assert body["error"] == "responses has 5001 items; at most 5000 per batch" and body["status"] == 413
+    assert body["details"] == [{"index": None, "field": "responses", "message": body["error"]}]
+    assert stored_counts(central_engine) == (0, 0, 0, 0)
+    fits = post(central_client, kiosk_secret, wire.batch("test-kiosk", rows[:5000]), compress=True)
+    assert fits.status_code == 200 and fits.get_json()["accepted"] == 5000
+    assert stored_counts(central_engine)[0] == 5000
 
 
 def test_summary_counts_the_day_in_ho_chi_minh_time(central_client, kiosk_secret, token, tmp_path):

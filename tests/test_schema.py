@@ -79,7 +79,7 @@ def test_a_400_names_each_problem_as_index_field_and_message(central_client, cen
     batch["batch_id"] = "not-a-uuid"
     reply = post(central_client, kiosk_secret, batch)
     body = reply.get_json()
-    assert reply.status_code == 400 and body["status"] == 400
+    assert reply.status_code == 400 and body["status"] == 400 and "max_responses" not in body
     assert body["details"] == [
         {"index": None, "field": "batch_id", "message": "batch_id must be a UUID in lower-case canonical form"},
         {"index": 1, "field": "counter", "message": "responses[1].counter must be null or text of 1 to 20 "
@@ -102,6 +102,8 @@ def test_too_many_responses_is_a_413_from_its_typed_error(central_url, central_e
     assert reply.status_code == 413 and body["status"] == 413
     assert body["details"] == [{"index": None, "field": "responses",
                                 "message": "responses has 3 items; at most 2 per batch"}]
+    assert body["max_responses"] == 2  # central's setting, for a kiosk to send smaller batches
+    assert list(body) == ["ok", "error", "errors", "status", "details", "max_responses"]
     with pytest.raises(problems.BatchTooLarge):
         problems.check_batch(good_batch, 2)
     with pytest.raises(problems.BatchInvalid) as refused:
@@ -114,7 +116,7 @@ def test_too_many_responses_is_a_413_from_its_typed_error(central_url, central_e
 
 def test_the_served_batch_components_are_the_schemas_own(central_client):
     served = central_client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
-    generated = schema.openapi_components(1000)
+    generated = schema.openapi_components(schema.DEFAULT_MAX_RESPONSES)
     assert {name: served[name] for name in generated} == generated
     fields = served["Response"]["properties"]
     assert {name: fields[name]["description"]

@@ -141,3 +141,14 @@ def test_loaded_configs_hold_the_registry_defaults(tmp_path):
             central_config.trusted_proxies, central_config.workday_swaps) == (7, 5_000_000, False, (), ())
     with pytest.raises(settings.SettingError, match="^CENTRAL_DB is not set: "):
         load_central({})
+
+
+def test_the_batch_size_defaults_agree_everywhere():
+    """5,000 a batch: the kiosk's uploader, central's setting, the schema's limit and the Uploader's own default."""
+    import inspect
+
+    from sync import schema
+    from sync.uploader import Uploader
+    uploader_default = inspect.signature(Uploader).parameters["batch_size"].default
+    assert (settings.get("KIOSK_SYNC_BATCH").default, settings.get("CENTRAL_MAX_BATCH").default,
+            schema.DEFAULT_MAX_RESPONSES, uploader_default) == (5000, 5000, 5000, 5000)

@@ -8,14 +8,12 @@ import time
 from pathlib import Path
 
 import requests
-from sqlalchemy import func, select
 
 from conftest import kiosk_sync
-from helpers import add_responses, bulk_responses, wire_responses
+from helpers import add_responses, bulk_responses, central_rows, wire_responses
 from kiosk import outbox, store
 from kiosk.clock import local_today, now_utc
 from loopback_proxy import Proxy
-from sync.central.store import database, schema
 from sync import wire
 
 
@@ -30,17 +28,6 @@ def acks(tmp_path):
         return dict(db.execute("SELECT status, count(*) FROM sync_acks GROUP BY status").fetchall())
     finally:
         db.close()
-
-
-def central_rows(central_url):
-    engine = database.engine_for(central_url)
-    try:
-        with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(schema.responses)).scalar()
-            distinct = conn.execute(select(func.count(func.distinct(schema.responses.c.uuid)))).scalar()
-        return total, distinct
-    finally:
-        engine.dispose()
 
 
 def summary(central, day=None):

@@ -2,7 +2,10 @@
 
 import gzip
 import json
+import logging
 import os
+import random
+import string
 import subprocess
 import sys
 import threading
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import kiosk_sync
-from helpers import add_responses, spoil_rows
+from helpers import add_responses, central_rows, spoil_rows, watched_session
 from kiosk import outbox, store
 from kiosk.clock import now_utc
 from sync import wire
@@ -323,3 +326,116 @@ def test_forever_mode_exchanges_the_configuration_at_most_once_a_minute(tmp_path
     finally:
         uploader.session.close()
     assert older_central.asked == ["/api/v1/kiosk-config"] * 3
+
+
+# --- a 413 steps the batch size down instead of stopping ------------------------------
+
+def _steps_down(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == "kiosk-sync" and r.levelno == logging.WARNING]
+
+
+def _statuses(tmp_path):
+    db = store.connect(tmp_path / "kiosk.db")
+    try:
+        return {row["seq"]: row["status"] for row in db["sync_acks"].rows}, outbox.status(db)["pending"]
+    finally:
+        db.close()
+
+
+def test_a_central_taking_fewer_gets_batches_of_its_max_responses_each_response_once(
+        live_central, tmp_path, central_url, caplog):
+    """Central takes 7 a batch, the kiosk sends 20: central's 413 names 7, the same responses go again at once
+    in batches of 7 (the batch prepared ahead at 20 is never sent), every one accepted once, and the size stays."""
+    add_responses(tmp_path / "kiosk.db", 50)
+    live_central.env["CENTRAL_MAX_BATCH"] = "7"
+    live_central.start()
+    session, seen = watched_session()
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", live_central.secret, live_central.url, batch_size=20,
+                        session=session)
+    try:
+        with caplog.at_level(logging.WARNING, logger="kiosk-sync"):
+            verdicts = uploader.send_pending()
+            assert verdicts == {"accepted": 50}
+            assert seen == [(20, 413, 7)] + [(7, 200, None)] * 7 + [(1, 200, None)]
+            assert uploader.batch_size == 7
+            assert _steps_down(caplog) == ["central took at most 7 responses per batch; sending batches of 7"]
+            add_responses(tmp_path / "kiosk.db", 10)  # a later round of the same uploader (as forever mode runs)
+            seen.clear()
+            assert uploader.send_pending() == {"accepted": 10}
+            assert seen == [(7, 200, None), (3, 200, None)] and len(_steps_down(caplog)) == 1
+    finally:
+        session.close()
+    assert _statuses(tmp_path) == ({seq: "accepted" for seq in range(1, 61)}, 0)
+    assert central_rows(central_url) == (60, 60)
+
+
+def test_a_central_older_than_max_responses_gets_halved_batches_until_they_fit(
+        central_without_max_responses, tmp_path, central_url, caplog):
+    """An older central's 413 gives no limit: 20, then 10, then 5 (it takes 6), and all 50 are delivered once."""
+    older = central_without_max_responses
+    add_responses(tmp_path / "kiosk.db", 50)
+    session, seen = watched_session()
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", older.secret, older.url, batch_size=20, session=session)
+    try:
+        with caplog.at_level(logging.WARNING, logger="kiosk-sync"):
+            verdicts = uploader.send_pending()
+    finally:
+        session.close()
+    assert verdicts == {"accepted": 50}
+    assert seen == [(20, 413, None), (10, 413, None)] + [(5, 200, None)] * 10 and older.stripped == 2
+    assert uploader.batch_size == 5
+    assert _steps_down(caplog) == [
+        "central refused a batch of 20 responses as too large (HTTP 413: responses has 20 items; at most 6 per "
+        "batch); sending batches of 10",
+        "central refused a batch of 10 responses as too large (HTTP 413: responses has 10 items; at most 6 per "
+        "batch); sending batches of 5"]
+    assert _statuses(tmp_path) == ({seq: "accepted" for seq in range(1, 51)}, 0)
+    assert central_rows(central_url) == (50, 50)
+
+
+def test_a_413_even_for_one_response_still_stops_with_the_same_message(live_central, tmp_path):
+    """Central takes at most 1,000 bytes: four short responses go in smaller batches, the fifth, with a long
+    comment, is too large alone: stopped as before (exit 4, the same sentence), it stays pending."""
+    rng = random.Random(5)
+    add_responses(tmp_path / "kiosk.db", 4)
+    add_responses(tmp_path / "kiosk.db", 1, phone="0912345678",
+                  comment="".join(rng.choice(string.ascii_letters + string.digits) for _ in range(1000)))
+    live_central.env["CENTRAL_MAX_BODY_BYTES"] = "1000"
+    live_central.start()
+    result = kiosk_sync({"KIOSK_DB": str(tmp_path / "kiosk.db"), "KIOSK_ID": "test-kiosk",
+                         "KIOSK_SECRET": live_central.secret, "CENTRAL_URL": live_central.url,
+                         "KIOSK_SYNC_BATCH": "20"}, "--once")
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.strip().endswith(
+        "Error: Stopped: central refused the batch as too large (HTTP 413): The body is larger than 1000 bytes. "
+        "A person must fix this; nothing was lost, the responses stay pending.")
+    assert ("central refused a batch of 5 responses as too large (HTTP 413: The body is larger than 1000 bytes.); "
+            "sending batches of 2") in result.stderr
+    assert _statuses(tmp_path) == ({1: "accepted", 2: "accepted", 3: "accepted", 4: "accepted"}, 1)
+
+
+@pytest.mark.parametrize("limit", [None, "5", True, 0, 20], ids=["absent", "text", "true", "zero", "not smaller"])
+def test_a_max_responses_that_is_no_smaller_whole_number_halves_the_batch(tmp_path, limit):
+    """Only a whole number below the refused batch's size is taken as central's limit; anything else halves."""
+
+    def answer_for(payload):
+        if len(payload["responses"]) <= 5:
+            return _all_accepted(payload)
+        message = f"responses has {len(payload['responses'])} items; at most 5 per batch"
+        answer = {"ok": False, "error": message, "errors": [message], "status": 413}
+        return 413, answer if limit is None else {**answer, "max_responses": limit}
+
+    add_responses(tmp_path / "kiosk.db", 12)
+    server = loopback_central(answer_for, SECRET)
+    session, seen = watched_session()
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", SECRET, f"http://127.0.0.1:{server.server_port}",
+                        batch_size=20, session=session)
+    try:
+        assert uploader.send_pending() == {"accepted": 12}
+    finally:
+        session.close()
+        server.shutdown()
+        server.server_close()
+    assert [(size, status) for size, status, _ in seen] == [(12, 413), (6, 413), (3, 200), (3, 200), (3, 200),
+                                                            (3, 200)]
+    assert uploader.batch_size == 3

@@ -213,7 +213,7 @@ def test_the_openapi_batch_schema_and_the_validator_agree(rows):
 
 def test_the_served_schema_counts_responses_as_central_is_configured(central_client):
     schema = central_client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Batch"]
-    assert schema["properties"]["responses"]["maxItems"] == 1000
+    assert schema["properties"]["responses"]["maxItems"] == 5000
 
 
 

@@ -1,7 +1,8 @@
 """Central's HTTP API as a blueprint: ingest (signed batches), reading (token), health and the OpenAPI document.
 
 Every error is JSON: ``{ok: false, error, errors, status}`` (see ``ApiError``); a refused batch's also has
-``details``, each problem as ``{index, field, message}`` (``sync.problems``).
+``details``, each problem as ``{index, field, message}`` (``sync.problems``), and a 413 for too many
+responses ``max_responses``, central's limit.
 """
 
 import threading
@@ -38,13 +39,14 @@ class ApiError(Exception):
         self.status, self.errors, self.code, self.details = status, list(errors), code, details
 
 
-def error_body(status: int, errors: list, code=None, details=None):
-    """The JSON error answer: ``({ok: false, error, errors, status[, code][, details]}, status)``;
-    ``details`` (a refused batch's problems) is a list of ``{index, field, message}``."""
+def error_body(status: int, errors: list, code=None, details=None, **fields):
+    """The JSON error answer: ``({ok: false, error, errors, status[, code][, details][, fields...]}, status)``;
+    ``details`` (a refused batch's problems) is a list of ``{index, field, message}``; `fields` are added as
+    they are (e.g. ``max_responses`` on a 413 for too many responses)."""
     extra = {"code": code} if code else {}
     if details is not None:
         extra["details"] = details
-    return jsonify(ok=False, error="; ".join(errors), errors=errors, status=status, **extra), status
+    return jsonify(ok=False, error="; ".join(errors), errors=errors, status=status, **extra, **fields), status
 
 
 @bp.app_errorhandler(ApiError)
@@ -56,9 +58,11 @@ def api_error(error):
 @bp.app_errorhandler(batch_problems.BatchProblems)
 def batch_refused(error):
     """A refused batch (``BatchInvalid``: 400, ``BatchTooLarge``: 413) names every problem, in words
-    (``errors``) and as ``details`` items ``{index, field, message}`` a program reads."""
+    (``errors``) and as ``details`` items ``{index, field, message}`` a program reads; a 413 for too many
+    responses also gives central's limit as ``max_responses`` (the uploader sends batches that size)."""
+    limit = {"max_responses": error.max_responses} if isinstance(error, batch_problems.BatchTooLarge) else {}
     return error_body(error.status, [p.message for p in error.problems],
-                      details=[p.as_json() for p in error.problems])
+                      details=[p.as_json() for p in error.problems], **limit)
 
 
 @bp.after_app_request

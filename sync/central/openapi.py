@@ -70,7 +70,9 @@ _HAND_WRITTEN = {
                            "to an authenticated kiosk carries `X-Central-Signature`: hex HMAC-SHA256 over "
                            "`batch_id + '.' + answer body` with the kiosk's secret (batch_id as sent; '' if "
                            "the body could not be read); the uploader believes no answer without it. A 401 "
-                           "with `code: clock_skew` means the kiosk's clock is off: retry once it is fixed.",
+                           "with `code: clock_skew` means the kiosk's clock is off: retry once it is fixed. A 413 "
+                           "for too many responses gives central's limit as `max_responses`; the uploader answers "
+                           "any 413 by sending smaller batches (that many, or half as many).",
             "parameters": SIGNED_BY_KIOSK,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Batch"}}}},
@@ -121,7 +123,10 @@ _HAND_WRITTEN = {
                 "details": {"type": "array", "description": "a refused batch's problems, one per field: "
                             "index of the response (null for the batch's own fields), the field, the sentence",
                             "items": {"$ref": "#/components/schemas/FieldError"}},
-                "code": {"type": "string", "description": "for programs, e.g. clock_skew"}}},
+                "code": {"type": "string", "description": "for programs, e.g. clock_skew"},
+                "max_responses": {"type": "integer", "minimum": 1, "description": "with a 413 for too many "
+                                  "responses in one batch: the most central takes (CENTRAL_MAX_BATCH); a kiosk "
+                                  "sends batches of at most this many"}}},
             "FieldError": {"type": "object", "required": ["index", "field", "message"], "properties": {
                 "index": {"type": ["integer", "null"], "minimum": 0}, "field": {"type": "string"},
                 "message": {"type": "string"}}},
