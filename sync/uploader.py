@@ -139,12 +139,12 @@ class Uploader:
                 window.append((upcoming, wire_threads.submit(self._post, upcoming[2])))
                 upcoming = self._prepare(db, upcoming[0][-1]["seq"])
             (responses, payload, _body), in_flight = window.pop(0)
-            reply = in_flight.result()
-            if self._smaller_after_413(len(responses), reply):  # nothing of it marked: the same ones, fewer a batch
-                self._take_answers(db, window, answered)  # those sent at the old size: a 413 is skipped
-                window, upcoming = [], self._prepare(db, after)
-                continue
             try:
+                reply = in_flight.result()
+                if self._smaller_after_413(len(responses), reply):  # none of it marked: the same ones, fewer a batch
+                    self._take_answers(db, window, answered)  # those sent at the old size (a 413 is skipped)
+                    window, upcoming = [], self._prepare(db, after)
+                    continue
                 verdicts = self._answer(db, responses, payload, reply, answered)
             except SyncError:
                 self._take_answers(db, window, answered)  # a later batch's answer is not thrown away
