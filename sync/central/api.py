@@ -7,8 +7,10 @@ responses ``max_responses``, central's limit.
 
 import threading
 import zlib
+from collections import Counter
 from datetime import date, datetime, timezone
 
+import orjson
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
@@ -17,7 +19,6 @@ from kiosk.clock import now_utc
 from kiosk.text import nfc
 
 from sync import problems as batch_problems
-from sync import schema as batch_schema
 from sync import wire
 
 from . import alerts, erasure, kioskconfig
@@ -95,34 +96,39 @@ def openapi():
 
 @bp.post("/api/v1/batches")
 def post_batch():
-    """A kiosk's signed batch (its signature stands in for a CSRF token: the app exempts this blueprint),
+    """A kiosk's signed batch (its signature stands in for a CSRF token: the app exempts this blueprint):
+    read and checked (``sync.central.checking``, in its worker when `central run` serves), then stored
     one at a time in this process (``_ONE_BATCH``)."""
-    with _ONE_BATCH:
-        return _take_batch()
-
-
-#: Batches are taken one at a time in a process: their work is Python's, under one interpreter lock, so two
-#: at once each take longer than one after the other. A kiosk keeps its next batch on the wire
-#: (``sync.uploader.IN_FLIGHT``): it waits here, received, and starts as soon as the one before is answered.
-_ONE_BATCH = threading.Lock()
-
-
-def _take_batch():
     engine, config = _engine(), current_app.config["CENTRAL"]
     body = request.get_data(cache=False)
     kiosk, signed_at = _authenticate(engine, config, body)
     g.answer_secret = kiosk["secret"]
-    payload = _read_batch(_inflate(body, config), config)
+    body = _inflate(body, config)
+    decoded, altered_ones = current_app.config["BATCH_CHECKER"].submit(body, config.max_batch).result()
+    payload = _read_batch(body, decoded, config)
+    if decoded is None:
+        altered_ones = None  # read by json alone: ingest checks the hashes itself
     others = {r["kiosk_id"] for r in payload["responses"]} | {payload["kiosk_id"]}
     if others != {kiosk["kiosk_id"]}:
         raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
-    verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at)
-    accepted = {v["uuid"] for v in verdicts if v["status"] == "accepted"}
-    if accepted:  # committed: the alert check cannot hold the batch back (see sync.central.alerts)
-        alerts.after_batch(engine, config, kiosk["unit"], [r for r in payload["responses"] if r["uuid"] in accepted])
-    counts = {s: sum(v["status"] == s for v in verdicts) for s in ("accepted", "duplicate", "rejected")}
-    return jsonify(ok=True, batch_id=payload["batch_id"], **counts, results=verdicts,
-                   erased=erasure.erasures_for(engine, kiosk["kiosk_id"], now_utc(), config.contact_days))
+    with _ONE_BATCH:
+        verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at, altered_ones)
+        accepted = {v["uuid"] for v in verdicts if v["status"] == "accepted"}
+        if accepted:  # committed: the alert check cannot hold the batch back (see sync.central.alerts)
+            alerts.after_batch(engine, config, kiosk["unit"],
+                               [r for r in payload["responses"] if r["uuid"] in accepted])
+    counts = Counter(v["status"] for v in verdicts)
+    answer = {"ok": True, "batch_id": payload["batch_id"],
+              **{status: counts[status] for status in ("accepted", "duplicate", "rejected")}, "results": verdicts,
+              "erased": erasure.erasures_for(engine, kiosk["kiosk_id"], now_utc(), config.contact_days)}
+    return current_app.response_class(orjson.dumps(answer), mimetype="application/json")  # compiled: 5,000 verdicts
+
+
+#: Batches are stored one at a time in a process: their work is Python's, under one interpreter lock, so two
+#: at once each take longer than one after the other. A kiosk keeps its next batch on the wire
+#: (``sync.uploader.IN_FLIGHT``): it is read and checked meanwhile, waits here, and is stored as soon as the
+#: one before is.
+_ONE_BATCH = threading.Lock()
 
 
 @bp.post("/api/v1/kiosk-config")
@@ -210,11 +216,10 @@ def _authenticate(engine, config, body):
     return kiosk, signed_at
 
 
-def _read_batch(body: bytes, config) -> dict:
-    """The batch in `body` (JSON bytes), checked against the batch schema: decoded by pydantic in one
-    compiled pass; a body it refuses is read again by ``json`` to name every problem (``BatchInvalid``,
-    ``BatchTooLarge``) or the reason it cannot be read (``ApiError`` 400), as before."""
-    payload = batch_schema.decode_batch(body, config.max_batch)
+def _read_batch(body: bytes, payload, config) -> dict:
+    """The batch in `body` (JSON bytes): `payload`, what the batch schema decoded from it in one compiled pass
+    (``sync.central.checking``), or when that refused it (None), `body` read again by ``json`` to name
+    every problem (``BatchInvalid``, ``BatchTooLarge``) or the reason it cannot be read (``ApiError`` 400)."""
     if payload is not None:
         _remember_batch_id(payload)
         return payload

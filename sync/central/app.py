@@ -10,7 +10,7 @@ from kiosk.clock import local_time
 from kiosk.paths import PACKAGE_DIR, asset_dir
 from kiosk.questionnaire import load as load_questionnaire
 
-from . import api
+from . import api, checking
 from .config import CentralConfig
 from .logins import TrustedProxies
 from .store import accounts, database, migrations, schema
@@ -43,6 +43,7 @@ def create_app(config: CentralConfig, engine=None) -> Flask:
         SESSION_COOKIE_SECURE=config.https, PERMANENT_SESSION_LIFETIME=8 * 3600,
         # A form's token lasts as long as the session: a case page left open over lunch still saves.
         WTF_CSRF_TIME_LIMIT=None,
+        BATCH_CHECKER=checking.InRequest(),  # `central run` gives it a worker process
         BABEL_DEFAULT_LOCALE="vi", BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
     )
     app.extensions["central_engine"] = engine

@@ -20,7 +20,7 @@ from kiosk.text import nfc
 
 from . import clikit
 from . import config as central_config
-from . import erasure, fleetcli, roster_cli
+from . import checking, erasure, fleetcli, roster_cli
 from .store import accounts, compliments, migrations, schema, targets
 from .app import create_app
 
@@ -224,9 +224,13 @@ def run(host, port):
         _fail(error)
     threading.Thread(target=_erase_expired_contacts_hourly, args=(engine, config.contact_days),
                      daemon=True).start()
+    app.config["BATCH_CHECKER"] = checking.InWorker()  # batches read and checked on another CPU
     click.echo(f"Central serving on http://{host}:{port}/ ({engine.dialect.name}).")
     # X-Forwarded-For reaches the app, which believes it only from CENTRAL_TRUSTED_PROXIES (sync.central.logins).
-    serving.serve(app, host, port, "central", limits, clear_untrusted_proxy_headers=False)
+    try:
+        serving.serve(app, host, port, "central", limits, clear_untrusted_proxy_headers=False)
+    finally:
+        app.config["BATCH_CHECKER"].close()
 
 
 def _erase_expired_contacts_hourly(engine, days):

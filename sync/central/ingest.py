@@ -40,7 +40,7 @@ def _private_problem(response):
     return None
 
 
-def _altered(response, record):
+def altered(response, record):
     """Why a response does not match its own hashes, or None (``record``: its ``chain.chained`` part)."""
     if wire.record_hash(record) != response["hash"] and chain.record_hash(response) != response["hash"]:
         return "its content does not match its hash (altered)"  # confirmed by the reference encoder
@@ -109,12 +109,14 @@ class _Batch:
                           "received_utc": self.received, "install_id": self.install_id})
         self.verdicts.append({"uuid": uuid, "seq": seq, "status": "rejected", "reason": reason})
 
-    def judge(self, items, by_uuid, taken_seqs):
-        """Each response's verdict, in order; accepted ones become ``self.accepted`` (see ``_accept``)."""
-        for response in items:
+    def judge(self, items, by_uuid, taken_seqs, altered_ones=None):
+        """Each response's verdict, in order; accepted ones become ``self.accepted`` (see ``_accept``).
+        `altered_ones`: ``{index: reason}`` of those that do not match their hashes, when checked already
+        (``sync.central.checking``); otherwise each is checked here."""
+        for index, response in enumerate(items):
             seq, uuid = response["seq"], response["uuid"]
             record = chain.chained(response)  # hashed, then stored
-            if (reason := _altered(response, record)):
+            if (reason := altered(response, record) if altered_ones is None else altered_ones.get(index)):
                 self.event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
             elif uuid in by_uuid:
                 if by_uuid[uuid] == response["hash"]:
@@ -149,10 +151,11 @@ class _Batch:
         self.accepted.append(response)
 
 
-def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
+def ingest(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones=None):
     """Store a validated batch; returns the list of verdicts in the batch's order.
 
-    Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``.
+    Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``. `altered_ones`: the
+    responses that do not match their hashes, ``{index: reason}``, when checked already (``judge``).
     """
     batch, items = _Batch(kiosk, payload, received_at), payload["responses"]
     with database.write(engine) as conn:
@@ -164,7 +167,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at):
         if abs(skew) > SKEW_TOLERANCE:
             batch.event("clock_skew", None, f"The kiosk's clock is {abs(skew.total_seconds()):.0f} s "
                                             f"{'ahead of' if skew > timedelta(0) else 'behind'} central's.")
-        batch.judge(items, *_stored(conn, batch.kiosk_id, batch.install_id, items))
+        batch.judge(items, *_stored(conn, batch.kiosk_id, batch.install_id, items), altered_ones)
         batch.events += [{**e, "recorded_utc": batch.received} for e in installs.time_events(
             conn, batch.kiosk_id, batch.install_id, before, batch.accepted, received_at)]
         _write(conn, batch)
@@ -200,7 +203,7 @@ def _write(conn, batch):
                  .values(last_batch_utc=batch.received))
 
 
-def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at):
+def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones=None):
     """``ingest``, and should the store refuse the batch, each response alone: those the store still
     refuses are quarantined one by one, so a row that passed validation cannot hold back the others.
 
@@ -208,7 +211,7 @@ def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at):
     any other fault is a real server fault and raises.
     """
     try:
-        return ingest(engine, kiosk, payload, received_at, kiosk_clock_at)
+        return ingest(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones)
     except (DataError, IntegrityError):
         pass
     verdicts = []
