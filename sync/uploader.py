@@ -130,12 +130,12 @@ class Uploader:
         return answered
 
     def _send_all(self, db, wire_threads, answered: Counter):
-        """Keep up to ``IN_FLIGHT`` batches on the wire, oldest answered first: central takes the next one
-        while this kiosk reads and records the answer to the one before."""
+        """Keep up to ``IN_FLIGHT`` batches of one kiosk store on the wire, oldest answered first: central takes
+        the next one while this kiosk reads and records the answer to the one before."""
         window, after = [], 0  # window: (prepared batch, its request's future), oldest first
         upcoming = self._prepare(db, after)
         while upcoming or window:
-            while upcoming and len(window) < IN_FLIGHT:
+            while upcoming and len(window) < IN_FLIGHT and not (window and _other_install(window[-1][0], upcoming)):
                 window.append((upcoming, wire_threads.submit(self._post, upcoming[2])))
                 upcoming = self._prepare(db, upcoming[0][-1]["seq"])
             (responses, payload, _body), in_flight = window.pop(0)
@@ -282,6 +282,14 @@ class Uploader:
         self._check_signed(payload, reply)
         log.warning("kept %d malformed response(s) back: %s", len(bad), message)
         return bad
+
+
+def _other_install(sent, upcoming) -> bool:
+    """True if prepared batch `upcoming` comes from another kiosk store (install) than `sent`: it is sent only
+    once every batch before it is answered, so central sees the stores' batches in the order they were made
+    (a restored store's first batch after the last of the store it was copied from: otherwise central could
+    take the two stores for two tablets sending at once)."""
+    return (sent[1].get("install") or {}).get("id") != (upcoming[1].get("install") or {}).get("id")
 
 
 def _json(reply) -> dict:

@@ -441,3 +441,35 @@ def test_a_max_responses_that_is_no_smaller_whole_number_halves_the_batch(tmp_pa
         server.server_close()
     assert Counter((size, status) for size, status, _ in seen) == {(12, 413): 1, (6, 413): 2, (3, 200): 4}
     assert uploader.batch_size == 3
+
+
+def test_batches_of_two_kiosk_stores_are_never_on_the_wire_together(tmp_path):
+    """Two batches of one store go at once, but a moved or restored store's first batch only once the last batch
+    of the store before it is answered: central, taking them the other way round, would think two tablets
+    send as one kiosk at once (``installs``' two_installs event)."""
+    (tmp_path / "before").mkdir()
+    add_responses(tmp_path / "before" / "kiosk.db", 6)
+    (tmp_path / "before" / "kiosk.db").rename(tmp_path / "kiosk.db")  # opened elsewhere: a new store from #7
+    add_responses(tmp_path / "kiosk.db", 6)
+    assert len(store.installs(store.connect(tmp_path / "kiosk.db"))) == 2
+    on_the_wire, together, lock = [], [], threading.Lock()
+
+    def answer_for(payload):
+        install = (payload.get("install") or {}).get("id", "")
+        with lock:
+            together.extend((other, install) for other in on_the_wire)
+            on_the_wire.append(install)
+        time.sleep(0.8 if payload["responses"][0]["seq"] == 4 else 0.2)  # the first store's last batch: the longest
+        with lock:
+            on_the_wire.remove(install)
+        return _all_accepted(payload)
+
+    server = loopback_central(answer_for, SECRET)
+    uploader = Uploader(tmp_path / "kiosk.db", "test-kiosk", SECRET, f"http://127.0.0.1:{server.server_port}",
+                        batch_size=3)
+    try:
+        assert uploader.send_pending() == {"accepted": 12}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(together) == 2 and all(earlier == later for earlier, later in together)  # one pair per store
