@@ -83,6 +83,22 @@ def test_an_altered_comment_is_rejected(central_client, kiosk_secret, responses)
     assert verdict["reason"] == "its comment does not match the hash in the chain (altered)"
 
 
+def test_a_uuid_stored_under_another_number_is_a_conflict_and_the_rest_of_its_batch_is_stored(
+        central_client, central_engine, kiosk_secret, responses):
+    """A response whose UUID central holds under another sequence number (a kiosk never sends one: forged or
+    misfiled) is refused as a conflict, and the others of its batch are stored as ever."""
+    post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[:1]))
+    forged = copy.deepcopy(responses[2])
+    forged["uuid"] = responses[0]["uuid"]
+    forged["hash"] = chain.record_hash(forged)
+    batch = wire.batch("test-kiosk", [responses[1], forged, responses[3]])
+    reply = post(central_client, kiosk_secret, batch).get_json()
+    assert [(r["seq"], r["status"], r.get("reason")) for r in reply["results"]] == [
+        (2, "accepted", None), (3, "rejected", "conflict: another response with this UUID is already stored"),
+        (4, "accepted", None)]
+    assert stored_counts(central_engine)[0] == 3
+
+
 def test_same_uuid_with_other_content_is_a_conflict(central_client, central_engine, kiosk_secret, responses):
     post(central_client, kiosk_secret, wire.batch("test-kiosk", responses[:1]))
     forged = copy.deepcopy(responses[0])
