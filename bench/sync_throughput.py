@@ -63,14 +63,11 @@ class Central:
             self.schema = f"bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
                 conn.execute(f"CREATE SCHEMA {self.schema}")
+                conn.execute("CHECKPOINT")  # a quiet start: what earlier runs left dirty is written out now
             self.url = f"{PG}?options=-csearch_path%3D{self.schema}"
             self.env = {"DATABASE_URL": self.url}
         self.env = {**os.environ, **self.env}
         subprocess.run([BIN / "central", "init"], env=self.env, check=True, capture_output=True)
-        if kind == "postgresql":  # a quiet start: what earlier runs left dirty is written out now, not while timed
-            import psycopg
-            with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-                conn.execute("CHECKPOINT")
         self.secret = subprocess.run([BIN / "central", "add-kiosk", KIOSK, "--unit", "Bench"], env=self.env,
                                      check=True, capture_output=True, text=True).stdout.strip()
         self.process = None

@@ -39,8 +39,8 @@ def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True) -> No
     ``unit_day_facts`` and (`with_day_facts`, for tests of stores before step 0017) ``day_facts``, in the
     caller's transaction.
 
-    Each response's facts are listed once and counted once, per key of the finest grain (a C loop over
-    the facts of all its responses); the coarser grain and the facts tables add up those counts.
+    The responses' facts are counted per key of the finest grain, each answer pattern's facts listed once
+    (``indices.count_facts``); the coarser grain and the facts tables add up those counts.
     A tally is read, added to and written back: safe because a unit's batches are stored one after
     another (see ``lock_unit``).
     """
