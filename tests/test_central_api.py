@@ -152,6 +152,9 @@ BAD = [
         {**r[0], "kiosk_id": "other"}])), 403, "may post only its own responses"),
     ("bad gzip", lambda c, s, r: post(c, s, body=b"not gzip", headers={"Content-Encoding": "gzip"}), 400,
      "not valid gzip"),
+    # Found by an attack on issue 11's work: a gzip body cut short (its checksum never reached) was read as whole.
+    ("gzip cut short", lambda c, s, r: post(c, s, body=gzip.compress(json.dumps(wire.batch("test-kiosk", r)).encode())
+                                            [:-6], headers={"Content-Encoding": "gzip"}), 400, "not valid gzip"),
     ("unknown encoding", lambda c, s, r: post(c, s, wire.batch("test-kiosk", r), headers={"Content-Encoding": "br"}),
      415, "Content-Encoding 'br' is not supported"),
     ("oversize body", lambda c, s, r: post(c, s, body=b" " * 5_000_001), 413, "larger than 5000000 bytes"),

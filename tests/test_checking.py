@@ -62,8 +62,30 @@ def test_a_worker_that_dies_is_replaced_and_the_batch_is_still_read(worker, batc
         assert worker.submit(batches["altered"], 1000).result(timeout=30)[1] == checking.read_and_check(
             batches["altered"], 1000)[1]
     assert "the batch-checking worker stopped" in caplog.text
-    assert worker.submit(batches["good"], 1000).result(timeout=30)[1] == {}
+    assert worker.submit(batches["good"], 1000).result(timeout=30)[1] == {}  # in the request, or the new worker
+    for _ in range(300):  # started in the background, not in a request
+        if worker._pool is not None:
+            break
+        time.sleep(0.1)
     assert worker._pool.submit(os.getpid).result(timeout=30) != first  # a new worker
+    assert worker.submit(batches["altered"], 1000).result(timeout=30)[1] == checking.read_and_check(
+        batches["altered"], 1000)[1]
+
+
+def test_a_worker_that_cannot_start_leaves_batches_read_in_the_request(monkeypatch, batches, caplog):
+    """The system refuses a new process (memory, process limits): batches are still answered, never a 5xx."""
+    def refused(*args, **kwargs):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(checking, "ProcessPoolExecutor", refused)
+    with caplog.at_level(logging.ERROR, logger="central"):
+        checker = checking.InWorker()
+    try:
+        assert "cannot start the batch-checking worker" in caplog.text
+        for body in batches.values():
+            assert checker.submit(body, 1000).result(timeout=30) == checking.read_and_check(body, 1000)
+    finally:
+        checker.close()
 
 
 def test_a_worker_ends_with_its_server(tmp_path):

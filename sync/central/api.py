@@ -245,6 +245,8 @@ def _inflate(body, config):
             raise ApiError(400, "The body is not valid gzip.") from None
         if inflater.unconsumed_tail:
             raise ApiError(413, f"The body inflates to more than {4 * config.max_body_bytes} bytes.")
+        if not inflater.eof:  # cut short: its end, and the checksum there, never came
+            raise ApiError(400, "The body is not valid gzip.")
     elif encoding != "identity":
         raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
     return body

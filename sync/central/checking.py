@@ -50,19 +50,27 @@ class InRequest:
 
 
 class InWorker:
-    """``read_and_check`` in one worker process, started at once; should the worker die, the batch is read
-    in the request instead and a new worker is started for the next one."""
+    """``read_and_check`` in one worker process. Should the worker die, or not start, batches are read in the
+    request meanwhile, and a new worker is started in the background (at most once a minute)."""
+
+    RETRY_SECONDS = 60
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._pool = _start()
+        self._pool, self._starting, self._next_start = None, True, 0.0
+        self._start()  # the first one before the first batch comes
 
     def submit(self, body: bytes, max_batch: int) -> Future:
-        with self._lock:
-            if self._pool is None:
-                self._pool = _start()
-            pool = self._pool
         result = Future()
+        with self._lock:
+            pool = self._pool
+            restart = pool is None and not self._starting and time.monotonic() >= self._next_start
+            self._starting = self._starting or restart
+        if restart:
+            threading.Thread(target=self._start, daemon=True).start()
+        if pool is None:
+            _settle(result, body, max_batch)
+            return result
 
         def done(finished):
             try:
@@ -80,25 +88,38 @@ class InWorker:
             _settle(result, body, max_batch)
         return result
 
+    def _start(self):
+        """Start a worker (``self._starting`` is set); on failure, batches stay in the request a while."""
+        pool = None
+        try:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_worker_ready, initargs=(os.getpid(),))
+            pool.submit(int).result()  # started, its modules imported, before it takes a batch
+        except Exception:
+            log.exception("cannot start the batch-checking worker; batches are read in the request")
+            if pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+            with self._lock:
+                self._starting, self._next_start = False, time.monotonic() + self.RETRY_SECONDS
+            return
+        with self._lock:
+            self._pool, self._starting = pool, False
+
     def _lost(self, pool):
         with self._lock:
-            if self._pool is pool:
-                log.warning("the batch-checking worker stopped; batches are read in the request until a new one starts")
-                self._pool = None
+            lost = self._pool is pool
+            if lost:
+                self._pool, self._starting = None, True
         pool.shutdown(wait=False, cancel_futures=True)
+        if lost:
+            log.warning("the batch-checking worker stopped; batches are read in the request until a new one starts")
+            threading.Thread(target=self._start, daemon=True).start()
 
     def close(self):
         with self._lock:
             pool, self._pool = self._pool, None
         if pool:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _start():
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_ready, initargs=(os.getpid(),))
-    pool.submit(int).result()  # started, its modules imported, before the first batch comes
-    return pool
 
 
 def _settle(future: Future, body, max_batch):
