@@ -41,7 +41,7 @@ from sqlalchemy import func, select
 from kiosk import store
 from kiosk.clock import now_utc, utc_iso
 from sync import wire
-from sync.central.ingest import _row
+from sync.central import prepare
 from sync.central.store import database, schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -146,7 +146,7 @@ def ceiling(kind, folder, responses, insert=database.bulk_insert):
     kiosk = {"kiosk_id": KIOSK, "unit": "Bench"}
     try:
         received = utc_iso(now_utc())
-        rows = [_row(r, kiosk, "00000000-0000-4000-8000-000000000000", received) for r in responses]
+        rows = [prepare.row(r, kiosk["unit"], "00000000-0000-4000-8000-000000000000", received) for r in responses]
         started = time.perf_counter()
         with database.write(engine) as conn:
             insert(conn, schema.responses, rows)

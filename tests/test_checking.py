@@ -18,6 +18,7 @@ from sync import schema, wire
 from sync.central import checking
 
 ALTERED = "its content does not match its hash (altered)"
+UNIT = "Bộ phận Một cửa"
 
 
 @pytest.fixture
@@ -40,18 +41,19 @@ def worker():
 
 
 def test_a_batch_is_decoded_by_the_schema_and_each_altered_response_named(batches):
-    payload, altered = checking.read_and_check(batches["good"], 1000)
-    assert payload == schema.decode_batch(batches["good"], 1000) and altered == {}
-    payload, altered = checking.read_and_check(batches["altered"], 1000)
+    payload, prepared = checking.read_and_check(batches["good"], 1000, UNIT)
+    assert payload == schema.decode_batch(batches["good"], 1000) and prepared.altered == {}
+    payload, prepared = checking.read_and_check(batches["altered"], 1000, UNIT)
     assert payload["responses"][2]["answers"]["overall"] == 1
-    assert altered == {2: ALTERED, 4: "its comment does not match the hash in the chain (altered)"}
-    assert checking.read_and_check(batches["no batch"], 1000) == (None, {})
-    assert checking.read_and_check(batches["good"], 5) == (None, {})  # more responses than central takes
+    assert prepared.altered == {2: ALTERED, 4: "its comment does not match the hash in the chain (altered)"}
+    assert checking.read_and_check(batches["no batch"], 1000, UNIT) == (None, None)
+    assert checking.read_and_check(batches["good"], 5, UNIT) == (None, None)  # more responses than central takes
 
 
 def test_the_worker_answers_as_the_request_would(worker, batches):
     for body in batches.values():
-        assert worker.submit(body, 1000).result(timeout=30) == checking.InRequest().submit(body, 1000).result()
+        assert worker.submit(body, 1000, UNIT).result(timeout=30) == checking.InRequest().submit(
+            body, 1000, UNIT).result()
 
 
 def test_a_worker_that_dies_is_replaced_and_the_batch_is_still_read(worker, batches, caplog):
@@ -59,17 +61,17 @@ def test_a_worker_that_dies_is_replaced_and_the_batch_is_still_read(worker, batc
     os.kill(first, signal.SIGKILL)
     time.sleep(0.5)
     with caplog.at_level(logging.WARNING, logger="central"):
-        assert worker.submit(batches["altered"], 1000).result(timeout=30)[1] == checking.read_and_check(
-            batches["altered"], 1000)[1]
+        assert worker.submit(batches["altered"], 1000, UNIT).result(timeout=30) == checking.read_and_check(
+            batches["altered"], 1000, UNIT)
     assert "the batch-checking worker stopped" in caplog.text
-    assert worker.submit(batches["good"], 1000).result(timeout=30)[1] == {}  # in the request, or the new worker
+    assert worker.submit(batches["good"], 1000, UNIT).result(timeout=30)[1].altered == {}  # here, or a new worker
     for _ in range(300):  # started in the background, not in a request
         if worker._pool is not None:
             break
         time.sleep(0.1)
     assert worker._pool.submit(os.getpid).result(timeout=30) != first  # a new worker
-    assert worker.submit(batches["altered"], 1000).result(timeout=30)[1] == checking.read_and_check(
-        batches["altered"], 1000)[1]
+    assert worker.submit(batches["altered"], 1000, UNIT).result(timeout=30) == checking.read_and_check(
+        batches["altered"], 1000, UNIT)
 
 
 def test_a_worker_that_cannot_start_leaves_batches_read_in_the_request(monkeypatch, batches, caplog):
@@ -83,7 +85,7 @@ def test_a_worker_that_cannot_start_leaves_batches_read_in_the_request(monkeypat
     try:
         assert "cannot start the batch-checking worker" in caplog.text
         for body in batches.values():
-            assert checker.submit(body, 1000).result(timeout=30) == checking.read_and_check(body, 1000)
+            assert checker.submit(body, 1000, UNIT).result(timeout=30) == checking.read_and_check(body, 1000, UNIT)
     finally:
         checker.close()
 

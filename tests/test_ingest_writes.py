@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from helpers import UNIT, post
@@ -43,6 +44,8 @@ def varied_responses(count):
                   "flags": ["too_fast"] if seq % 7 == 0 else [], "comment_hash": comment_hash,
                   "contact_hash": contact_hash, "prev_hash": prev}
         record["complete"] = int(record["complete"])
+        if seq % 9 == 3:  # rated well: with a comment, a compliment (#12), or a case for its reason chips (#3, #21)
+            record["answers"].update(overall=5, guidance=4, extra_request="no")
         if seq % 2:  # the roster's ids (issue 13): given, null, or absent as from a kiosk before the roster
             record.update(officer_id="cb-0a1b2c3d", counter_id=None if record["counter"] is None else "Q.1")
         elif seq % 4 == 0:
@@ -66,12 +69,15 @@ def _all(conn, table):
     return [dict(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()]
 
 
-def test_every_stored_value_is_the_reference_encoding(central_client, central_engine, kiosk_secret):
+@pytest.mark.parametrize("second_from", [9, 4], ids=["every response new", "some already stored"])
+def test_every_stored_value_is_the_reference_encoding(central_client, central_engine, kiosk_secret, second_from):
+    """The same rows whether every response of a batch is new (what the checking worker counted holds) or the
+    batch repeats responses already stored (the rest are counted again, in the request)."""
     responses = varied_responses(23)
-    batches = [wire.batch(KIOSK, responses[:9]), wire.batch(KIOSK, responses[9:])]
-    for payload in batches:
-        reply = post(central_client, kiosk_secret, payload, compress=True)
-        assert reply.status_code == 200 and reply.get_json()["accepted"] == len(payload["responses"])
+    batches = [wire.batch(KIOSK, responses[:9]), wire.batch(KIOSK, responses[second_from:])]
+    for payload, new in zip(batches, (9, 23 - 9), strict=True):
+        reply = post(central_client, kiosk_secret, payload, compress=True).get_json()
+        assert (reply["accepted"], reply["duplicate"]) == (new, len(payload["responses"]) - new)
     again = post(central_client, kiosk_secret, batches[1]).get_json()
     assert again["duplicate"] == len(batches[1]["responses"])
 
@@ -79,7 +85,8 @@ def test_every_stored_value_is_the_reference_encoding(central_client, central_en
         stored = _all(conn, schema.responses)
         privates, cases = _all(conn, schema.response_private), _all(conn, schema.cases)
         day_tallies, unit_tallies = _all(conn, schema.day_tallies), _all(conn, schema.unit_day_tallies)
-    batch_of = {r["uuid"]: payload["batch_id"] for payload in batches for r in payload["responses"]}
+        compliments = _all(conn, schema.compliments)
+    batch_of = {r["uuid"]: payload["batch_id"] for payload in reversed(batches) for r in payload["responses"]}
     received = {row["uuid"]: row["received_utc"] for row in stored}
     assert stored == [expected_row(r, i, batch_of[r["uuid"]], received[r["uuid"]])
                       for i, r in enumerate(responses, start=1)]
@@ -89,10 +96,13 @@ def test_every_stored_value_is_the_reference_encoding(central_client, central_en
                         for r in responses if r["private"]]
     assert [(case["response_id"], case["why"], case["officer"], case["officer_id"], case["local_day"],
              case["status"], case["opened_utc"]) for case in cases] == [
-        (ids[r["uuid"]], ",".join(why(r["answers"], r["comment_hash"] is not None)), nfc(r["officer"]),
+        (ids[r["uuid"]], ",".join(why(r["answers"], r["comment_hash"] is not None, r["reasons"])), nfc(r["officer"]),
          r.get("officer_id"),
          local_today(parse_utc(r["created_utc"])).isoformat(), "new", received[r["uuid"]])
-        for r in responses if why(r["answers"], r["comment_hash"] is not None)]
+        for r in responses if why(r["answers"], r["comment_hash"] is not None, r["reasons"])]
+    assert [(c["response_id"], c["officer"], c["started_utc"]) for c in compliments] == [
+        (ids[r["uuid"]], nfc(r["officer"]), r["created_utc"]) for r in responses
+        if r["comment_hash"] is not None and not why(r["answers"], True, r["reasons"])]
 
     for rows, key_columns in ((day_tallies, ("local_day", "unit", "kiosk_id", "counter", "counter_id", "officer",
                                              "officer_id")),

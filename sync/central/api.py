@@ -104,15 +104,13 @@ def post_batch():
     kiosk, signed_at = _authenticate(engine, config, body)
     g.answer_secret = kiosk["secret"]
     body = _inflate(body, config)
-    decoded, altered_ones = current_app.config["BATCH_CHECKER"].submit(body, config.max_batch).result()
-    payload = _read_batch(body, decoded, config)
-    if decoded is None:
-        altered_ones = None  # read by json alone: ingest checks the hashes itself
+    decoded, prepared = current_app.config["BATCH_CHECKER"].submit(body, config.max_batch, kiosk["unit"]).result()
+    payload = _read_batch(body, decoded, config)  # (read by json alone: ingest checks and prepares it itself)
     others = {r["kiosk_id"] for r in payload["responses"]} | {payload["kiosk_id"]}
     if others != {kiosk["kiosk_id"]}:
         raise ApiError(403, f"Kiosk {kiosk['kiosk_id']} may post only its own responses.")
     with _ONE_BATCH:
-        verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at, altered_ones)
+        verdicts = ingest_each_alone(engine, kiosk, payload, now_utc(), signed_at, prepared)
         accepted = {v["uuid"] for v in verdicts if v["status"] == "accepted"}
         if accepted:  # committed: the alert check cannot hold the batch back (see sync.central.alerts)
             alerts.after_batch(engine, config, kiosk["unit"],

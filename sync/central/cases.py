@@ -85,21 +85,32 @@ def is_compliment(answers: dict, has_comment: bool, reasons=()) -> bool:
     return has_comment and not why(answers, has_comment, reasons)
 
 
-def case_rows(responses) -> list:
-    """Case rows for stored responses (dicts with id, local_day, unit, kiosk_id, officer, answers, reasons,
-    comment_hash, created_utc and received_utc; officer_id and counter_id if known) that open a case; the case
+def case_rows(responses, whys=None) -> list:
+    """Case rows (``case_row``) for stored responses (dicts with id, local_day, unit, kiosk_id, officer, answers,
+    reasons, comment_hash, created_utc and received_utc; officer_id and counter_id if known) that open a case.
+
+    `whys`: ``{index: why}`` of the responses that open one, when found already (``opening``); others open none.
+    """
+    whys = opening(responses) if whys is None else whys
+    return [case_row(responses[index], reasons) for index, reasons in whys.items()]
+
+
+def case_row(r, why: list) -> dict:
+    """The case a stored response (as for ``case_rows``) opens, for the reasons `why` (WHY_CODES); the case
     starts when the citizen rated (created_utc)."""
-    rows = []
-    for r in responses:
-        reasons = why(r["answers"], r["comment_hash"] is not None, r.get("reasons") or ())
-        if reasons:
-            rows.append({"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"],
-                         "kiosk_id": r["kiosk_id"], "officer": r["officer"], "why": ",".join(reasons),
-                         "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"],
-                         "channel": "kiosk", "started_utc": r["created_utc"],
-                         "reasons": ",".join(r.get("reasons") or ())[:200] or None,
-                         "officer_id": r.get("officer_id"), "counter_id": r.get("counter_id")})
-    return rows
+    return {"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"],
+            "kiosk_id": r["kiosk_id"], "officer": r["officer"], "why": ",".join(why),
+            "status": "new", "opened_utc": r["received_utc"], "updated_utc": r["received_utc"],
+            "channel": "kiosk", "started_utc": r["created_utc"],
+            "reasons": ",".join(r.get("reasons") or ())[:200] or None,
+            "officer_id": r.get("officer_id"), "counter_id": r.get("counter_id")}
+
+
+def opening(responses) -> dict:
+    """``{index: why}`` (see ``why``) of the responses (dicts with answers, comment_hash, reasons) that open a
+    case, in order."""
+    return {index: reasons for index, r in enumerate(responses)
+            if (reasons := why(r["answers"], r["comment_hash"] is not None, r.get("reasons") or ()))}
 
 
 def reason_keys(why: str, reasons: str | None) -> list:
@@ -115,12 +126,18 @@ def reason_keys(why: str, reasons: str | None) -> list:
 
 
 def compliment_rows(responses) -> list:
-    """Rows of the ``compliments`` table for the stored responses (as for ``case_rows``) that are compliments."""
-    return [{"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"], "kiosk_id": r["kiosk_id"],
-             "officer": r["officer"], "started_utc": r["created_utc"],
-             "officer_id": r.get("officer_id"), "counter_id": r.get("counter_id")}
-            for r in responses
-            if is_compliment(r["answers"], r["comment_hash"] is not None, r.get("reasons") or ())]
+    """Rows of the ``compliments`` table (``compliment_row``) for the stored responses (as for ``case_rows``)
+    that are compliments."""
+    whys = opening(responses)
+    return [compliment_row(r) for index, r in enumerate(responses) if r["comment_hash"] is not None
+            and index not in whys]
+
+
+def compliment_row(r) -> dict:
+    """The ``compliments`` row of a stored response (as for ``case_rows``) that is a compliment."""
+    return {"response_id": r["id"], "local_day": r["local_day"], "unit": r["unit"], "kiosk_id": r["kiosk_id"],
+            "officer": r["officer"], "started_utc": r["created_utc"],
+            "officer_id": r.get("officer_id"), "counter_id": r.get("counter_id")}
 
 
 #: Vietnam's public holidays without department swaps, for callers that give no calendar.

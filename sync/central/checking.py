@@ -1,7 +1,7 @@
-"""A batch read and checked before it is stored: decoded against the batch schema and each response's hashes
-checked, in a worker process beside the server when `central run` serves.
+"""A batch read and checked before it is stored: decoded against the batch schema, each response's hashes
+checked and its rows made (``sync.central.prepare``), in a worker process beside the server when `central run` serves.
 
-This is the batch's work that needs no store (about a third of central's work on a batch). While the
+This is the batch's work that needs no store (about half of central's work on a batch). While the
 server stores one batch of a kiosk, the worker reads and checks the next one the kiosk already sent
 (``sync.uploader.IN_FLIGHT``), on another CPU: Python runs one thread at a time in a process, so a
 thread would not do. Without a worker (tests, ``create_app`` alone) the same function runs in the request.
@@ -16,33 +16,31 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from kiosk import chain
+from kiosk import serving
 
 from sync import schema as batch_schema
 
-from .ingest import altered
+from .prepare import Prepared
 
 log = logging.getLogger("central")
 
 
-def read_and_check(body: bytes, max_batch: int) -> tuple:
-    """A batch's JSON bytes decoded and its responses' hashes checked: ``(payload, {index: reason})``, the
-    reason why response ``index`` does not match its own hashes (see ``ingest.altered``) for each one that
-    does not; ``(None, {})`` when the body is not a valid batch of at most `max_batch` responses (the caller
-    names its problems: ``sync.problems``)."""
+def read_and_check(body: bytes, max_batch: int, unit: str) -> tuple:
+    """A batch's JSON bytes decoded, its responses' hashes checked and made ready to store for a kiosk of `unit`:
+    ``(payload, prepare.Prepared)``; ``(None, None)`` when the body is not a valid batch of at most `max_batch`
+    responses (the caller names its problems: ``sync.problems``)."""
     payload = batch_schema.decode_batch(body, max_batch)
     if payload is None:
-        return None, {}
-    return payload, {index: reason for index, response in enumerate(payload["responses"])
-                     if (reason := altered(response, chain.chained(response)))}
+        return None, None
+    return payload, Prepared(payload, unit)
 
 
 class InRequest:
     """``read_and_check`` in the request's own thread."""
 
-    def submit(self, body: bytes, max_batch: int) -> Future:
+    def submit(self, body: bytes, max_batch: int, unit: str) -> Future:
         future = Future()
-        future.set_result(read_and_check(body, max_batch))
+        future.set_result(read_and_check(body, max_batch, unit))
         return future
 
     def close(self):
@@ -60,7 +58,7 @@ class InWorker:
         self._pool, self._starting, self._next_start = None, True, 0.0
         self._start()  # the first one before the first batch comes
 
-    def submit(self, body: bytes, max_batch: int) -> Future:
+    def submit(self, body: bytes, max_batch: int, unit: str) -> Future:
         result = Future()
         with self._lock:
             pool = self._pool
@@ -69,7 +67,7 @@ class InWorker:
         if restart:
             threading.Thread(target=self._start, daemon=True).start()
         if pool is None:
-            _settle(result, body, max_batch)
+            _settle(result, body, max_batch, unit)
             return result
 
         def done(finished):
@@ -77,15 +75,15 @@ class InWorker:
                 result.set_result(finished.result())
             except BrokenProcessPool:
                 self._lost(pool)
-                _settle(result, body, max_batch)
+                _settle(result, body, max_batch, unit)
             except BaseException as error:  # a fault of the check itself: raised in the request, as there
                 result.set_exception(error)
 
         try:
-            pool.submit(read_and_check, body, max_batch).add_done_callback(done)
+            pool.submit(read_and_check, body, max_batch, unit).add_done_callback(done)
         except RuntimeError:  # the pool broke (BrokenProcessPool) or was shut down
             self._lost(pool)
-            _settle(result, body, max_batch)
+            _settle(result, body, max_batch, unit)
         return result
 
     def _start(self):
@@ -122,17 +120,18 @@ class InWorker:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _settle(future: Future, body, max_batch):
+def _settle(future: Future, body, max_batch, unit):
     try:
-        future.set_result(read_and_check(body, max_batch))
+        future.set_result(read_and_check(body, max_batch, unit))
     except BaseException as error:
         future.set_exception(error)
 
 
 def _worker_ready(server_pid: int):
-    """In the worker, once: its modules out of the collector's sight (never garbage: see kiosk.serving), and a
-    watch that ends the worker when the server is gone (killed, it cannot say so)."""
+    """In the worker, once: its modules out of the collector's sight (never garbage) and the collector run less
+    often (see kiosk.serving), and a watch that ends the worker when the server is gone (killed, it cannot say so)."""
     gc.freeze()
+    gc.set_threshold(*serving.GC_THRESHOLDS)
     threading.Thread(target=_end_with, args=(server_pid,), daemon=True).start()
 
 

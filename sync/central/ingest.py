@@ -9,62 +9,20 @@ open their cases in the same transaction.
 
 import json
 from datetime import timedelta
-from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
-from kiosk import chain
-from kiosk.clock import local_today, parse_utc, utc_iso
-from kiosk.text import nfc
-
-from sync import wire
+from kiosk.clock import parse_utc, utc_iso
 
 from .store import cases as case_store
 from .store import database, schema, tallies
 from . import installs
-from .cases import case_rows, compliment_rows
+from .cases import case_row, compliment_row, opening
+from .prepare import ROW_COLUMNS, Prepared
 
 #: A kiosk clock further off than this is recorded as an integrity event.
 SKEW_TOLERANCE = timedelta(minutes=2)
-
-
-def _private_problem(response):
-    private = response.get("private") or {}
-    for field, hash_field in (("comment", "comment_hash"), ("phone", "contact_hash")):
-        text = private.get(field)
-        if text is None:
-            continue
-        if chain.private_hash(private[f"{field}_salt"], text) != response[hash_field]:
-            return f"its {field} does not match the hash in the chain (altered)"
-    return None
-
-
-def altered(response, record):
-    """Why a response does not match its own hashes, or None (``record``: its ``chain.chained`` part)."""
-    if wire.record_hash(record) != response["hash"] and chain.record_hash(response) != response["hash"]:
-        return "its content does not match its hash (altered)"  # confirmed by the reference encoder
-    return _private_problem(response)
-
-
-@lru_cache(maxsize=4096)
-def _local_day(utc_hour: str) -> str:
-    """The day in Asia/Ho_Chi_Minh of a UTC hour such as '2026-01-31T17' (cached: it is per hour)."""
-    return local_today(parse_utc(utc_hour + ":00:00.000Z")).isoformat()
-
-
-def _row(response, kiosk, batch_id, received, install_id="", record=None):
-    """The ``responses`` row of a wire response (without ``id``): JSON columns in canonical JSON.
-
-    ``record``: the response's ``chain.chained`` part when the caller has it already (it becomes the row).
-    """
-    record = chain.chained(response) if record is None else record
-    for name in ("answers", "reasons", "flags"):
-        record[name] = "[]" if record[name] == [] else wire.canonical_json(record[name])
-    record.update(hash=response["hash"], unit=kiosk["unit"], local_day=_local_day(response["created_utc"][:13]),
-                  received_utc=received, batch_id=batch_id, install_id=install_id,
-                  officer_id=response.get("officer_id"), counter_id=response.get("counter_id"))
-    return record
 
 
 def _stored(conn, kiosk_id, install_id, items, everywhere=False):
@@ -102,7 +60,7 @@ class _Batch:
         # No time at or before this text is ahead of central by SKEW_TOLERANCE (texts sort as times):
         # only later ones are parsed and compared exactly.
         self.skew_floor = utc_iso(received_at + SKEW_TOLERANCE - timedelta(seconds=1))
-        self.verdicts, self.accepted, self.held, self.events = [], [], [], []
+        self.verdicts, self.accepted, self.accepted_at, self.held, self.events = [], [], [], [], []
 
     def event(self, kind, seq, detail):
         self.events.append({"kiosk_id": self.kiosk_id, "install_id": self.install_id, "kind": kind, "seq": seq,
@@ -115,14 +73,17 @@ class _Batch:
                           "received_utc": self.received, "install_id": self.install_id})
         self.verdicts.append({"uuid": uuid, "seq": seq, "status": "rejected", "reason": reason})
 
-    def judge(self, items, by_uuid, taken_seqs, altered_ones=None):
-        """Each response's verdict, in order; accepted ones become ``self.accepted`` (see ``_accept``).
-        `altered_ones`: ``{index: reason}`` of those that do not match their hashes, when checked already
-        (``sync.central.checking``); otherwise each is checked here."""
+    def judge(self, items, by_uuid, taken_seqs, prepared=None):
+        """Each response's verdict, in order; accepted ones become ``self.accepted`` and their indexes
+        ``self.accepted_at``. `prepared`: the batch's ``Prepared`` when made already (``sync.central.checking``);
+        otherwise each response is checked and made ready here."""
+        if prepared is None or prepared.unit != self.kiosk["unit"]:
+            prepared = Prepared({"batch_id": self.batch_id, "install": {"id": self.install_id},
+                                 "responses": items}, self.kiosk["unit"])
+        self.prepared, self.items = prepared, items
         for index, response in enumerate(items):
             seq, uuid = response["seq"], response["uuid"]
-            record = chain.chained(response)  # hashed, then stored
-            if (reason := altered(response, record) if altered_ones is None else altered_ones.get(index)):
+            if (reason := prepared.altered.get(index)):
                 self.event("altered", seq, f"Response #{seq} ({uuid}): {reason}.")
             elif uuid in by_uuid:
                 if by_uuid[uuid] == response["hash"]:
@@ -140,28 +101,31 @@ class _Batch:
                     parse_utc(response["created_utc"]) - self.received_at > SKEW_TOLERANCE:
                 self.event("clock_skew", seq, f"Response #{seq} was created {response['created_utc']}, "
                                               f"after central received it ({self.received}).")
-            self._accept(response, record)
+            self.accepted.append(response)
+            self.accepted_at.append(index)
             by_uuid[uuid], taken_seqs[seq] = response["hash"], uuid
             self.verdicts.append({"uuid": uuid, "seq": seq, "status": "accepted"})
 
-    def _accept(self, response, record):
-        """Keep the response (counter and officer in NFC) with all its rows need: unit, local_day,
-        has_comment, received_utc, and its ``responses`` row; ``id`` is given when stored."""
-        names = {"counter": nfc(response["counter"]), "officer": nfc(response["officer"]),
-                 "officer_id": response.get("officer_id"), "counter_id": response.get("counter_id")}
-        response = {**response, **names}
-        record.update(counter=names["counter"], officer=names["officer"])
-        row = _row(response, self.kiosk, self.batch_id, self.received, self.install_id, record)
-        response.update(unit=row["unit"], local_day=row["local_day"], received_utc=self.received,
-                        has_comment=response["comment_hash"] is not None, row=row)
-        self.accepted.append(response)
+    def kept(self, ids) -> tuple:
+        """What the accepted responses, given `ids` (in order), add beside their rows: ``(counted, whys,
+        praised, kept)`` as ``Prepared`` names them, with ``kept`` ``{position: kept response}`` (see
+        ``Prepared.kept``) for those that open a case or are compliments, positions in ``self.accepted``."""
+        prepared, received = self.prepared, self.received
+        if len(self.accepted_at) == len(prepared.rows):  # every one: what the batch counted holds
+            kept = {i: prepared.kept(self.items, i, received, ids[i]) for i in (*prepared.whys, *prepared.praised)}
+            return prepared.counted, prepared.whys, prepared.praised, kept
+        every = [prepared.kept(self.items, index, received, response_id)
+                 for index, response_id in zip(self.accepted_at, ids, strict=True)]
+        whys = opening(every)
+        return (tallies.count_tallies(every), whys,
+                [i for i, r in enumerate(every) if r["has_comment"] and i not in whys], dict(enumerate(every)))
 
 
-def ingest(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones=None, everywhere=False):
+def ingest(engine, kiosk, payload, received_at, kiosk_clock_at, prepared=None, everywhere=False):
     """Store a validated batch; returns the list of verdicts in the batch's order.
 
-    Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``. `altered_ones`: the
-    responses that do not match their hashes, ``{index: reason}``, when checked already (``judge``).
+    Sequence numbers are unique per (kiosk, install): see ``sync.central.installs``. `prepared`: the batch's
+    ``Prepared``, when made already (in the checking worker); otherwise it is made here.
     `everywhere`: look each UUID up in every chain (see ``_stored``; a batch without it that holds a UUID
     stored elsewhere raises IntegrityError).
     """
@@ -175,7 +139,7 @@ def ingest(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones=Non
         if abs(skew) > SKEW_TOLERANCE:
             batch.event("clock_skew", None, f"The kiosk's clock is {abs(skew.total_seconds()):.0f} s "
                                             f"{'ahead of' if skew > timedelta(0) else 'behind'} central's.")
-        batch.judge(items, *_stored(conn, batch.kiosk_id, batch.install_id, items, everywhere), altered_ones)
+        batch.judge(items, *_stored(conn, batch.kiosk_id, batch.install_id, items, everywhere), prepared)
         batch.events += [{**e, "recorded_utc": batch.received} for e in installs.time_events(
             conn, batch.kiosk_id, batch.install_id, before, batch.accepted, received_at)]
         _write(conn, batch)
@@ -186,21 +150,23 @@ def _write(conn, batch):
     """Every row a judged batch adds, one statement per table (ids of new responses given here)."""
     accepted = batch.accepted
     if accepted:
-        for response, response_id in zip(accepted, database.new_ids(conn, schema.responses, len(accepted)),
-                                          strict=True):
-            response["id"] = response["row"]["id"] = response_id
-        database.bulk_insert(conn, schema.responses, [response["row"] for response in accepted])
-        tallies.add_tallies(conn, accepted)
-        privates = [{"response_id": r["id"], **r["private"]} for r in accepted if r.get("private")]
+        ids = database.new_ids(conn, schema.responses, len(accepted))
+        database.insert_rows(conn, schema.responses, ROW_COLUMNS,
+                             [batch.prepared.stored_row(index, batch.received, response_id)
+                              for index, response_id in zip(batch.accepted_at, ids, strict=True)])
+        counted, whys, praised, kept = batch.kept(ids)
+        tallies.add_tallies(conn, None, counted=counted)
+        privates = [{"response_id": response_id, **r["private"]}
+                    for r, response_id in zip(accepted, ids, strict=True) if r.get("private")]
         if privates:
             conn.execute(schema.response_private.insert(), privates)
-        opened = case_rows(accepted)
+        opened = [case_row(kept[position], why) for position, why in whys.items()]
         if opened:
             for case, case_id in zip(opened, database.new_ids(conn, schema.cases, len(opened)), strict=True):
                 case["id"] = case_id
             database.bulk_insert(conn, schema.cases, opened)
             case_store.add_reasons(conn, opened)
-        praised = compliment_rows(accepted)  # a comment alone opens no case (sync.central.cases)
+        praised = [compliment_row(kept[position]) for position in praised]  # a comment alone opens no case
         if praised:
             conn.execute(schema.compliments.insert(), praised)
     if batch.held:
@@ -211,7 +177,7 @@ def _write(conn, batch):
                  .values(last_batch_utc=batch.received))
 
 
-def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones=None):
+def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at, prepared=None):
     """``ingest``, and should the store refuse the batch, each response alone: those the store still
     refuses are quarantined one by one, so a row that passed validation cannot hold back the others.
 
@@ -219,7 +185,7 @@ def ingest_each_alone(engine, kiosk, payload, received_at, kiosk_clock_at, alter
     any other fault is a real server fault and raises.
     """
     try:
-        return ingest(engine, kiosk, payload, received_at, kiosk_clock_at, altered_ones)
+        return ingest(engine, kiosk, payload, received_at, kiosk_clock_at, prepared)
     except (DataError, IntegrityError):
         pass
     verdicts = []

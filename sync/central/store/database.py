@@ -69,7 +69,12 @@ def bulk_insert(conn, table, rows: list) -> None:
     Not for tables with free text a person wrote: a refused COPY row is quoted in the driver's error.
     """
     columns = list(rows[0])
-    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    insert_rows(conn, table, columns,
+                list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows])
+
+
+def insert_rows(conn, table, columns, values: list) -> None:
+    """``bulk_insert`` of rows given as tuples of the `columns`' values, in that order."""
     if conn.dialect.name == "postgresql":
         _copy(conn, f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", values)
         return

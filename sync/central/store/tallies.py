@@ -34,17 +34,12 @@ GRAINS = [(table, tuple(c.name for c in table.columns if c.name not in ("id", "t
 assert all(key_columns[-1] == "flagged" for _table, key_columns in GRAINS)
 
 
-def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True) -> None:
-    """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
-    ``unit_day_facts`` and (`with_day_facts`, for tests of stores before step 0017) ``day_facts``, in the
-    caller's transaction.
+def count_tallies(new_responses) -> dict:
+    """The facts of responses (decoded, with local_day and unit) counted per key of the finest grain
+    (``day_tallies``: its key columns, "" for a missing value, flagged 0 or 1): ``{key tuple: Counter}``.
 
-    The responses' facts are counted per key of the finest grain, each answer pattern's facts listed once
-    (``indices.count_facts``); the coarser grain and the facts tables add up those counts.
-    A tally is read, added to and written back: safe because a unit's batches are stored one after
-    another (see ``lock_unit``).
-    """
-    (fine, fine_columns), *coarser = GRAINS
+    Each answer pattern's facts are listed once (``indices.count_facts``)."""
+    (_fine, fine_columns), *_coarser_grains = GRAINS
     names = itemgetter(*fine_columns[:-1])  # then "flagged" (see schema._tally_table)
     grouped = {}
     for response in new_responses:
@@ -54,6 +49,21 @@ def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True) -> No
         if None in key:
             key = tuple("" if value is None else value for value in key)
         by_key.setdefault(key, Counter()).update(indices.count_facts(group))
+    return by_key
+
+
+def add_tallies(conn, new_responses, with_facts=True, with_day_facts=True, counted=None) -> None:
+    """Add responses (decoded, with local_day and unit) to their day tallies, and (`with_facts`) to
+    ``unit_day_facts`` and (`with_day_facts`, for tests of stores before step 0017) ``day_facts``, in the
+    caller's transaction.
+
+    The responses' facts are counted per key of the finest grain (``count_tallies``; `counted`: that count,
+    when made already, e.g. in the checking worker); the coarser grain and the facts tables add up those counts.
+    A tally is read, added to and written back: safe because a unit's batches are stored one after
+    another (see ``lock_unit``).
+    """
+    (fine, fine_columns), *coarser = GRAINS
+    by_key = dict(counted) if counted is not None else count_tallies(new_responses)  # (_add_to empties it)
     if not by_key:
         return
     per_unit_day = _coarser(by_key, fine_columns, ("local_day", "unit", "flagged")) if with_facts else None
