@@ -67,8 +67,9 @@ def record_verdicts(db, batch_id: str, verdicts: dict) -> None:
     """
     now = utc_iso(now_utc())
     by_verdict = {}
-    for seq, verdict in verdicts.items():
-        by_verdict.setdefault(verdict, []).append(seq)
+    for seq, (status, reason) in verdicts.items():
+        reason = reason if reason is None or isinstance(reason, str) else json.dumps(reason)  # text, whatever came
+        by_verdict.setdefault((status, reason), []).append(seq)
     with store.write(db):
         for (status, reason), seqs in by_verdict.items():
             db.conn.execute(

@@ -296,7 +296,8 @@ REGISTRY = (
             doc="central's address, e.g. `http://10.0.0.5:8000`"),
     whole("KIOSK_SYNC_BATCH", 5000, 1, 100_000, "responses per batch, at most central's CENTRAL_MAX_BATCH", (SYNC,),
           "batch_size", doc="responses per batch, at most central's `CENTRAL_MAX_BATCH`; when central refuses a batch "
-          "as too large (413) the uploader sends smaller ones instead of stopping"),
+          "as too large (413) the uploader sends smaller ones instead of stopping; a round's first batch has at "
+          "most 1,000"),
     whole("KIOSK_SYNC_BACKOFF_CAP", 300, 1, 3600, "longest wait between retries, in seconds", (SYNC,), "backoff_cap"),
     # read by central
     Setting("CENTRAL_DB", FilePath(), "path of central's SQLite file (the default store)", (CENTRAL,),

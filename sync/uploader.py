@@ -95,6 +95,9 @@ def parse_retry_after(value):
 #: Batches sent before the oldest is answered: central (one batch at a time, ``sync.central.api``) starts the
 #: next one as soon as it has answered one, instead of waiting for this kiosk to read the answer and send.
 IN_FLIGHT = 2
+#: The most responses in the first batch of a round: central starts on it sooner, and meanwhile this kiosk
+#: reads the next (full-size) batch, instead of both waiting on a first batch of 5,000.
+FIRST_BATCH = 1000
 
 
 class Uploader:
@@ -133,7 +136,7 @@ class Uploader:
         """Keep up to ``IN_FLIGHT`` batches of one kiosk store on the wire, oldest answered first: central takes
         the next one while this kiosk reads and records the answer to the one before."""
         window, after = [], 0  # window: (prepared batch, its request's future), oldest first
-        upcoming = self._prepare(db, after)
+        upcoming = self._prepare(db, after, FIRST_BATCH)
         while upcoming or window:
             while upcoming and len(window) < IN_FLIGHT and not (window and _other_install(window[-1][0], upcoming)):
                 window.append((upcoming, wire_threads.submit(self._post, upcoming[2])))
@@ -170,8 +173,11 @@ class Uploader:
         answered.update(status for status, _reason in verdicts.values())
         return verdicts
 
-    def _prepare(self, db, after):
-        responses = outbox.pending(db, self.batch_size, after, json_value=orjson.Fragment)
+    def _prepare(self, db, after, most=None):
+        """The next batch after seq `after`, of at most ``batch_size`` (and `most`) responses: ``(responses,
+        payload, gzip'd body)``, or None when nothing is pending."""
+        limit = min(self.batch_size, most or self.batch_size)
+        responses = outbox.pending(db, limit, after, json_value=orjson.Fragment)
         if not responses:
             return None
         history = store.installs(db)
@@ -188,7 +194,7 @@ class Uploader:
         try:  # the stored JSON columns embedded as they are (no decoding and encoding again)
             body = orjson.dumps(payload)
         except orjson.JSONEncodeError:  # a text orjson refuses (see wire.encode): decoded, then encoded
-            decoded = {r["seq"]: r for r in outbox.pending(db, self.batch_size, after)}
+            decoded = {r["seq"]: r for r in outbox.pending(db, limit, after)}
             responses = [decoded[r["seq"]] for r in responses]
             payload = {**payload, "responses": responses}
             body = wire.encode(payload)

@@ -30,16 +30,25 @@ import orjson
 from kiosk import chain
 from kiosk.chain import UUID
 
-from . import problems, schema
-from .schema import (ANSWER_KEY_MAX, ANSWER_TEXT_MAX, ANSWERS_MAX, CODE_MAX, CODES_MAX,  # noqa: F401 (re-exported)
-                     SEQ_MAX, TEXT_MAX, YEARS)
-
 KIOSK_HEADER = "X-Kiosk-Id"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
 SIGNATURE_HEADER = "X-Kiosk-Signature"
 CENTRAL_SIGNATURE_HEADER = "X-Central-Signature"
 
-KIOSK_ID = re.compile(schema.KIOSK_ID_PATTERN)
+#: The batch schema's bounds, re-exported here where the kiosk side and central have always found them. They are
+#: read from ``sync.schema`` when first asked for: the uploader, which never validates a batch, starts without
+#: loading pydantic (a tenth of a second at each ``kiosk-sync`` start).
+_FROM_SCHEMA = ("ANSWER_KEY_MAX", "ANSWER_TEXT_MAX", "ANSWERS_MAX", "CODE_MAX", "CODES_MAX", "SEQ_MAX", "TEXT_MAX",
+                "YEARS")
+
+
+def __getattr__(name):
+    """``KIOSK_ID`` (a kiosk id's pattern, compiled) and the schema's bounds (``_FROM_SCHEMA``), on first use."""
+    if name != "KIOSK_ID" and name not in _FROM_SCHEMA:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import schema
+    globals()[name] = re.compile(schema.KIOSK_ID_PATTERN) if name == "KIOSK_ID" else getattr(schema, name)
+    return globals()[name]
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -77,11 +86,11 @@ def batch(kiosk_id: str, responses: list, install=None) -> dict:
 
 
 # --- validation: the one batch schema lives in sync/schema.py ------------------------------------------
-# Its bounds are re-exported here, where the kiosk side and central have always found them.
 
 def batch_problems(payload, max_responses: int) -> list:
     """Every structural problem of a batch, as sentences naming the place (see ``problems.batch_errors``
     for the same as ``Problem(index, field, message)`` items)."""
+    from . import problems
     return [problem.message for problem in problems.batch_errors(payload, max_responses)]
 
 

@@ -28,3 +28,12 @@ def test_pending_leaves_out_what_central_answered_for(tmp_path):
         assert [r["seq"] for r in outbox.pending(db, 10)] == [1, 3, 5]
         assert [r["seq"] for r in outbox.pending(db, 10, after=3)] == [5]
         assert outbox.status(db)["pending"] == 3 and outbox.status(db)["rejected"] == 1
+
+
+def test_a_reason_that_is_not_text_is_kept_as_its_json(tmp_path):
+    """Central sends text or null; anything else in a signed answer is kept as its JSON, never a crash."""
+    path = tmp_path / "kiosk.db"
+    add_responses(path, 3)
+    with store.connect(path) as db:
+        outbox.record_verdicts(db, "b", {1: ("rejected", ["a", 1]), 2: ("rejected", {"x": 1}), 3: ("rejected", 7)})
+        assert {row["seq"]: row["reason"] for row in db["sync_acks"].rows} == {1: '["a", 1]', 2: '{"x": 1}', 3: "7"}
