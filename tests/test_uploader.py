@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import kiosk_sync
-from helpers import add_responses, central_rows, spoil_rows, watched_session
+from helpers import add_responses, bulk_responses, central_rows, spoil_rows, watched_session
 from kiosk import outbox, store
 from kiosk.clock import now_utc
 from sync import wire
@@ -307,6 +307,25 @@ def test_small_batches_with_unreadable_rows_are_each_sent_once_and_all_answered(
     db.close()
     assert acks == {1: "accepted", 2: "rejected", 3: "accepted", 4: "accepted", 5: "rejected", 6: "accepted",
                     7: "accepted"}
+
+
+def test_a_rounds_first_batch_is_of_at_most_1000_then_batches_are_full_size(live_central, central_url, tmp_path):
+    """Central starts on a small first batch while the kiosk reads the next; a smaller batch size still caps it."""
+    bulk_responses(tmp_path / "kiosk.db", 2600)
+    live_central.start()
+    session, seen = watched_session()
+    try:
+        assert Uploader(tmp_path / "kiosk.db", "test-kiosk", live_central.secret, live_central.url,
+                        session=session).send_pending() == {"accepted": 2600}
+        assert sorted(seen) == [(1000, 200, None), (1600, 200, None)]
+        add_responses(tmp_path / "kiosk.db", 70)
+        seen.clear()
+        assert Uploader(tmp_path / "kiosk.db", "test-kiosk", live_central.secret, live_central.url, batch_size=30,
+                        session=session).send_pending() == {"accepted": 70}
+        assert sorted(seen) == [(10, 200, None), (30, 200, None), (30, 200, None)]
+    finally:
+        session.close()
+    assert central_rows(central_url) == (2670, 2670)
 
 
 def test_forever_mode_exchanges_the_configuration_at_most_once_a_minute(tmp_path, older_central):

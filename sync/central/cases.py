@@ -85,14 +85,10 @@ def is_compliment(answers: dict, has_comment: bool, reasons=()) -> bool:
     return has_comment and not why(answers, has_comment, reasons)
 
 
-def case_rows(responses, whys=None) -> list:
+def case_rows(responses) -> list:
     """Case rows (``case_row``) for stored responses (dicts with id, local_day, unit, kiosk_id, officer, answers,
-    reasons, comment_hash, created_utc and received_utc; officer_id and counter_id if known) that open a case.
-
-    `whys`: ``{index: why}`` of the responses that open one, when found already (``opening``); others open none.
-    """
-    whys = opening(responses) if whys is None else whys
-    return [case_row(responses[index], reasons) for index, reasons in whys.items()]
+    reasons, comment_hash, created_utc and received_utc; officer_id and counter_id if known) that open a case."""
+    return [case_row(responses[index], reasons) for index, reasons in opening(responses).items()]
 
 
 def case_row(r, why: list) -> dict:
@@ -128,9 +124,13 @@ def reason_keys(why: str, reasons: str | None) -> list:
 def compliment_rows(responses) -> list:
     """Rows of the ``compliments`` table (``compliment_row``) for the stored responses (as for ``case_rows``)
     that are compliments."""
-    whys = opening(responses)
-    return [compliment_row(r) for index, r in enumerate(responses) if r["comment_hash"] is not None
-            and index not in whys]
+    return [compliment_row(responses[index]) for index in compliments_among(responses, opening(responses))]
+
+
+def compliments_among(responses, whys: dict) -> list:
+    """The indexes of the responses (dicts with comment_hash) that are compliments: a comment, and no case
+    (`whys`: those that open one, as ``opening`` gives them)."""
+    return [index for index, r in enumerate(responses) if r["comment_hash"] is not None and index not in whys]
 
 
 def compliment_row(r) -> dict:

@@ -18,7 +18,7 @@ from kiosk.clock import parse_utc, utc_iso
 from .store import cases as case_store
 from .store import database, schema, tallies
 from . import installs
-from .cases import case_row, compliment_row, opening
+from .cases import case_row, compliment_row, compliments_among, opening
 from .prepare import ROW_COLUMNS, Prepared
 
 #: A kiosk clock further off than this is recorded as an integrity event.
@@ -117,8 +117,7 @@ class _Batch:
         every = [prepared.kept(self.items, index, received, response_id)
                  for index, response_id in zip(self.accepted_at, ids, strict=True)]
         whys = opening(every)
-        return (tallies.count_tallies(every), whys,
-                [i for i, r in enumerate(every) if r["has_comment"] and i not in whys], dict(enumerate(every)))
+        return tallies.count_tallies(every), whys, compliments_among(every, whys), dict(enumerate(every))
 
 
 def ingest(engine, kiosk, payload, received_at, kiosk_clock_at, prepared=None, everywhere=False):

@@ -18,7 +18,7 @@ from kiosk.text import nfc
 
 from sync import wire
 
-from .cases import opening
+from .cases import compliments_among, opening
 from .store import tallies
 from .store.schema import responses as responses_table
 
@@ -102,11 +102,11 @@ class Prepared:
                  for response, values in zip(payload["responses"], self.rows, strict=True)]
         self.counted = tallies.count_tallies(every)
         self.whys = opening(every)
-        self.praised = [index for index, r in enumerate(every) if r["has_comment"] and index not in self.whys]
+        self.praised = compliments_among(every, self.whys)
 
-    def kept(self, items, index, received=None, response_id=None) -> dict:
-        """Response `index` of the batch's `items` as ingest keeps it: the wire dict with counter and officer in
-        NFC, unit, local_day, has_comment, and (when stored) received_utc and id."""
+    def kept(self, items, index, received, response_id) -> dict:
+        """Response `index` of the batch's `items` as ingest keeps it once stored: the wire dict with counter and
+        officer in NFC, unit, local_day, has_comment, received_utc and its id."""
         values = self.rows[index]
         return {**items[index], **{name: values[_NAMES[name]] for name in _KEPT},
                 "has_comment": values[_NAMES["comment_hash"]] is not None,
